@@ -1,0 +1,174 @@
+// Grader for lesson 01 - SET, GET and DEL.
+#include <string>
+
+#include "set_get.hpp"
+#include "workbook/grading.hpp"
+
+using namespace std::string_literals;
+namespace grading = wb::grading;
+
+TEST_CASE("set_key stores the value under the key, for GET to read back") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("greeting");
+
+  set_get::set_key(client, key, "hello");
+
+  auto stored = client.get(key);
+  INFO("After set_key(client, key, \"hello\"), GET key returned "
+       << (stored ? "\"" + *stored + "\"" : "nil (no such key)") << ".");
+  INFO("Expected \"hello\". Did set_key send SET with this very key and value?");
+  REQUIRE(stored == "hello"s);
+}
+
+TEST_CASE("set_key returns the value it stored") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  std::string returned = set_get::set_key(client, keys.key("city"), "Lisbon");
+  INFO("set_key returned \"" << returned << "\"; expected \"Lisbon\", the value now stored.");
+  REQUIRE(returned == "Lisbon");
+}
+
+TEST_CASE("set_key overwrites an existing value and leaves no expiry") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("colour");
+  client.set(key, "red", std::chrono::seconds(100));
+
+  set_get::set_key(client, key, "blue");
+
+  INFO("SET replaces the old value (and, unless told otherwise, its TTL).");
+  REQUIRE(client.get(key) == "blue"s);
+  long long ttl = client.ttl(key);
+  INFO("TTL after set_key was " << ttl << "; a plain SET leaves -1 (no expiry). "
+       "Task 1 asks for a plain SET, without EX or KEEPTTL.");
+  REQUIRE(ttl == -1);
+}
+
+TEST_CASE("set_key keeps values byte for byte: UTF-8, NUL bytes and 1 MiB") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string utf8 = "caf\xc3\xa9 \xe2\x98\x95";
+  const std::string with_nul = "a\0b\0c"s;
+  const std::string big(1024 * 1024, 'x');
+
+  set_get::set_key(client, keys.key("utf8"), utf8);
+  set_get::set_key(client, keys.key("nul"), with_nul);
+  set_get::set_key(client, keys.key("big"), big);
+
+  INFO("Values are bytes, not C strings: use the std::string_view you were given "
+       "as it is (a .c_str() or a char* stops at the first NUL byte).");
+  CHECK(client.get(keys.key("utf8")) == utf8);
+  CHECK(client.get(keys.key("nul")) == with_nul);
+  auto stored_big = client.get(keys.key("big"));
+  REQUIRE(stored_big.has_value());
+  REQUIRE(stored_big->size() == big.size());
+}
+
+TEST_CASE("set_key refuses an empty key before sending anything") {
+  auto client = grading::connect();
+  client.record_commands();
+  INFO("An empty key usually means an id that was never filled in. Task 1 asks "
+       "set_key to throw std::invalid_argument for it.");
+  REQUIRE_THROWS_AS(set_get::set_key(client, "", "value"), std::invalid_argument);
+  auto sent = client.recorded_commands();
+  INFO("Commands sent before refusing:\n" << grading::describe(sent));
+  REQUIRE(sent.empty());
+}
+
+TEST_CASE("get_key returns the stored value") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  client.set(keys.key("language"), "C++");
+  auto value = set_get::get_key(client, keys.key("language"));
+  INFO("get_key returned " << (value ? "\"" + *value + "\"" : "std::nullopt")
+                           << "; the key holds \"C++\".");
+  REQUIRE(value == "C++"s);
+}
+
+TEST_CASE("a missing key is std::nullopt, not an empty string") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  auto value = set_get::get_key(client, keys.key("never-set"));
+  INFO("get_key on a key that does not exist returned \""
+       << value.value_or("") << "\" instead of std::nullopt. A cache must tell "
+       "\"not cached\" (nullopt: go to the database) from \"cached, and empty\". "
+       "Do not turn the client's nullopt into \"\" with value_or.");
+  REQUIRE_FALSE(value.has_value());
+}
+
+TEST_CASE("a key holding the empty string is found, and is empty") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  client.set(keys.key("empty"), "");
+  auto value = set_get::get_key(client, keys.key("empty"));
+  INFO("The key exists and holds \"\": get_key must return \"\", not std::nullopt.");
+  REQUIRE(value == ""s);
+}
+
+TEST_CASE("delete_key returns 1 when it deleted the key, and the key is gone") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("session");
+  client.set(key, "x");
+  long long deleted = set_get::delete_key(client, key);
+  INFO("delete_key returned " << deleted << " for a key that existed; expected 1.");
+  CHECK(deleted == 1);
+  INFO("After delete_key, EXISTS still found the key: was DEL sent with this key?");
+  REQUIRE(client.exists(key) == 0);
+}
+
+TEST_CASE("delete_key returns 0 when there was nothing to delete") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  long long deleted = set_get::delete_key(client, keys.key("not-there"));
+  INFO("delete_key returned " << deleted << " for a key that does not exist. DEL "
+       "answers with the number of keys it removed: return that, do not assume 1.");
+  REQUIRE(deleted == 0);
+}
+
+TEST_CASE("count_visit starts a counter at 1 and adds 1 each time") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("visits");
+  CHECK(set_get::count_visit(client, key) == 1);
+  CHECK(set_get::count_visit(client, key) == 2);
+  REQUIRE(set_get::count_visit(client, key) == 3);
+  REQUIRE(client.get(key) == "3"s);
+}
+
+TEST_CASE("count_visit counts in one command: INCR") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("visits");
+  client.set(key, "41");
+  client.record_commands();
+  long long now = set_get::count_visit(client, key);
+  auto sent = client.recorded_commands();
+  INFO("count_visit sent:\n"
+       << grading::describe(sent)
+       << "A GET, +1 in C++, then SET is a read-modify-write: two callers can both "
+          "read 41 and both write 42, and a visit is lost. INCR does it inside the "
+          "server in one step.");
+  CHECK(grading::count(sent, "INCR") == 1);
+  REQUIRE(sent.size() == 1);
+  REQUIRE(now == 42);
+}
+
+TEST_CASE("count_visit loses no visit when 16 callers count at once") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();  // shared: each call borrows its own connection
+  const std::string key = keys.key("visits");
+  constexpr int callers = 16;
+  constexpr int visits_each = 50;
+
+  grading::run_together(callers, [&](int) {
+    for (int i = 0; i < visits_each; ++i) set_get::count_visit(client, key);
+  });
+
+  auto total = client.get(key);
+  INFO(callers << " callers counted " << visits_each << " visits each; the counter holds "
+               << total.value_or("nothing") << ", expected " << callers * visits_each
+               << ". Lost visits mean a read-modify-write: use INCR.");
+  REQUIRE(total == std::to_string(callers * visits_each));
+}

@@ -1,0 +1,31 @@
+// Mutant of lesson 01: set_key returns the value but never sends SET.
+// The grader must reject it: "set_key stores the value under the key".
+#include "set_get.hpp"
+
+#include <stdexcept>
+
+namespace set_get {
+
+std::string set_key(wb::Valkey& client, std::string_view key, std::string_view value) {
+  if (key.empty()) throw std::invalid_argument("set_key: the key must not be empty");
+  static_cast<void>(client);  // the mistake: SET is never sent
+  return std::string(value);
+}
+
+std::optional<std::string> get_key(wb::Valkey& client, std::string_view key) {
+  // GET answers nil for a missing key; the client turns nil into nullopt.
+  return client.get(key);
+}
+
+long long delete_key(wb::Valkey& client, std::string_view key) {
+  // DEL reports how many keys it removed: the truth, not an assumption.
+  return client.del(key);
+}
+
+long long count_visit(wb::Valkey& client, std::string_view key) {
+  // INCR reads, adds and writes inside the server, in one step: two callers
+  // can never both read 41 and both write 42.
+  return client.incr(key);
+}
+
+}  // namespace set_get
