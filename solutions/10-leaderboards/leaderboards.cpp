@@ -14,7 +14,8 @@ namespace leaderboards {
 namespace {
 
 void require_names(const char* function, std::string_view board, std::string_view player) {
-  if (board.empty()) throw std::invalid_argument(std::string(function) + ": the board key is empty");
+  if (board.empty())
+    throw std::invalid_argument(std::string(function) + ": the board key is empty");
   if (player.empty()) throw std::invalid_argument(std::string(function) + ": the player is empty");
 }
 
