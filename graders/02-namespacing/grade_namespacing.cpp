@@ -214,14 +214,13 @@ TEST_CASE("list_namespace returns every key of the namespace, each once") {
   const std::string ns = keys.key("user");
   std::vector<std::string> mine{ns + ":1", ns + ":2", ns + ":3", ns + ":ada", ns + ":x:y"};
   create(client, mine);
-  create(client, {ns});  // the key named exactly like the namespace is not in it
   require_no_keys([&](wb::Valkey& c) { namespacing::list_namespace(c, ns); });
 
   auto listed = namespacing::list_namespace(client, ns);
   INFO("Namespace <scope>user holds:\n" << show(sorted(mine), keys.prefix())
        << "list_namespace returned:\n" << show(sorted(listed), keys.prefix())
-       << "(the key <scope>user itself is not in the namespace: only keys that start with "
-          "\"<scope>user:\" are)");
+       << "A key missing usually means the SCAN loop stopped before the cursor came back to 0; "
+          "a key twice, that SCAN's repeats were not removed.");
   REQUIRE(sorted(listed) == sorted(mine));
 }
 
@@ -229,13 +228,14 @@ TEST_CASE("a neighbouring namespace is not listed: \"user\" does not include \"u
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   const std::string ns = keys.key("user");
-  create(client, {ns + ":1", ns + ":2", keys.key("users:1"), keys.key("username")});
+  create(client, {ns + ":1", ns + ":2", keys.key("users:1"), keys.key("username"), ns});
   require_no_keys([&](wb::Valkey& c) { namespacing::list_namespace(c, ns); });
 
   auto listed = namespacing::list_namespace(client, ns);
   INFO("list_namespace(<scope>user) returned:\n" << show(sorted(listed), keys.prefix())
        << "Expected only <scope>user:1 and <scope>user:2. The pattern \"user*\" also matches "
-          "\"users:1\" and \"username\": put the separator in the pattern, \"user:*\".");
+          "\"users:1\", \"username\" and the key \"user\" itself: put the separator in the "
+          "pattern, \"user:*\".");
   REQUIRE(sorted(listed) == sorted({ns + ":1", ns + ":2"}));
 }
 
