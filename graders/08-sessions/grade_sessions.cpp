@@ -54,7 +54,8 @@ const sessions::Policy long_policy{60s, 120s};
 TEST_CASE("a session id is 43 base64url characters (32 random bytes)") {
   for (int i = 0; i < 100; ++i) {
     std::string id = sessions::new_session_id();
-    INFO("new_session_id() returned \"" << id << "\" (" << id.size()
+    INFO("new_session_id() returned \""
+         << id << "\" (" << id.size()
          << " characters). Expected 43 characters from A-Z a-z 0-9 - _: 32 bytes from RAND_bytes "
             "in base64url without '=' padding. '+', '/' and '=' need escaping in URLs and "
             "cookies; fewer bytes make ids easier to guess.");
@@ -67,11 +68,13 @@ TEST_CASE("session ids never repeat: 20000 ids made by 4 threads at once") {
   constexpr int each = 5000;
   std::vector<std::vector<std::string>> made(threads);
   grading::run_together(threads, [&](int t) {
-    for (int i = 0; i < each; ++i) made[static_cast<std::size_t>(t)].push_back(sessions::new_session_id());
+    for (int i = 0; i < each; ++i)
+      made[static_cast<std::size_t>(t)].push_back(sessions::new_session_id());
   });
   std::set<std::string> distinct;
   for (const auto& v : made) distinct.insert(v.begin(), v.end());
-  INFO(threads * each << " ids were made, " << distinct.size()
+  INFO(threads * each
+       << " ids were made, " << distinct.size()
        << " of them distinct. Repeats mean ids built from the time, or from a generator seeded "
           "with the time: two logins in the same instant get the same id, and anyone who knows "
           "the time can guess it. Use RAND_bytes.");
@@ -92,7 +95,8 @@ TEST_CASE("session ids look random: no two of 20000 start with the same 10 chara
       example = ids[i - 1];
     }
   }
-  INFO("Two ids share their first " << longest << " characters (" << example.substr(0, 12)
+  INFO("Two ids share their first "
+       << longest << " characters (" << example.substr(0, 12)
        << "...). Random ids almost never share more than 5. A long shared start is usually a "
           "timestamp or a counter inside the id: predictable.");
   REQUIRE(longest < 10);
@@ -103,7 +107,8 @@ TEST_CASE("session ids do not come from std::rand") {
   std::string first = sessions::new_session_id();
   std::srand(12345);
   std::string second = sessions::new_session_id();
-  INFO("After std::srand(12345) the same id came out twice (" << first.substr(0, 6)
+  INFO("After std::srand(12345) the same id came out twice ("
+       << first.substr(0, 6)
        << "...). The id is made from std::rand, whose whole future follows from one small seed: "
           "an attacker who sees one id can compute the next. Use RAND_bytes.");
   REQUIRE(first != second);
@@ -114,14 +119,16 @@ TEST_CASE("session ids do not come from std::rand") {
 TEST_CASE("create stores the user and the data in the session's hash") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
-  std::string id =
-      sessions::create(client, keys.prefix(), "ada", {{"cart", "3 books"}, {"lang", "pt"}},
-                       long_policy);
-  INFO("create returned the id \"" << id << "\"; expected one from new_session_id().");
-  REQUIRE(is_base64url(id));
+  std::string id = sessions::create(client, keys.prefix(), "ada",
+                                    {{"cart", "3 books"}, {"lang", "pt"}}, long_policy);
+  {
+    INFO("create returned the id \"" << id << "\"; expected one from new_session_id().");
+    REQUIRE(is_base64url(id));
+  }
   const std::string key = sessions::session_key(keys.prefix(), id);
-  INFO("The contract (sessions.hpp) says the session is a hash at <prefix>session:<id> with "
-       "fields user, deadline_ms and data:<name> for each data entry.");
+  INFO(
+      "The contract (sessions.hpp) says the session is a hash at <prefix>session:<id> with "
+      "fields user, deadline_ms and data:<name> for each data entry.");
   CHECK(client.type(key) == "hash");
   CHECK(client.hget(key, "user") == "ada"s);
   CHECK(client.hget(key, "data:cart") == "3 books"s);
@@ -137,13 +144,17 @@ TEST_CASE("a new session's TTL is its idle timeout and its deadline the absolute
   std::string id = sessions::create(client, keys.prefix(), "ada", {}, policy);
   const std::string key = sessions::session_key(keys.prefix(), id);
   long long pttl = client.pttl(key);
-  INFO("PTTL of the new session is " << pttl << " ms; expected just under 20000 (the idle "
-       "timeout). -1 means no TTL at all: an abandoned session would live forever.");
-  REQUIRE(pttl > 18000);
-  REQUIRE(pttl <= 20000);
+  {
+    INFO("PTTL of the new session is "
+         << pttl
+         << " ms; expected just under 20000 (the idle "
+            "timeout). -1 means no TTL at all: an abandoned session would live forever.");
+    REQUIRE(pttl > 18000);
+    REQUIRE(pttl <= 20000);
+  }
   auto deadline = client.hget(key, "deadline_ms").value_or("?");
   INFO("deadline_ms is \"" << deadline << "\"; expected about " << before + 90000
-       << " (now + the absolute lifetime, in milliseconds since 1970).");
+                           << " (now + the absolute lifetime, in milliseconds since 1970).");
   long long value = std::atoll(deadline.c_str());
   REQUIRE(value >= before + 90000 - 2000);
   REQUIRE(value <= now_ms() + 90000 + 2000);
@@ -156,7 +167,8 @@ TEST_CASE("a new session's TTL never exceeds the absolute lifetime") {
   std::string id = sessions::create(client, keys.prefix(), "ada", {}, policy);
   long long pttl = client.pttl(sessions::session_key(keys.prefix(), id));
   INFO("Idle timeout 60 s, absolute lifetime 800 ms: the session's PTTL is "
-       << pttl << " ms; expected at most 800, min(idle, absolute). A TTL of the idle timeout "
+       << pttl
+       << " ms; expected at most 800, min(idle, absolute). A TTL of the idle timeout "
           "alone ignores the absolute cap: the session outlives its lifetime.");
   REQUIRE(pttl > 0);
   REQUIRE(pttl <= 800);
@@ -168,13 +180,18 @@ TEST_CASE("the user's set lists the session and expires with the absolute lifeti
   const sessions::Policy policy{20s, 90s};
   std::string id = sessions::create(client, keys.prefix(), "ada", {}, policy);
   const std::string index = sessions::user_sessions_key(keys.prefix(), "ada");
-  INFO("After create, SISMEMBER <prefix>user:ada:sessions <id> is false: \"log out everywhere\" "
-       "could never find this session.");
-  REQUIRE(client.sismember(index, id));
+  {
+    INFO(
+        "After create, SISMEMBER <prefix>user:ada:sessions <id> is false: \"log out "
+        "everywhere\" could never find this session.");
+    REQUIRE(client.sismember(index, id));
+  }
   long long pttl = client.pttl(index);
-  INFO("PTTL of the user's set is " << pttl << " ms; expected just under 90000 (the absolute "
-       "lifetime). -1 means the set never expires: every user who ever logged in keeps a set "
-       "forever, and memory only grows.");
+  INFO("PTTL of the user's set is "
+       << pttl
+       << " ms; expected just under 90000 (the absolute "
+          "lifetime). -1 means the set never expires: every user who ever logged in keeps a set "
+          "forever, and memory only grows.");
   REQUIRE(pttl > 88000);
   REQUIRE(pttl <= 90000);
 }
@@ -183,8 +200,9 @@ TEST_CASE("create refuses an empty user id or a non-positive duration, before se
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   client.record_commands();
-  INFO("An empty user id, or a policy with 0 ms, is a bug in the caller: throw "
-       "std::invalid_argument and send nothing.");
+  INFO(
+      "An empty user id, or a policy with 0 ms, is a bug in the caller: throw "
+      "std::invalid_argument and send nothing.");
   REQUIRE_THROWS_AS(sessions::create(client, keys.prefix(), "", {}, long_policy),
                     std::invalid_argument);
   REQUIRE_THROWS_AS(sessions::create(client, keys.prefix(), "ada", {}, sessions::Policy{0ms, 60s}),
@@ -201,10 +219,13 @@ TEST_CASE("create refuses an empty user id or a non-positive duration, before se
 TEST_CASE("load returns the session: its id, user and data") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
-  std::string id = sessions::create(client, keys.prefix(), "ada", {{"cart", "3 books"}}, long_policy);
+  std::string id =
+      sessions::create(client, keys.prefix(), "ada", {{"cart", "3 books"}}, long_policy);
   auto session = sessions::load(client, keys.prefix(), id, long_policy);
-  INFO("load of a session that was just created returned std::nullopt.");
-  REQUIRE(session.has_value());
+  {
+    INFO("load of a session that was just created returned std::nullopt.");
+    REQUIRE(session.has_value());
+  }
   CHECK(session->id == id);
   CHECK(session->user_id == "ada");
   INFO("Session::data should hold {cart: \"3 books\"}, the names without the \"data:\" prefix.");
@@ -230,8 +251,9 @@ TEST_CASE("load pushes the idle expiry forward (sliding expiry)") {
   long long before = client.pttl(key);
   REQUIRE(sessions::load(client, keys.prefix(), id, policy).has_value());
   long long after = client.pttl(key);
-  INFO("Idle timeout 1000 ms. 600 ms after create the PTTL was " << before
-       << " ms; right after load it is " << after << " ms, expected close to 1000 again. "
+  INFO("Idle timeout 1000 ms. 600 ms after create the PTTL was "
+       << before << " ms; right after load it is " << after
+       << " ms, expected close to 1000 again. "
           "Without the refresh, a user who is active the whole time is logged out 1000 ms "
           "after logging in: load must set the TTL again (PEXPIRE).");
   REQUIRE(after > 700);
@@ -245,8 +267,9 @@ TEST_CASE("a session used every 150 ms outlives its 600 ms idle timeout") {
   for (int use = 1; use <= 6; ++use) {
     std::this_thread::sleep_for(150ms);
     auto session = sessions::load(client, keys.prefix(), id, policy);
-    INFO("Use " << use << " (" << use * 150 << " ms after create) found no session. Each load "
-         "should have started the 600 ms again: this is what sliding expiry means.");
+    INFO("Use " << use << " (" << use * 150
+                << " ms after create) found no session. Each load "
+                   "should have started the 600 ms again: this is what sliding expiry means.");
     REQUIRE(session.has_value());
   }
 }
@@ -258,8 +281,9 @@ TEST_CASE("an unused session is gone after its idle timeout") {
   std::string id = sessions::create(client, keys.prefix(), "ada", {}, policy);
   std::this_thread::sleep_for(450ms);
   auto session = sessions::load(client, keys.prefix(), id, policy);
-  INFO("Idle timeout 200 ms; 450 ms later load still found the session. Is the session key "
-       "created with a TTL?");
+  INFO(
+      "Idle timeout 200 ms; 450 ms later load still found the session. Is the session key "
+      "created with a TTL?");
   REQUIRE_FALSE(session.has_value());
 }
 
@@ -273,7 +297,8 @@ TEST_CASE("the refresh never goes past the absolute lifetime") {
   REQUIRE(sessions::load(client, keys.prefix(), id, policy).has_value());
   long long pttl = client.pttl(key);
   INFO("Idle 1000 ms, absolute lifetime 1500 ms. A load 700 ms after create set the PTTL to "
-       << pttl << " ms; expected at most about 800, the time left until deadline_ms. A refresh "
+       << pttl
+       << " ms; expected at most about 800, the time left until deadline_ms. A refresh "
           "of the full idle timeout lets a busy session live past its absolute lifetime.");
   REQUIRE(pttl > 0);
   REQUIRE(pttl <= 900);
@@ -288,8 +313,9 @@ TEST_CASE("a session past its deadline is refused and deleted, whatever its TTL 
   client.hset(key, {{"user", "ada"}, {"deadline_ms", std::to_string(now_ms() - 1000)}});
   client.pexpire(key, 60s);
   auto session = sessions::load(client, keys.prefix(), id, long_policy);
-  INFO("deadline_ms was a second ago, the TTL 60 s: load must compare deadline_ms with the "
-       "clock, refuse the session and delete it. The TTL alone is not the rule.");
+  INFO(
+      "deadline_ms was a second ago, the TTL 60 s: load must compare deadline_ms with the "
+      "clock, refuse the session and delete it. The TTL alone is not the rule.");
   REQUIRE_FALSE(session.has_value());
   REQUIRE(client.exists(key) == 0);
 }
@@ -304,13 +330,16 @@ TEST_CASE("a corrupt session is refused and deleted, not a crash") {
   client.hset(sessions::session_key(keys.prefix(), no_user),
               {{"deadline_ms", std::to_string(now_ms() + 60000)}});
   std::optional<sessions::Session> first, second;
-  INFO("A session hash with deadline_ms \"banana\", or with no user field, must give "
-       "std::nullopt. An exception here (std::stoll throws std::invalid_argument) turns one bad "
-       "entry into an error page on every request that carries that cookie.");
-  REQUIRE_NOTHROW(first = sessions::load(client, keys.prefix(), bad_deadline, long_policy));
-  REQUIRE_NOTHROW(second = sessions::load(client, keys.prefix(), no_user, long_policy));
-  REQUIRE_FALSE(first.has_value());
-  REQUIRE_FALSE(second.has_value());
+  {
+    INFO(
+        "A session hash with deadline_ms \"banana\", or with no user field, must give "
+        "std::nullopt. An exception here (std::stoll throws std::invalid_argument) turns one bad "
+        "entry into an error page on every request that carries that cookie.");
+    REQUIRE_NOTHROW(first = sessions::load(client, keys.prefix(), bad_deadline, long_policy));
+    REQUIRE_NOTHROW(second = sessions::load(client, keys.prefix(), no_user, long_policy));
+    REQUIRE_FALSE(first.has_value());
+    REQUIRE_FALSE(second.has_value());
+  }
   INFO("The corrupt hashes should be deleted, so they are not read again and again.");
   REQUIRE(client.exists(sessions::session_key(keys.prefix(), bad_deadline)) == 0);
   REQUIRE(client.exists(sessions::session_key(keys.prefix(), no_user)) == 0);
@@ -320,8 +349,12 @@ TEST_CASE("a malformed id is refused without asking the server") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const std::string good = sessions::new_session_id();
-  const std::vector<std::string> malformed{"", "abc", good + "A", good.substr(0, 42) + "*",
-                                           good.substr(0, 42) + ":", good.substr(0, 42) + "="};
+  const std::vector<std::string> malformed{"",
+                                           "abc",
+                                           good + "A",
+                                           good.substr(0, 42) + "*",
+                                           good.substr(0, 42) + ":",
+                                           good.substr(0, 42) + "="};
   client.record_commands();
   for (const auto& id : malformed) {
     INFO("id \"" << id << "\"");
@@ -330,9 +363,10 @@ TEST_CASE("a malformed id is refused without asking the server") {
     CHECK_FALSE(sessions::rotate(client, keys.prefix(), id).has_value());
   }
   auto sent = client.recorded_commands();
-  INFO("A session id comes from a cookie: anyone can send anything. Check it is 43 base64url "
-       "characters before it goes into a key name. Commands sent for malformed ids:\n"
-       << grading::describe(sent));
+  INFO(
+      "A session id comes from a cookie: anyone can send anything. Check it is 43 base64url "
+      "characters before it goes into a key name. Commands sent for malformed ids:\n"
+      << grading::describe(sent));
   REQUIRE(sent.empty());
 }
 
@@ -343,13 +377,18 @@ TEST_CASE("after destroy (log out) the session cannot be loaded and its key is g
   auto client = grading::connect();
   std::string id = sessions::create(client, keys.prefix(), "ada", {}, long_policy);
   bool destroyed = sessions::destroy(client, keys.prefix(), id);
-  INFO("destroy returned " << std::boolalpha << destroyed << " for a live session; expected true.");
-  CHECK(destroyed);
   const std::string key = sessions::session_key(keys.prefix(), id);
-  INFO("After log out the session hash still exists: anyone holding the cookie (a shared "
-       "computer, a stolen cookie) is still logged in. destroy must DEL the session key.");
-  REQUIRE(client.exists(key) == 0);
-  REQUIRE_FALSE(sessions::load(client, keys.prefix(), id, long_policy).has_value());
+  {
+    INFO(
+        "After log out the session hash still exists: anyone holding the cookie (a shared "
+        "computer, a stolen cookie) is still logged in. destroy must DEL the session key.");
+    REQUIRE(client.exists(key) == 0);
+    REQUIRE_FALSE(sessions::load(client, keys.prefix(), id, long_policy).has_value());
+  }
+  {
+    INFO("destroy returned false for a live session; expected true (DEL removed 1 key).");
+    REQUIRE(destroyed);
+  }
   INFO("The id should also leave the user's set (SREM).");
   REQUIRE_FALSE(client.sismember(sessions::user_sessions_key(keys.prefix(), "ada"), id));
 }
@@ -358,8 +397,9 @@ TEST_CASE("destroy returns false when there was no session") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   bool destroyed = sessions::destroy(client, keys.prefix(), sessions::new_session_id());
-  INFO("destroy of an id that was never created returned true. DEL answers how many keys it "
-       "removed: use that.");
+  INFO(
+      "destroy of an id that was never created returned true. DEL answers how many keys it "
+      "removed: use that.");
   REQUIRE_FALSE(destroyed);
 }
 
@@ -369,19 +409,29 @@ TEST_CASE("log out everywhere deletes every session of that user, and no other")
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::vector<std::string> ada;
-  for (int i = 0; i < 3; ++i) ada.push_back(sessions::create(client, keys.prefix(), "ada", {}, long_policy));
+  for (int i = 0; i < 3; ++i)
+    ada.push_back(sessions::create(client, keys.prefix(), "ada", {}, long_policy));
   std::string bob = sessions::create(client, keys.prefix(), "bob", {}, long_policy);
 
   long long deleted = sessions::destroy_all_for_user(client, keys.prefix(), "ada");
-  INFO("destroy_all_for_user(\"ada\") returned " << deleted << "; ada had 3 sessions.");
-  CHECK(deleted == 3);
-  for (const auto& id : ada)
+  for (const auto& id : ada) {
+    INFO("After destroy_all_for_user(\"ada\"), one of ada's sessions still loads.");
     REQUIRE_FALSE(sessions::load(client, keys.prefix(), id, long_policy).has_value());
-  INFO("bob's session must not be touched.");
-  REQUIRE(sessions::load(client, keys.prefix(), bob, long_policy).has_value());
-  INFO("ada's set should be deleted too.");
-  REQUIRE(client.exists(sessions::user_sessions_key(keys.prefix(), "ada")) == 0);
-  REQUIRE_THROWS_AS(sessions::destroy_all_for_user(client, keys.prefix(), ""), std::invalid_argument);
+  }
+  {
+    INFO("destroy_all_for_user(\"ada\") returned " << deleted << "; ada had 3 sessions.");
+    REQUIRE(deleted == 3);
+  }
+  {
+    INFO("bob's session must not be touched.");
+    REQUIRE(sessions::load(client, keys.prefix(), bob, long_policy).has_value());
+  }
+  {
+    INFO("ada's set should be deleted too.");
+    REQUIRE(client.exists(sessions::user_sessions_key(keys.prefix(), "ada")) == 0);
+  }
+  REQUIRE_THROWS_AS(sessions::destroy_all_for_user(client, keys.prefix(), ""),
+                    std::invalid_argument);
 }
 
 TEST_CASE("log out everywhere racing with logins leaves no live session outside the set") {
@@ -393,7 +443,8 @@ TEST_CASE("log out everywhere racing with logins leaves no live session outside 
   std::atomic<int> logouts{0};
   grading::run_together(creators + 1, [&](int t) {
     if (t < creators) {
-      for (int i = 0; i < logins_each; ++i) sessions::create(client, keys.prefix(), "zoe", {}, long_policy);
+      for (int i = 0; i < logins_each; ++i)
+        sessions::create(client, keys.prefix(), "zoe", {}, long_policy);
       --creating;
     } else {
       while (creating > 0 || logouts < 20) {
@@ -406,16 +457,22 @@ TEST_CASE("log out everywhere racing with logins leaves no live session outside 
   std::vector<std::string> forgotten;
   for (const auto& id : live_session_ids(keys))
     if (!indexed.count(id)) forgotten.push_back(id);
-  INFO(creators << " threads logged zoe in " << logins_each << " times each while another ran "
-       "\"log out everywhere\" " << logouts.load() << " times. Afterwards " << forgotten.size()
-       << " live session(s) were in no set: no later \"log out everywhere\" can find them. "
-          "That is SMEMBERS, then DEL of the set, as two steps: a login in between is dropped "
-          "from the set while its session lives on. Read and delete the set in one step "
-          "(MULTI/EXEC).");
-  REQUIRE(forgotten.empty());
+  {
+    INFO(creators
+         << " threads logged zoe in " << logins_each
+         << " times each while another ran "
+            "\"log out everywhere\" "
+         << logouts.load() << " times. Afterwards " << forgotten.size()
+         << " live session(s) were in no set: no later \"log out everywhere\" can find them. "
+            "That is SMEMBERS, then DEL of the set, as two steps: a login in between is dropped "
+            "from the set while its session lives on. Read and delete the set in one step "
+            "(MULTI/EXEC).");
+    REQUIRE(forgotten.empty());
+  }
   sessions::destroy_all_for_user(client, keys.prefix(), "zoe");
   auto left = live_session_ids(keys);
-  INFO("After one more \"log out everywhere\", " << left.size() << " session(s) of zoe still live.");
+  INFO("After one more \"log out everywhere\", " << left.size()
+                                                 << " session(s) of zoe still live.");
   REQUIRE(left.empty());
 }
 
@@ -425,29 +482,39 @@ TEST_CASE("rotate gives a new id with the same user, data, deadline and TTL") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{20s, 90s};
-  std::string old_id = sessions::create(client, keys.prefix(), "ada", {{"cart", "3 books"}}, policy);
+  std::string old_id =
+      sessions::create(client, keys.prefix(), "ada", {{"cart", "3 books"}}, policy);
   const std::string old_key = sessions::session_key(keys.prefix(), old_id);
   auto deadline = client.hget(old_key, "deadline_ms");
   long long old_pttl = client.pttl(old_key);
 
   auto new_id = sessions::rotate(client, keys.prefix(), old_id);
-  INFO("rotate of a live session returned " << (new_id ? "\"" + *new_id + "\"" : "std::nullopt")
-       << "; expected a new id from new_session_id().");
-  REQUIRE(new_id.has_value());
-  REQUIRE(is_base64url(*new_id));
-  REQUIRE(*new_id != old_id);
+  {
+    INFO("rotate of a live session returned " << (new_id ? "\"" + *new_id + "\"" : "std::nullopt")
+                                              << "; expected a new id from new_session_id().");
+    REQUIRE(new_id.has_value());
+    REQUIRE(is_base64url(*new_id));
+    REQUIRE(*new_id != old_id);
+  }
   auto session = sessions::load(client, keys.prefix(), *new_id, policy);
-  REQUIRE(session.has_value());
-  CHECK(session->user_id == "ada");
-  CHECK(session->data == std::map<std::string, std::string>{{"cart", "3 books"}});
+  {
+    INFO("The new id loads no session, or not the same user and data.");
+    REQUIRE(session.has_value());
+    CHECK(session->user_id == "ada");
+    CHECK(session->data == std::map<std::string, std::string>{{"cart", "3 books"}});
+  }
   const std::string new_key = sessions::session_key(keys.prefix(), *new_id);
-  INFO("The deadline must stay: a new id is not a new lifetime.");
-  CHECK(client.hget(new_key, "deadline_ms") == deadline);
-  INFO("The new id should be in the user's set.");
-  REQUIRE(client.sismember(sessions::user_sessions_key(keys.prefix(), "ada"), *new_id));
+  {
+    INFO("The deadline must stay: a new id is not a new lifetime.");
+    CHECK(client.hget(new_key, "deadline_ms") == deadline);
+  }
+  {
+    INFO("The new id should be in the user's set.");
+    REQUIRE(client.sismember(sessions::user_sessions_key(keys.prefix(), "ada"), *new_id));
+  }
   long long pttl = client.pttl(new_key);
   INFO("PTTL of the new session is " << pttl << " ms; the old one had " << old_pttl
-       << " ms. RENAME keeps the TTL.");
+                                     << " ms. RENAME keeps the TTL.");
   REQUIRE(pttl > 0);
   REQUIRE(pttl <= 20000);
 }
@@ -458,11 +525,14 @@ TEST_CASE("after rotate the old id is dead") {
   std::string old_id = sessions::create(client, keys.prefix(), "ada", {}, long_policy);
   auto new_id = sessions::rotate(client, keys.prefix(), old_id);
   REQUIRE(new_id.has_value());
-  INFO("After rotate, the old id still loads a session. Session fixation: an attacker plants "
-       "an id in the victim's browser before login; if that id still works after login, the "
-       "attacker is logged in as the victim. RENAME the hash (or delete the old key).");
-  REQUIRE(client.exists(sessions::session_key(keys.prefix(), old_id)) == 0);
-  REQUIRE_FALSE(sessions::load(client, keys.prefix(), old_id, long_policy).has_value());
+  {
+    INFO(
+        "After rotate, the old id still loads a session. Session fixation: an attacker plants "
+        "an id in the victim's browser before login; if that id still works after login, the "
+        "attacker is logged in as the victim. RENAME the hash (or delete the old key).");
+    REQUIRE(client.exists(sessions::session_key(keys.prefix(), old_id)) == 0);
+    REQUIRE_FALSE(sessions::load(client, keys.prefix(), old_id, long_policy).has_value());
+  }
   INFO("The old id should also leave the user's set.");
   REQUIRE_FALSE(client.sismember(sessions::user_sessions_key(keys.prefix(), "ada"), old_id));
 }
@@ -471,7 +541,9 @@ TEST_CASE("rotate of a session that does not exist is std::nullopt") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   auto new_id = sessions::rotate(client, keys.prefix(), sessions::new_session_id());
-  INFO("rotate of an id that was never created returned a new id: there is nothing to rotate.");
-  REQUIRE_FALSE(new_id.has_value());
+  {
+    INFO("rotate of an id that was never created returned a new id: nothing to rotate.");
+    REQUIRE_FALSE(new_id.has_value());
+  }
   REQUIRE(live_session_ids(keys).empty());
 }
