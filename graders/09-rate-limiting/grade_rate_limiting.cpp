@@ -1,0 +1,382 @@
+// Grader for lesson 09 - Rate limiting.
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rate_limiting.hpp"
+#include "workbook/grading.hpp"
+
+using namespace std::chrono_literals;
+namespace grading = wb::grading;
+using rate_limiting::Decision;
+
+namespace {
+
+std::string show(const Decision& d) {
+  return std::string(d.allowed ? "allowed" : "refused") + ", remaining " +
+         std::to_string(d.remaining) + ", retry_after " + std::to_string(d.retry_after.count()) +
+         " ms";
+}
+
+using Limiter = Decision (*)(wb::Valkey&, std::string_view, long long, std::chrono::milliseconds);
+
+// If `text` is a number that reads as "now" in seconds, milliseconds or
+// microseconds since 1970 (give or take ten minutes), says which.
+std::string looks_like_now(const std::string& text) {
+  if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      }))
+    return "";
+  long long value = std::stoll(text);
+  using namespace std::chrono;
+  long long now_s = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+  if (std::llabs(value - now_s) < 600) return "seconds";
+  if (std::llabs(value - now_s * 1000) < 600'000) return "milliseconds";
+  if (std::llabs(value - now_s * 1000'000) < 600'000'000) return "microseconds";
+  return "";
+}
+
+// The 16 x 50 test, shared by both limiters.
+void exactly_the_limit_under_load(Limiter limiter, const char* name) {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:42");
+  constexpr int threads = 16;
+  constexpr int each = 50;
+  std::atomic<int> allowed{0};
+  grading::run_together(threads, [&](int) {
+    for (int i = 0; i < each; ++i)
+      if (limiter(client, key, 100, 60s).allowed) ++allowed;
+  });
+  INFO(threads
+       << " threads sent " << each << " requests each to " << name
+       << " with a limit of 100 per 60 s: " << allowed.load()
+       << " were allowed, expected exactly 100. More than 100 means two requests read the same "
+          "count before either wrote: the check and the update must be one atomic step (MULTI/EXEC "
+          "or one script). In a sorted-set log, members that are not unique also let more "
+          "through (two requests, one member).");
+  REQUIRE(allowed.load() == 100);
+}
+
+}  // namespace
+
+// ---- task 1: fixed_window ----------------------------------------------------------
+
+TEST_CASE("fixed_window allows `limit` requests, counting down remaining, then refuses") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  for (long long i = 1; i <= 5; ++i) {
+    Decision d = rate_limiting::fixed_window(client, key, 5, 10s);
+    INFO("Request " << i << " of a limit of 5: " << show(d) << ". Expected allowed, remaining "
+                    << 5 - i << " (how many more may come after this one).");
+    REQUIRE(d.allowed);
+    REQUIRE(d.remaining == 5 - i);
+    REQUIRE(d.retry_after == 0ms);
+  }
+  Decision sixth = rate_limiting::fixed_window(client, key, 5, 10s);
+  INFO("Request 6 of a limit of 5: "
+       << show(sixth)
+       << ". Expected refused, remaining 0, and "
+          "retry_after the time left in the 10 s window (between 0 and 10000 ms).");
+  REQUIRE_FALSE(sixth.allowed);
+  REQUIRE(sixth.remaining == 0);
+  REQUIRE(sixth.retry_after > 9000ms);
+  REQUIRE(sixth.retry_after <= 10000ms);
+}
+
+TEST_CASE("the fixed-window counter always carries a TTL") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  for (int i = 1; i <= 3; ++i) {
+    rate_limiting::fixed_window(client, key, 10, 5s);
+    long long pttl = client.pttl(key);
+    INFO("After request "
+         << i << " the counter's PTTL is " << pttl
+         << " ms; expected between 0 "
+            "and 5000. -1 means INCR without any expiry: the count never resets and the caller is "
+            "locked out for good once they reach the limit.");
+    REQUIRE(pttl > 0);
+    REQUIRE(pttl <= 5000);
+  }
+}
+
+TEST_CASE("a counter found without a TTL gets one on the next request") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  client.set(key, "7");  // as a crash between INCR and EXPIRE would leave it
+  Decision d = rate_limiting::fixed_window(client, key, 10, 5s);
+  long long pttl = client.pttl(key);
+  INFO(
+      "The counter held 7 with no TTL (a process that died between INCR and EXPIRE leaves "
+      "exactly that). After one more request: "
+      << show(d) << ", PTTL " << pttl
+      << " ms. "
+         "Expected a TTL between 0 and 5000. \"EXPIRE only when INCR returned 1\" never repairs "
+         "such a counter: the caller stays locked out forever. Use PEXPIRE ... NX on every "
+         "request (it only sets an expiry when there is none).");
+  REQUIRE(pttl > 0);
+  REQUIRE(pttl <= 5000);
+}
+
+TEST_CASE("INCR and its expiry reach the server in one atomic step") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  client.record_commands();
+  rate_limiting::fixed_window(client, keys.key("user:1"), 10, 5s);
+  auto sent = client.recorded_commands();
+  bool scripted = sent.size() == 1 && (sent[0].name() == "EVAL" || sent[0].name() == "EVALSHA");
+  bool transaction = !sent.empty() && sent.front().name() == "MULTI" &&
+                     sent.back().name() == "EXEC" && grading::round_trips(sent) == 1 &&
+                     grading::count(sent, "INCR") == 1;
+  INFO("fixed_window sent:\n"
+       << grading::describe(sent)
+       << "Expected MULTI, INCR, the expiry, EXEC in one round trip, or one EVAL. INCR and "
+          "EXPIRE as two separate commands leave a window in which the process can die (a "
+          "deploy, a crash) with the counter written and no expiry set.");
+  REQUIRE((scripted || transaction));
+}
+
+TEST_CASE("a request does not push the end of its fixed window further away") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  // Limit 2 per 300 ms; a request every 100 ms. The window that starts at 0
+  // ends at 300 ms, so some request after 300 ms must be allowed again.
+  auto start = std::chrono::steady_clock::now();
+  int allowed_later = 0;
+  std::string log;
+  for (int i = 0; i < 9; ++i) {
+    Decision d = rate_limiting::fixed_window(client, key, 2, 300ms);
+    auto at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    log += "  at " + std::to_string(at) + " ms: " + show(d) + "\n";
+    if (d.allowed && at >= 300) ++allowed_later;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO("Limit 2 per 300 ms, one request every 100 ms:\n"
+       << log
+       << "After the first window ended, no request was allowed. Setting the expiry on "
+          "every request (PEXPIRE without NX) moves the end of the window with each "
+          "request: a steady caller is refused forever.");
+  REQUIRE(allowed_later > 0);
+}
+
+TEST_CASE("after a fixed-window refusal, waiting retry_after is enough") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  REQUIRE(rate_limiting::fixed_window(client, key, 1, 300ms).allowed);
+  Decision refused = rate_limiting::fixed_window(client, key, 1, 300ms);
+  {
+    INFO("The second request of a limit of 1 per 300 ms: "
+         << show(refused) << ". Expected refused, with retry_after between 1 and 300 ms.");
+    REQUIRE_FALSE(refused.allowed);
+    REQUIRE(refused.retry_after > 0ms);
+    REQUIRE(refused.retry_after <= 300ms);
+  }
+  std::this_thread::sleep_for(refused.retry_after + 30ms);
+  Decision later = rate_limiting::fixed_window(client, key, 1, 300ms);
+  INFO("Waited retry_after (" << refused.retry_after.count()
+                              << " ms) + 30 ms, then: " << show(later)
+                              << ". A client that obeys Retry-After must be let in.");
+  REQUIRE(later.allowed);
+}
+
+TEST_CASE("fixed_window: 16 threads x 50 requests against a limit of 100 allow exactly 100") {
+  exactly_the_limit_under_load(rate_limiting::fixed_window, "fixed_window");
+}
+
+TEST_CASE("bad input is refused with std::invalid_argument before anything is sent") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  client.record_commands();
+  const std::string key = keys.key("user:1");
+  INFO("An empty key, a limit below 1 or a window below 1 ms is a bug in the caller.");
+  for (Limiter limiter :
+       {Limiter(rate_limiting::fixed_window), Limiter(rate_limiting::sliding_log)}) {
+    REQUIRE_THROWS_AS(limiter(client, "", 10, 1s), std::invalid_argument);
+    REQUIRE_THROWS_AS(limiter(client, key, 0, 1s), std::invalid_argument);
+    REQUIRE_THROWS_AS(limiter(client, key, 10, 0ms), std::invalid_argument);
+  }
+  auto sent = client.recorded_commands();
+  INFO("Commands sent before refusing:\n" << grading::describe(sent));
+  REQUIRE(sent.empty());
+}
+
+// ---- task 2: sliding_log -----------------------------------------------------------
+
+TEST_CASE("sliding_log allows `limit` requests, counting down remaining, then refuses") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  for (long long i = 1; i <= 5; ++i) {
+    Decision d = rate_limiting::sliding_log(client, key, 5, 10s);
+    INFO("Request " << i << " of a limit of 5: " << show(d) << ". Expected allowed, remaining "
+                    << 5 - i << " (how many more may come after this one).");
+    REQUIRE(d.allowed);
+    REQUIRE(d.remaining == 5 - i);
+    REQUIRE(d.retry_after == 0ms);
+  }
+  Decision sixth = rate_limiting::sliding_log(client, key, 5, 10s);
+  INFO("Request 6 of a limit of 5: "
+       << show(sixth)
+       << ". Expected refused, remaining 0, and "
+          "retry_after the time until the oldest request leaves the 10 s window.");
+  REQUIRE_FALSE(sixth.allowed);
+  REQUIRE(sixth.remaining == 0);
+  REQUIRE(sixth.retry_after > 9000ms);
+  REQUIRE(sixth.retry_after <= 10000ms);
+  INFO("The contract: the log is a sorted set, one member per allowed request.");
+  REQUIRE(client.type(key) == "zset");
+}
+
+TEST_CASE("the sliding log's key carries a TTL no longer than the window") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  rate_limiting::sliding_log(client, key, 10, 5s);
+  long long pttl = client.pttl(key);
+  INFO("After one request the log's PTTL is "
+       << pttl
+       << " ms; expected between 0 and 5000. "
+          "Without a TTL the log of every caller who ever came stays in memory for good "
+          "(old members are only dropped when that same caller comes back).");
+  REQUIRE(pttl > 0);
+  REQUIRE(pttl <= 5000);
+}
+
+TEST_CASE("the sliding log is one script: drop, count and add in one atomic step") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  client.record_commands();
+  rate_limiting::sliding_log(client, keys.key("user:1"), 10, 5s);
+  auto sent = client.recorded_commands();
+  auto scripts = grading::count(sent, "EVAL") + grading::count(sent, "EVALSHA");
+  INFO("sliding_log sent:\n"
+       << grading::describe(sent)
+       << "Expected one script (EVAL, or EVALSHA after SCRIPT LOAD). Separate ZREMRANGEBYSCORE, "
+          "ZCARD and ZADD let two requests both count 99 and both be added: more than the "
+          "limit get through. MULTI/EXEC cannot help: it cannot add \"only if the count was "
+          "below the limit\".");
+  REQUIRE(scripts == 1);
+  REQUIRE(sent.size() - grading::count(sent, "SCRIPT LOAD") == 1);
+}
+
+TEST_CASE("the sliding log reads the time from the server, inside its script") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  client.record_commands();
+  rate_limiting::sliding_log(client, keys.key("user:1"), 10, 5s);
+  auto sent = client.recorded_commands();
+  for (const auto& command : sent)
+    for (std::size_t i = 1; i < command.argv.size(); ++i) {
+      std::string unit = looks_like_now(command.argv[i]);
+      INFO("sliding_log sent "
+           << command.to_string() << "\nIts argument \"" << command.argv[i]
+           << "\" is the current time in " << unit
+           << ": the time came from this machine's "
+              "clock. With several app servers, each clock is a little off, and a few ms off "
+              "means requests are counted in the wrong window. Call TIME inside the script.");
+      REQUIRE(unit.empty());
+    }
+  for (const auto& command : grading::only(sent, "EVAL")) {
+    std::string script = command.argv.size() > 1 ? command.argv[1] : "";
+    std::transform(script.begin(), script.end(), script.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    bool calls_time =
+        script.find("'TIME'") != std::string::npos || script.find("\"TIME\"") != std::string::npos;
+    INFO("The script never calls TIME: where does its idea of \"now\" come from?");
+    REQUIRE(calls_time);
+  }
+}
+
+TEST_CASE("two requests in the same millisecond are two requests") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  constexpr int threads = 3;
+  constexpr int each = 100;
+  std::atomic<int> allowed{0};
+  grading::run_together(threads, [&](int) {
+    for (int i = 0; i < each; ++i)
+      if (rate_limiting::sliding_log(client, key, 1000, 10s).allowed) ++allowed;
+  });
+  long long members = client.zcard(key);
+  INFO(threads * each
+       << " requests, all allowed (" << allowed.load()
+       << "), were sent within a "
+          "few milliseconds; the log holds "
+       << members << " members, expected " << threads * each
+       << ". Members named after the time (in ms, even in us) collide: ZADD of an existing "
+          "member only moves it, so several requests count as one and more get through than the "
+          "limit allows. Make each member unique (the time plus a random token).");
+  REQUIRE(members == threads * each);
+}
+
+TEST_CASE("refused requests do not use up the allowance") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  // Limit 3 per 600 ms: 3 allowed at 0 ms, 3 refused at ~300 ms, then at
+  // ~650 ms the first 3 have left the window.
+  for (int i = 0; i < 3; ++i) REQUIRE(rate_limiting::sliding_log(client, key, 3, 600ms).allowed);
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE_FALSE(rate_limiting::sliding_log(client, key, 3, 600ms).allowed);
+  long long members = client.zcard(key);
+  {
+    INFO("After 3 allowed and 3 refused requests the log holds "
+         << members
+         << " members; expected 3. Refused requests must not be added: a caller who keeps "
+            "retrying would stay refused forever, their own refusals filling the window.");
+    REQUIRE(members == 3);
+  }
+  std::this_thread::sleep_for(350ms);
+  Decision later = rate_limiting::sliding_log(client, key, 3, 600ms);
+  INFO("650 ms after the 3 allowed requests (window 600 ms): " << show(later)
+                                                               << "; expected allowed.");
+  REQUIRE(later.allowed);
+}
+
+TEST_CASE("the window slides: one request frees one place, exactly when it leaves") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  // Limit 2 per 500 ms: A at 0 ms, B at 250 ms; C at 250 ms is refused until
+  // A leaves, at 500 ms; right after that B still fills one of the 2 places.
+  REQUIRE(rate_limiting::sliding_log(client, key, 2, 500ms).allowed);
+  std::this_thread::sleep_for(250ms);
+  REQUIRE(rate_limiting::sliding_log(client, key, 2, 500ms).allowed);
+  Decision c = rate_limiting::sliding_log(client, key, 2, 500ms);
+  {
+    INFO("Limit 2 per 500 ms; requests at 0 and 250 ms allowed; a third at 250 ms: "
+         << show(c)
+         << ". Expected refused with retry_after at most 250 ms (when the first "
+            "request leaves the window), not the whole window.");
+    REQUIRE_FALSE(c.allowed);
+    REQUIRE(c.retry_after > 0ms);
+    REQUIRE(c.retry_after <= 260ms);
+  }
+  std::this_thread::sleep_for(c.retry_after + 30ms);
+  Decision d = rate_limiting::sliding_log(client, key, 2, 500ms);
+  Decision e = rate_limiting::sliding_log(client, key, 2, 500ms);
+  INFO("After waiting retry_after + 30 ms: "
+       << show(d) << ", then at once " << show(e)
+       << ". Expected allowed then refused: the first request left the window, the second is "
+          "still in it. A window that resets all at once is a fixed window, not a sliding one.");
+  REQUIRE(d.allowed);
+  REQUIRE_FALSE(e.allowed);
+}
+
+TEST_CASE("sliding_log: 16 threads x 50 requests against a limit of 100 allow exactly 100") {
+  exactly_the_limit_under_load(rate_limiting::sliding_log, "sliding_log");
+}
