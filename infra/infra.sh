@@ -13,6 +13,7 @@
 #
 # Native servers keep everything under .state/ at the repository root:
 #   .state/backend              which backend 'up' used (docker or native)
+#   .state/infra.lock           one 'up' or 'down' at a time
 #   .state/valkey/              the server's --dir, valkey.pid, valkey.log, port
 #   .state/postgres/            data/, run/ (socket), postgres.log, staff.loaded
 # When running as root, PostgreSQL runs as the 'postgres' user (or a system
@@ -410,12 +411,16 @@ record_backend() {
   printf '%s\n' "$1" >"$STATE/backend"
 }
 
-# One 'up'/'down' at a time (make -j may start several).
+# One 'up'/'down' at a time (make -j may start several). The servers are
+# started with fd 9 closed, so that they do not keep holding the lock.
 take_lock() {
   mkdir -p "$STATE"
   if command -v flock >/dev/null 2>&1; then
-    exec 9>"$STATE/.lock"
-    flock 9
+    exec 9>"$STATE/infra.lock"
+    if ! flock -w 120 9; then
+      die "another 'make infra-up' or 'make infra-down' has been busy for 2 minutes (it holds $(rel "$STATE/infra.lock")).
+  Wait for it to finish, or stop it, and try again."
+    fi
   fi
 }
 
@@ -519,7 +524,7 @@ valkey_up() {
     args+=(--requirepass "$VK_PASS")
   fi
   : >"$VK_LOG"
-  if ! "$bin" "${args[@]}" >>"$VK_LOG" 2>&1; then
+  if ! "$bin" "${args[@]}" >>"$VK_LOG" 2>&1 9>&-; then
     show_log_tail "$VK_LOG"
     die "$(basename "$bin") did not start (see $(rel "$VK_LOG"))."
   fi
@@ -831,8 +836,9 @@ pg_up() {
       die "our PostgreSQL is running on port $PG_RUNNING_PORT, but DATABASE_URL says port $PG_PORT.
   Stop it first with 'make infra-down', then run 'make infra-up' again."
     fi
-    pg_prepare_database
     say "PostgreSQL: already running (ours: pid $PG_PID, port $PG_PORT). Nothing to do."
+    pg_prepare_database
+    pg_check_login
     return 0
   fi
   if port_open 127.0.0.1 "$PG_PORT"; then
@@ -845,7 +851,7 @@ pg_up() {
   pg_write_config
   [[ -e $PG_LOG ]] || : >"$PG_LOG"
   if is_root; then chown "$PG_RUN_USER" "$PG_LOG"; fi
-  if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null 2>&1; then
+  if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null 2>&1 9>&-; then
     show_log_tail "$PG_LOG"
     die "PostgreSQL did not start (log: $(rel "$PG_LOG"))."
   fi
@@ -935,7 +941,7 @@ docker_up() {
   fi
   record_backend docker
   say "Starting the servers in Docker (project '$COMPOSE_PROJECT'; the first time downloads the images)..."
-  if ! compose up -d --wait; then
+  if ! compose up -d --wait 9>&-; then
     compose logs --tail 30 >&2 || true
     die "docker compose could not start the servers (logs above)."
   fi
