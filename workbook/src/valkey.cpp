@@ -250,9 +250,32 @@ std::string valkey_url_from_env() {
 
 ConnectionOptions ConnectionOptions::from_env() { return from_url(valkey_url_from_env()); }
 
+namespace {
+// The URL as it may be shown: the password (or the lone credential, which is
+// the password) replaced by ***.
+std::string without_password(std::string_view url) {
+  std::string out(url);
+  auto at = out.rfind('@');
+  if (at == std::string::npos) return out;
+  auto start = out.find("://");
+  start = (start == std::string::npos || start > at) ? 0 : start + 3;
+  auto colon = out.find(':', start);
+  if (colon != std::string::npos && colon < at)
+    out.replace(colon + 1, at - colon - 1, "***");
+  else
+    out.replace(start, at - start, "***");
+  return out;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+}  // namespace
+
 ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
   auto bad = [&](const std::string& why) {
-    return std::invalid_argument("VALKEY_URL '" + std::string(url) + "' " + why +
+    return std::invalid_argument("VALKEY_URL '" + without_password(url) + "' " + why +
                                  " (expected redis://[user:password@]host:port[/db])");
   };
   ConnectionOptions o;
@@ -277,20 +300,34 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
   std::string_view hostport = rest;
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
     hostport = rest.substr(0, slash);
-    std::string db(rest.substr(slash + 1));
+    std::string_view db = rest.substr(slash + 1);
     if (!db.empty()) {
-      if (!std::all_of(db.begin(), db.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-        throw bad("has a database number that is not a number");
-      o.db = std::stoi(db);
+      if (!all_digits(db)) throw bad("has a database number that is not a number");
+      // More digits than an int holds would make std::stoi throw out_of_range.
+      if (db.size() > 9) throw bad("has a database number that is too large");
+      o.db = std::stoi(std::string(db));
     }
   }
-  if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
-    std::string port(hostport.substr(colon + 1));
-    if (port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-      throw bad("has a port that is not a number");
-    o.port = std::stoi(port);
+  std::string_view port;
+  bool has_port = false;
+  if (!hostport.empty() && hostport.front() == '[') {
+    // An IPv6 address: [::1] or [::1]:6379.
+    auto close = hostport.find(']');
+    if (close == std::string_view::npos) throw bad("has an IPv6 address without its closing ']'");
+    std::string_view after = hostport.substr(close + 1);
+    if (!after.empty() && after.front() != ':')
+      throw bad("has something other than :port after the IPv6 address");
+    has_port = !after.empty();
+    if (has_port) port = after.substr(1);
+    hostport = hostport.substr(1, close - 1);
+  } else if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
+    has_port = true;
+    port = hostport.substr(colon + 1);
     hostport = hostport.substr(0, colon);
+  }
+  if (has_port) {
+    if (!all_digits(port) || port.size() > 5) throw bad("has a port that is not a number");
+    o.port = std::stoi(std::string(port));
   }
   if (!hostport.empty()) o.host = std::string(hostport);
   if (o.port <= 0 || o.port > 65535) throw bad("has a port out of range");
@@ -298,7 +335,8 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
 }
 
 std::string ConnectionOptions::address() const {
-  std::string out = host + ":" + std::to_string(port);
+  bool ipv6 = host.find(':') != std::string::npos;
+  std::string out = (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
   if (db != 0) out += "/" + std::to_string(db);
   return out;
 }
@@ -391,8 +429,19 @@ Argv zadd(StringView key, const std::vector<std::pair<std::string, double>>& mem
 struct Valkey::Impl {
   ConnectionOptions options;
 
+  // A connection, with the pool generation it was opened in.
+  struct Lease {
+    ContextPtr context;
+    std::uint64_t generation = 0;
+  };
+
   std::mutex pool_mutex;
-  std::vector<ContextPtr> idle;
+  std::vector<Lease> idle;
+  // Bumped by every I/O error. When one connection fails, the others were
+  // most likely cut by the same cause (a server restart, a network drop):
+  // connections from an older generation are closed instead of reused, so the
+  // next command opens a fresh one rather than failing again on a stale one.
+  std::uint64_t generation = 0;
 
   mutable std::mutex record_mutex;
   bool recording = false;
@@ -479,33 +528,49 @@ struct Valkey::Impl {
     return replies;
   }
 
-  ContextPtr acquire() {
+  Lease acquire() {
+    std::uint64_t current = 0;
     {
       std::lock_guard<std::mutex> lock(pool_mutex);
       if (!idle.empty()) {
-        ContextPtr c = std::move(idle.back());
+        Lease lease = std::move(idle.back());
         idle.pop_back();
-        return c;
+        return lease;
       }
+      current = generation;
     }
-    return connect();
+    return Lease{connect(), current};
   }
 
-  void release(ContextPtr c) {
+  void release(Lease lease) {
     std::lock_guard<std::mutex> lock(pool_mutex);
-    if (idle.size() < kMaxIdle) idle.push_back(std::move(c));
+    if (lease.generation == generation && idle.size() < kMaxIdle) idle.push_back(std::move(lease));
+  }
+
+  void drop_idle_connections() {
+    std::vector<Lease> stale;
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    ++generation;
+    stale.swap(idle);
   }
 
   std::vector<Reply> execute(const std::vector<std::vector<std::string>>& cmds) {
     if (cmds.empty()) return {};
     for (const auto& argv : cmds)
       if (argv.empty()) throw std::invalid_argument("cannot send an empty command");
-    ContextPtr c = acquire();
+    Lease lease = acquire();
     note(cmds);
-    // An I/O error leaves `c` unreleased: the broken connection is dropped and
-    // the next command opens a fresh one.
-    std::vector<Reply> replies = roundtrip(c.get(), cmds);
-    release(std::move(c));
+    std::vector<Reply> replies;
+    try {
+      replies = roundtrip(lease.context.get(), cmds);
+    } catch (const Error&) {
+      // The broken connection is not released but closed (a late reply must
+      // never be read as the answer to a later command), and so are the idle
+      // ones: the next command opens a fresh connection.
+      drop_idle_connections();
+      throw;
+    }
+    release(std::move(lease));
     return replies;
   }
 
@@ -526,10 +591,54 @@ Valkey::~Valkey() = default;
 Valkey::Valkey(Valkey&&) noexcept = default;
 Valkey& Valkey::operator=(Valkey&&) noexcept = default;
 
-const ConnectionOptions& Valkey::options() const { return impl_->options; }
+namespace {
+[[noreturn]] void moved_from() { throw ClosedError("this Valkey client was moved from"); }
+
+// Commands that change the state of the one connection they run on. The
+// client spreads commands over a pool of connections, so such a command would
+// affect whichever later commands happen to borrow that connection: SELECT
+// would send some of them to another database, MULTI would leave them QUEUED.
+// Empty when the command is fine.
+std::string state_change(const std::vector<std::string>& argv) {
+  std::string name = upper(argv[0]);
+  if (name == "SELECT")
+    return "SELECT would switch one pooled connection only; put the database number in the "
+           "URL instead (redis://host:port/db)";
+  if (name == "MULTI" || name == "EXEC" || name == "DISCARD" || name == "WATCH" ||
+      name == "UNWATCH")
+    return name +
+           " would leave one pooled connection inside a transaction; use transaction() "
+           "(MULTI/EXEC in one round trip) or eval (a script runs atomically)";
+  if (name == "SUBSCRIBE" || name == "PSUBSCRIBE" || name == "SSUBSCRIBE" || name == "MONITOR")
+    return name + " turns the connection into a stream of messages; this client does not "
+                  "support pub/sub or MONITOR";
+  if (name == "AUTH" || name == "HELLO")
+    return name + " would change one pooled connection only; put the user and password in the "
+                  "URL instead (redis://user:password@host:port)";
+  if (name == "QUIT" || name == "RESET")
+    return name + " would close or reset a pooled connection; the client manages its "
+                  "connections itself";
+  if (name == "CLIENT" && argv.size() > 1 && upper(argv[1]) == "REPLY")
+    return "CLIENT REPLY would stop the replies the client waits for";
+  return {};
+}
+
+void refuse_state_change(const std::vector<std::string>& argv) {
+  if (argv.empty()) return;
+  if (std::string why = state_change(argv); !why.empty()) throw std::invalid_argument(why);
+}
+}  // namespace
+
+const ConnectionOptions& Valkey::options() const {
+  if (!impl_) moved_from();
+  return impl_->options;
+}
 
 Reply Valkey::send(const std::vector<std::string>& argv) {
-  if (!impl_) throw ClosedError("this Valkey client was moved from");
+  if (!impl_) moved_from();
+  // Every typed method goes through here with a fixed command name, so this
+  // only ever refuses what a caller passed to command().
+  refuse_state_change(argv);
   Reply r = std::move(impl_->execute({argv}).front());
   if (r.type == Reply::Type::Error)
     throw ReplyError(describe(argv) + " on " + impl_->where() + ": " + r.str, r.str);
@@ -537,7 +646,7 @@ Reply Valkey::send(const std::vector<std::string>& argv) {
 }
 
 std::vector<Reply> Valkey::send_batch(const std::vector<std::vector<std::string>>& commands) {
-  if (!impl_) throw ClosedError("this Valkey client was moved from");
+  if (!impl_) moved_from();
   return impl_->execute(commands);
 }
 
@@ -899,18 +1008,22 @@ Pipeline Valkey::transaction() { return Pipeline(*this, true); }
 
 // ---- recording --------------------------------------------------------------------
 void Valkey::record_commands(bool enabled) {
+  if (!impl_) moved_from();
   std::lock_guard<std::mutex> lock(impl_->record_mutex);
   impl_->recording = enabled;
 }
 std::vector<SentCommand> Valkey::recorded_commands() const {
+  if (!impl_) moved_from();
   std::lock_guard<std::mutex> lock(impl_->record_mutex);
   return impl_->recorded;
 }
 void Valkey::clear_recorded_commands() {
+  if (!impl_) moved_from();
   std::lock_guard<std::mutex> lock(impl_->record_mutex);
   impl_->recorded.clear();
 }
 std::uint64_t Valkey::round_trips() const {
+  if (!impl_) moved_from();
   std::lock_guard<std::mutex> lock(impl_->record_mutex);
   return impl_->trips;
 }
@@ -924,6 +1037,7 @@ Pipeline::~Pipeline() = default;
 
 Pipeline& Pipeline::command(std::vector<std::string> argv) {
   if (argv.empty()) throw std::invalid_argument("cannot queue an empty command");
+  refuse_state_change(argv);
   queued_.push_back(std::move(argv));
   return *this;
 }
@@ -976,29 +1090,31 @@ Pipeline& Pipeline::zremrangebyscore(StringView key, StringView min, StringView 
 Pipeline& Pipeline::zcard(StringView key) { return command("ZCARD", key); }
 
 QueuedReplies Pipeline::exec() {
+  if (queued_.empty()) return QueuedReplies({}, {});
+  const std::string where = client_->options().address();
   std::vector<std::vector<std::string>> batch;
-  std::vector<std::string> names;
+  std::vector<std::string> commands;  // "INCR 'k'"
+  std::vector<std::string> names;     // "INCR 'k' on 127.0.0.1:6379", for reply errors
   batch.reserve(queued_.size() + 2);
   if (transaction_) batch.push_back({"MULTI"});
   for (auto& argv : queued_) {
-    names.push_back(describe(argv));
+    commands.push_back(describe(argv));
+    names.push_back(commands.back() + " on " + where);
     batch.push_back(std::move(argv));
   }
   if (transaction_) batch.push_back({"EXEC"});
   queued_.clear();
-  if (names.empty()) return QueuedReplies({}, {});
 
   std::vector<Reply> replies = client_->send_batch(batch);
   if (!transaction_) return QueuedReplies(std::move(replies), std::move(names));
 
   Reply& exec_reply = replies.back();
-  std::string where = client_->options().address();
   if (exec_reply.type == Reply::Type::Error) {
     // EXECABORT: a command was refused while queueing; say which one.
     std::string detail = exec_reply.str;
     for (std::size_t i = 1; i + 1 < replies.size(); ++i)
       if (replies[i].type == Reply::Type::Error)
-        detail += " (" + names[i - 1] + ": " + replies[i].str + ")";
+        detail += " (" + commands[i - 1] + ": " + replies[i].str + ")";
     throw ReplyError("EXEC on " + where + ": " + detail, exec_reply.str);
   }
   if (exec_reply.type != Reply::Type::Array)

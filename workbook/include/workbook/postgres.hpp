@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <utility>
 
 namespace wb {
@@ -47,6 +49,7 @@ class Database {
   // Safe to call from several threads (statements run one at a time).
   template <typename... Args>
   pqxx::result query(std::string_view sql, Args&&... args) {
+    refuse_inside_transaction("query");
     std::lock_guard<std::mutex> lock(mutex_);
     pqxx::work tx(connection_);
     pqxx::result rows = tx.exec_params(std::string(sql), std::forward<Args>(args)...);
@@ -76,11 +79,16 @@ class Database {
     pqxx::work& tx_;
   };
 
+  // Inside `work`, send statements through the Transaction (tx.query): a call
+  // on the Database itself there throws std::logic_error (it would otherwise
+  // wait forever for the transaction that is waiting for it).
   template <typename Work>
   auto transaction(Work&& work) -> decltype(work(std::declval<Transaction&>())) {
+    refuse_inside_transaction("transaction");
     std::lock_guard<std::mutex> lock(mutex_);
     pqxx::work tx(connection_);
     Transaction handle(*this, tx);
+    TransactionOwner owner(transaction_thread_);
     if constexpr (std::is_void_v<decltype(work(handle))>) {
       work(handle);
       tx.commit();
@@ -107,9 +115,23 @@ class Database {
   pqxx::connection& connection() noexcept { return connection_; }
 
  private:
+  // Marks the calling thread as the one running transaction() until the end
+  // of the scope.
+  struct TransactionOwner {
+    explicit TransactionOwner(std::atomic<std::thread::id>& slot) : slot_(slot) {
+      slot_.store(std::this_thread::get_id());
+    }
+    ~TransactionOwner() { slot_.store(std::thread::id()); }
+    TransactionOwner(const TransactionOwner&) = delete;
+    TransactionOwner& operator=(const TransactionOwner&) = delete;
+    std::atomic<std::thread::id>& slot_;
+  };
+  void refuse_inside_transaction(const char* what) const;
+
   std::mutex mutex_;
   pqxx::connection connection_;
   std::atomic<std::uint64_t> queries_{0};
+  std::atomic<std::thread::id> transaction_thread_{std::thread::id()};
 };
 
 }  // namespace wb

@@ -156,6 +156,13 @@ template <typename It>
 inline constexpr bool writes_pairs =
     is_pair<std::remove_cv_t<typename output_value<It>::type>>::value;
 
+// Range overloads (first, last) take iterators. Without this guard,
+// hset(key, field, value) with two arguments of the same type (two literals,
+// two std::strings) would pick the range template, which fits them exactly,
+// instead of the (key, field, value) overload, and fail to compile.
+template <typename Input>
+using if_iterator = std::enable_if_t<!std::is_convertible_v<Input, StringView>, int>;
+
 std::string to_arg(StringView s);
 std::string to_arg(const char* s);
 std::string to_arg(const std::string& s);
@@ -244,7 +251,7 @@ class Valkey {
   // DEL: how many of the keys existed (and are now gone).
   long long del(StringView key);
   long long del(std::initializer_list<StringView> keys);
-  template <typename Input>
+  template <typename Input, detail::if_iterator<Input> = 0>
   long long del(Input first, Input last) {
     return del_range(std::vector<std::string>(first, last));
   }
@@ -287,7 +294,7 @@ class Valkey {
   // HSET: how many fields were NEW (an overwritten field counts 0).
   long long hset(StringView key, StringView field, StringView val);
   long long hset(StringView key, std::initializer_list<std::pair<StringView, StringView>> fields);
-  template <typename Input>
+  template <typename Input, detail::if_iterator<Input> = 0>
   long long hset(StringView key, Input first, Input last) {
     std::vector<std::pair<std::string, std::string>> fields;
     for (; first != last; ++first) fields.emplace_back(first->first, first->second);
@@ -303,7 +310,7 @@ class Valkey {
     detail::copy_out(hgetall_pairs(key), out);
   }
   // HMGET: one OptionalString per field, in order.
-  template <typename Input, typename Output>
+  template <typename Input, typename Output, detail::if_iterator<Input> = 0>
   void hmget(StringView key, Input first, Input last, Output out) {
     detail::copy_out(hmget_values(key, std::vector<std::string>(first, last)), out);
   }
@@ -364,7 +371,7 @@ class Valkey {
   long long zadd(StringView key, StringView member, double score,
                  UpdateType type = UpdateType::ALWAYS, bool changed = false);
   // ZADD with many (member, score) pairs.
-  template <typename Input>
+  template <typename Input, detail::if_iterator<Input> = 0>
   long long zadd(StringView key, Input first, Input last,
                  UpdateType type = UpdateType::ALWAYS, bool changed = false) {
     std::vector<std::pair<std::string, double>> members;
@@ -555,7 +562,7 @@ class Pipeline {
   Pipeline& ttl(StringView key);
   Pipeline& pttl(StringView key);
   Pipeline& hset(StringView key, StringView field, StringView val);
-  template <typename Input>
+  template <typename Input, detail::if_iterator<Input> = 0>
   Pipeline& hset(StringView key, Input first, Input last) {
     std::vector<std::string> argv{"HSET", std::string(key)};
     for (; first != last; ++first) {

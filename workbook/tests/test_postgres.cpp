@@ -1,0 +1,225 @@
+// The PostgreSQL helper, against the real server. Every test works in a
+// schema of its own (wbtest_<random>) and drops it at the end.
+#include <cctype>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "fake_server.hpp"
+#include "support.hpp"
+#include "workbook/grading.hpp"
+#include "workbook/postgres.hpp"
+
+namespace grading = wb::grading;
+using wb_test::contains;
+
+namespace {
+
+long long rows_of(const pqxx::result& r) { return static_cast<long long>(r.size()); }
+
+// A schema of this test's own, with a table `people (id int, name text)`, set
+// as the Database's search_path. Dropped (with everything in it) at the end.
+class TempSchema {
+ public:
+  explicit TempSchema(wb::Database& db) : db_(db), name_("wbtest_" + grading::random_hex(6)) {
+    {
+      pqxx::nontransaction tx(db_.connection());
+      tx.exec("CREATE SCHEMA " + tx.quote_name(name_));
+      tx.exec("CREATE TABLE " + tx.quote_name(name_) + ".people (id int PRIMARY KEY, name text)");
+    }
+    db_.use_schema(name_);
+  }
+  ~TempSchema() {
+    try {
+      pqxx::nontransaction tx(db_.connection());
+      tx.exec("DROP SCHEMA IF EXISTS " + tx.quote_name(name_) + " CASCADE");
+    } catch (...) {
+    }
+  }
+  TempSchema(const TempSchema&) = delete;
+  TempSchema& operator=(const TempSchema&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  wb::Database& db_;
+  std::string name_;
+};
+
+}  // namespace
+
+TEST_CASE("query sends $1 parameters apart from the SQL, so quotes in a value are only text") {
+  wb::Database db;
+  TempSchema schema(db);
+  const std::string evil = "Robert'); DROP TABLE people; --";
+  db.query("INSERT INTO people (id, name) VALUES ($1, $2)", 1, evil);
+  auto rows = db.query("SELECT id, name FROM people WHERE name = $1", evil);
+  REQUIRE(rows_of(rows) == 1);
+  REQUIRE(rows[0][0].as<int>() == 1);
+  REQUIRE(rows[0][1].as<std::string>() == evil);
+  REQUIRE(rows_of(db.query("SELECT count(*) FROM people")) == 1);
+}
+
+TEST_CASE("query returns rows whose fields convert to C++ types, NULL included") {
+  wb::Database db;
+  auto rows = db.query("SELECT $1::int + 1, $2::text || '!', NULL::text", 41, std::string("hi"));
+  REQUIRE(rows_of(rows) == 1);
+  REQUIRE(rows[0][0].as<int>() == 42);
+  REQUIRE(rows[0][1].as<std::string>() == "hi!");
+  REQUIRE(rows[0][2].is_null());
+  REQUIRE(rows_of(db.query("SELECT 1 WHERE false")) == 0);
+}
+
+TEST_CASE("query_count counts every query and transaction statement, and resets to 0") {
+  wb::Database db;
+  TempSchema schema(db);
+  db.reset_query_count();
+  REQUIRE(db.query_count() == 0u);
+  db.query("INSERT INTO people VALUES ($1, $2)", 1, "Ada");
+  db.query("SELECT name FROM people WHERE id = $1", 1);
+  REQUIRE(db.query_count() == 2u);
+  db.transaction([](wb::Database::Transaction& tx) {
+    tx.query("INSERT INTO people VALUES ($1, $2)", 2, "Grace");
+    tx.query("INSERT INTO people VALUES ($1, $2)", 3, "Linus");
+  });
+  REQUIRE(db.query_count() == 4u);
+  // What goes through connection() directly is not counted.
+  {
+    pqxx::nontransaction raw(db.connection());
+    raw.exec("SELECT 1");
+  }
+  REQUIRE(db.query_count() == 4u);
+  db.reset_query_count();
+  REQUIRE(db.query_count() == 0u);
+}
+
+TEST_CASE("a transaction commits all its statements together and returns work's value") {
+  wb::Database db;
+  TempSchema schema(db);
+  int inserted = db.transaction([](wb::Database::Transaction& tx) {
+    tx.query("INSERT INTO people VALUES ($1, $2)", 1, "Ada");
+    tx.query("INSERT INTO people VALUES ($1, $2)", 2, "Grace");
+    return 2;
+  });
+  REQUIRE(inserted == 2);
+  REQUIRE(rows_of(db.query("SELECT * FROM people")) == 2);
+}
+
+TEST_CASE("an exception inside a transaction rolls every statement back and reaches the caller") {
+  wb::Database db;
+  TempSchema schema(db);
+  db.query("INSERT INTO people VALUES ($1, $2)", 1, "Ada");
+  REQUIRE_THROWS_AS(db.transaction([](wb::Database::Transaction& tx) {
+                      tx.query("UPDATE people SET name = $1 WHERE id = $2", "Changed", 1);
+                      tx.query("INSERT INTO people VALUES ($1, $2)", 2, "Grace");
+                      throw std::runtime_error("the cache write failed");
+                    }),
+                    std::runtime_error);
+  auto rows = db.query("SELECT name FROM people ORDER BY id");
+  REQUIRE(rows_of(rows) == 1);
+  REQUIRE(rows[0][0].as<std::string>() == "Ada");
+  // A statement the server refuses rolls back the same way.
+  REQUIRE_THROWS_AS(db.transaction([](wb::Database::Transaction& tx) {
+                      tx.query("INSERT INTO people VALUES ($1, $2)", 3, "Linus");
+                      tx.query("INSERT INTO people VALUES ($1, $2)", 1, "duplicate id");
+                    }),
+                    pqxx::sql_error);
+  REQUIRE(rows_of(db.query("SELECT * FROM people")) == 1);
+}
+
+TEST_CASE("a statement the server refuses throws pqxx::sql_error and the Database goes on") {
+  wb::Database db;
+  REQUIRE_THROWS_AS(db.query("SELECT * FROM wb_no_such_table_anywhere"), pqxx::sql_error);
+  REQUIRE_THROWS_AS(db.query("SELECT $1::int", "not a number"), pqxx::sql_error);
+  REQUIRE(db.query("SELECT 7")[0][0].as<int>() == 7);
+}
+
+TEST_CASE("query inside a transaction's work is refused instead of hanging") {
+  wb::Database db;
+  TempSchema schema(db);
+  auto t = wb_test::thrown_by([&] {
+    db.transaction([&](wb::Database::Transaction& tx) {
+      tx.query("INSERT INTO people VALUES ($1, $2)", 1, "Ada");
+      db.query("SELECT * FROM people");  // the mistake: db, not tx
+    });
+  });
+  INFO(t.type << ": " << t.what);
+  REQUIRE(t.type == "std::logic_error");
+  REQUIRE(contains(t.what, "tx.query"));
+  REQUIRE(rows_of(db.query("SELECT * FROM people")) == 0);
+}
+
+TEST_CASE("use_schema makes unqualified table names resolve in that schema") {
+  wb::Database db;
+  TempSchema schema(db);
+  auto path = db.query("SHOW search_path");
+  REQUIRE(contains(path[0][0].as<std::string>(), schema.name()));
+  db.query("INSERT INTO people VALUES ($1, $2)", 1, "Ada");
+  pqxx::nontransaction raw(db.connection());
+  auto rows = raw.exec("SELECT name FROM " + raw.quote_name(schema.name()) + ".people");
+  REQUIRE(rows_of(rows) == 1);
+}
+
+TEST_CASE("use_schema quotes the name, so it cannot smuggle in SQL") {
+  wb::Database db;
+  TempSchema schema(db);
+  db.use_schema("x\"; DROP SCHEMA " + schema.name() + " CASCADE; --");
+  db.use_schema(schema.name());
+  REQUIRE(rows_of(db.query("SELECT * FROM people")) == 0);  // the schema is still there
+}
+
+TEST_CASE("server_version names the PostgreSQL version") {
+  wb::Database db;
+  std::string version = db.server_version();
+  CAPTURE(version);
+  REQUIRE(!version.empty());
+  REQUIRE(std::isdigit(static_cast<unsigned char>(version[0])));
+}
+
+TEST_CASE("queries from several threads run one at a time and are all counted") {
+  wb::Database db;
+  TempSchema schema(db);
+  db.reset_query_count();
+  grading::run_together(8, [&](int i) {
+    for (int j = 0; j < 10; ++j) db.query("INSERT INTO people VALUES ($1, $2)", i * 100 + j, "x");
+  });
+  REQUIRE(db.query_count() == 80u);
+  REQUIRE(db.query("SELECT count(*) FROM people")[0][0].as<int>() == 80);
+}
+
+TEST_CASE("an unreachable server is DatabaseUnavailable naming the URL without its password") {
+  int port = wb_test::closed_port();
+  const std::string url =
+      "postgresql://workbook:s3cret-pw@127.0.0.1:" + std::to_string(port) + "/workbook";
+  auto t = wb_test::thrown_by([&] { wb::Database db(url); });
+  INFO(t.what);
+  REQUIRE(t.type == "std::exception");
+  REQUIRE_THROWS_AS(wb::Database(url), wb::DatabaseUnavailable);
+  REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
+  REQUIRE(contains(t.what, "postgresql://workbook:***@127.0.0.1:" + std::to_string(port)));
+  REQUIRE(contains(t.what, "Connection refused"));
+  REQUIRE(contains(t.what, "make infra-up"));
+  REQUIRE_FALSE(contains(t.what, "\n"));
+}
+
+TEST_CASE("redact_url hides the password in every form libpq accepts") {
+  CHECK(wb::redact_url("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db");
+  CHECK(wb::redact_url("postgresql://u:p@w@h/db") == "postgresql://u:***@h/db");
+  CHECK(wb::redact_url("postgresql://u@h:5432/db") == "postgresql://u@h:5432/db");
+  CHECK(wb::redact_url("postgresql://h:5432/db") == "postgresql://h:5432/db");
+  CHECK(wb::redact_url("postgresql://u@h/db?password=pw&sslmode=disable") ==
+        "postgresql://u@h/db?password=***&sslmode=disable");
+  CHECK(wb::redact_url("host=h port=5432 password=pw user=u") ==
+        "host=h port=5432 password=*** user=u");
+  CHECK(wb::redact_url("host=h password='p w' user=u") == "host=h password=*** user=u");
+  CHECK(wb::redact_url("host=h password = pw") == "host=h password = ***");
+}
+
+TEST_CASE("an unreachable server given as key=value words does not show its password") {
+  int port = wb_test::closed_port();
+  const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port) +
+                               " user=workbook password=s3cret-pw dbname=workbook";
+  auto t = wb_test::thrown_by([&] { wb::Database db(conninfo); });
+  INFO(t.what);
+  REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
+  REQUIRE(contains(t.what, "make infra-up"));
+}
