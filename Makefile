@@ -3,6 +3,7 @@
 #
 #   make example-1            run lesson 1's example
 #   make test-1               grade your exercise 1   (SOLUTIONS=1: the reference)
+#   make watch                grade the exercise you are on every time you save
 #   make check                the project's own test: every grader proven
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -13,27 +14,45 @@ export SOLUTIONS
 export VALKEY_URL
 export DATABASE_URL
 export WB_WERROR
+export LESSONS
+export FORCE
+export POLL
 
-.PHONY: help setup infra-up infra-down infra-status test check lessons clean
+.PHONY: help setup infra-up infra-down infra-status test next watch reset-all doctor report \
+        check check-tools lessons compile-commands clean
 
 help: ## this list
 	@echo "Valkey Caching Workbook - commands"
 	@echo
-	@echo "  make example-N     build and run lesson N's example (starts what it needs)"
+	@echo "Your loop"
+	@echo "  make next          the first exercise that does not pass yet: what to read, what to edit"
+	@echo "  make watch         grade that exercise every time you save it; on to the next when it passes"
+	@echo "  make watch-N       the same, starting with exercise N (POLL=1: no file events, look every second)"
+	@echo "  make example-N     build and run lesson N's example (starts the servers it needs)"
 	@echo "  make test-N        grade your exercise N; SOLUTIONS=1 grades the reference solution"
 	@echo "  make test          grade every exercise and print a progress table"
-	@echo "  make hint-N        one more hint for exercise N"
-	@echo "  make check         the project's own test: solutions pass, stubs and mutants fail"
+	@echo "  make hint-N        one more hint for exercise N (ask again for the next)"
+	@echo "  make reset-N       put exercise N back to its stub; asks first, keeps your file in .workbook-backups/"
+	@echo "  make reset-all     the same for every exercise (FORCE=1: do not ask)"
 	@echo "  make lessons       the list of lessons"
 	@echo
+	@echo "Your machine"
+	@echo "  make doctor        check compiler, packages, servers and URLs; the fix for each problem"
 	@echo "  make setup         install what is missing (compiler, libraries, servers)"
 	@echo "  make infra-up      start Valkey and PostgreSQL (Docker if an engine runs, else native)"
 	@echo "  make infra-status  which servers, which versions, which ports, do they answer"
 	@echo "  make infra-down    stop the servers the workbook started"
+	@echo "  make compile-commands  compile_commands.json for your editor (clangd, VS Code, CLion)"
 	@echo "  make clean         remove the build folder"
 	@echo
+	@echo "Teaching and the project"
+	@echo "  make report        grade everything; write $(BUILD)/report/results.json and summary.txt"
+	@echo "  make check         the project's own test: solutions pass, stubs and mutants fail, tools work"
+	@echo "  make check-tools   only the tests of these commands (tests/tools)"
+	@echo
 	@echo "Settings: VALKEY_URL (default redis://127.0.0.1:6379),"
-	@echo "          DATABASE_URL (default postgresql://workbook:workbook@127.0.0.1:55432/workbook)"
+	@echo "          DATABASE_URL (default postgresql://workbook:workbook@127.0.0.1:55432/workbook),"
+	@echo "          LESSONS=\"1 3\" or LESSONS=2-5 (only those, for test, next, watch, report), BUILD (build folder)"
 
 setup:
 	@scripts/setup.sh
@@ -59,11 +78,38 @@ hint-%:
 test:
 	@$(WORKBOOK) test-all
 
+next:
+	@$(WORKBOOK) next
+
+watch:
+	@$(WORKBOOK) watch
+
+watch-%:
+	@$(WORKBOOK) watch $*
+
+reset-all:
+	@$(WORKBOOK) reset all
+
+reset-%:
+	@$(WORKBOOK) reset $*
+
+doctor:
+	@$(WORKBOOK) doctor
+
+report:
+	@$(WORKBOOK) report
+
 check:
 	@$(WORKBOOK) check
 
+check-tools:
+	@tests/tools/run
+
 lessons:
 	@$(WORKBOOK) lessons
+
+compile-commands:
+	@$(WORKBOOK) compile-commands
 
 clean:
 	rm -rf "$(BUILD)" compile_commands.json

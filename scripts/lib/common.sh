@@ -1,0 +1,227 @@
+# shellcheck shell=bash
+# Shared by scripts/workbook and the tools it runs (watch, reset, report,
+# doctor): the manifest, the build, the servers, and grading one exercise.
+# Source it; it changes to the repository's root.
+#
+# Environment: BUILD (build folder, default build), SOLUTIONS=1 (grade the
+# reference solutions), LESSONS (only these lessons: "1 3", "2-5", "1,4"),
+# VALKEY_URL, DATABASE_URL, WB_GRADE_TIMEOUT (seconds a grader may run, 300).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+MANIFEST=lessons/manifest.txt
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# ---- the manifest -------------------------------------------------------------
+# Prints "NN|slug|title|needs|files|hints" lines, fields trimmed.
+manifest() {
+  awk -F ' [|] ' '/^[0-9][0-9] [|] / {
+      out = ""
+      for (i = 1; i <= NF; i++) { f = $i; gsub(/^ +| +$/, "", f); out = out (i > 1 ? "|" : "") f }
+      print out
+    }' "$MANIFEST"
+}
+
+# lesson_field N FIELD -> the field (1 number, 2 slug, 3 title, 4 needs, 5 files, 6 hints)
+lesson_field() {
+  local nn
+  nn=$(lesson_number "$1")
+  manifest | awk -F '|' -v n="$nn" -v f="$2" '$1 == n { print $f; found = 1 } END { exit !found }' ||
+    die "there is no lesson $1 (see 'make lessons')"
+}
+
+# "1" or "01" -> "01"
+lesson_number() {
+  [[ "$1" =~ ^[0-9]+$ ]] || die "'$1' is not a lesson number"
+  printf '%02d' "$((10#$1))"
+}
+lesson_id() { echo "$(lesson_number "$1")-$(lesson_field "$1" 2)"; }
+lesson_numbers() { manifest | cut -d'|' -f1; }
+lesson_short() { echo "$((10#$1))"; }
+
+# The lessons LESSONS selects (all when it is empty), in manifest order.
+selected_lessons() {
+  local spec=${LESSONS:-} nn n part lo hi
+  if [ -z "$spec" ]; then lesson_numbers; return; fi
+  local -A want=()
+  for part in ${spec//,/ }; do
+    if [[ "$part" =~ ^([0-9]+)-([0-9]+)$ ]]; then
+      lo=$((10#${BASH_REMATCH[1]})); hi=$((10#${BASH_REMATCH[2]}))
+      for ((n = lo; n <= hi; n++)); do want[$n]=1; done
+    elif [[ "$part" =~ ^[0-9]+$ ]]; then
+      want[$((10#$part))]=1
+    else
+      die "LESSONS='$spec': use lesson numbers, e.g. LESSONS=\"1 3\" or LESSONS=2-5"
+    fi
+  done
+  for nn in $(lesson_numbers); do
+    [ -n "${want[$((10#$nn))]:-}" ] && echo "$nn"
+  done
+  return 0
+}
+
+# The folder graded: exercises/NN-slug, or solutions/NN-slug with SOLUTIONS=1.
+graded_dir() {
+  if [ "${SOLUTIONS:-}" = 1 ]; then echo "solutions/$(lesson_id "$1")"; else echo "exercises/$(lesson_id "$1")"; fi
+}
+
+# The file the learner edits: the last one the manifest names that exists.
+main_file() {
+  local dir files f last=""
+  dir=$(graded_dir "$1")
+  files=$(lesson_field "$1" 5)
+  for f in $files; do [ -f "$dir/$f" ] && last="$dir/$f"; done
+  if [ -z "$last" ]; then last=$(ls "$dir"/*.cpp 2>/dev/null | tail -n 1 || true); fi
+  echo "${last:-$dir}"
+}
+
+has_grader() { [ -d "graders/$(lesson_id "$1")" ]; }
+
+# ---- preparing: packages, build folder, servers ---------------------------------
+ensure_packages() { scripts/setup.sh --quiet-if-ok; }
+
+cmake_generator_args() {
+  if command -v ninja >/dev/null 2>&1; then echo "-G Ninja"; fi
+}
+
+ensure_configured() {
+  if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+    local werror=OFF
+    [ "${WB_WERROR:-}" = 1 ] || [ "${WB_WERROR:-}" = ON ] && werror=ON
+    # shellcheck disable=SC2046
+    cmake -S . -B "$BUILD" $(cmake_generator_args) -DWB_WERROR="$werror" >"$BUILD.configure.log" 2>&1 || {
+      cat "$BUILD.configure.log"; die "CMake could not configure the build (log above)"; }
+    rm -f "$BUILD.configure.log"
+    link_compile_commands
+  fi
+}
+
+# Editors look for compile_commands.json at the top of the project.
+link_compile_commands() {
+  ln -sfn "$BUILD/compile_commands.json" compile_commands.json 2>/dev/null || true
+}
+
+# "host port" of VALKEY_URL.
+valkey_host_port() {
+  local url=${VALKEY_URL:-redis://127.0.0.1:6379} hostport host port
+  hostport=${url#*://}; hostport=${hostport##*@}; hostport=${hostport%%/*}
+  host=${hostport%:*}; port=${hostport##*:}
+  [ "$host" = "$hostport" ] && port=6379
+  echo "$host $port"
+}
+
+# Both servers answer already (ours, or ones VALKEY_URL/DATABASE_URL point at)?
+servers_answer() {
+  local host port reply
+  read -r host port <<<"$(valkey_host_port)"
+  reply=$(timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "*1\r\n\$4\r\nPING\r\n" >&3 && head -c 5 <&3' "$host" "$port" 2>/dev/null) || return 1
+  [ "$reply" = "+PONG" ] || return 1
+  command -v pg_isready >/dev/null 2>&1 || return 1
+  pg_isready -q -t 2 -d "${DATABASE_URL:-postgresql://workbook:workbook@127.0.0.1:55432/workbook}"
+}
+
+# Start the workbook's own servers when they are needed and not running. When
+# you point VALKEY_URL or DATABASE_URL somewhere yourself, nothing is started:
+# the graders use your servers and say in one line if they cannot reach them.
+ensure_servers() {
+  servers_answer && return 0
+  if [ -n "${VALKEY_URL:-}" ] || [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  infra/infra.sh up
+}
+
+build_targets() {
+  # shellcheck disable=SC2086
+  cmake --build "$BUILD" --target "$@" -- ${WB_BUILD_ARGS:-} >"$BUILD/last-build.log" 2>&1 || {
+    # Show the compiler's words: the learner needs them.
+    grep -v '^\[[0-9/]*\] ' "$BUILD/last-build.log" | head -80
+    say ""
+    say "The build failed (full log: $BUILD/last-build.log)."
+    return 1
+  }
+}
+
+# Builds several targets at once, in parallel, carrying on past failures; the
+# failures are reported later, one target at a time, by build_targets.
+prebuild_targets() {
+  local keep_going="-k"
+  grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja' "$BUILD/CMakeCache.txt" 2>/dev/null && keep_going="-k 0"
+  # shellcheck disable=SC2086
+  cmake --build "$BUILD" --target "$@" -- $keep_going ${WB_BUILD_ARGS:-} >/dev/null 2>&1 || true
+}
+
+# ---- grading one exercise -------------------------------------------------------
+grader_target() {
+  local nn=$1
+  if [ "${SOLUTIONS:-}" = 1 ]; then echo "grade-$nn-solution"; else echo "grade-$nn"; fi
+}
+
+# classify_log LOG -> "status<TAB>first failing behaviour", from a grader's output.
+# status: passed | failing | not started | no server | crashed
+classify_log() {
+  local log=$1 line first status
+  line=$(grep -E '^RESULT ' "$log" | tail -n 1 || true)
+  first=$(grep -E '^First failing behaviour: ' "$log" | head -n 1 | sed 's/^First failing behaviour: //' || true)
+  case "$line" in
+    *": PASSED"*) status="passed"; first="" ;;
+    *"NO SERVER"*) status="no server"; first=$(grep -v '^RESULT ' "$log" | grep -v '^[[:space:]]*$' | head -n 1 || true) ;;
+    *"FAILED"*)
+      if [[ "$line" =~ \(([0-9]+)\ of\ ([0-9]+)\ behaviours\ failing\;\ ([0-9]+)\ not ]] &&
+         [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[3]}" = "${BASH_REMATCH[2]}" ]; then
+        status="not started"
+      else
+        status="failing"
+      fi ;;
+    *)
+      status="crashed"
+      first=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1 || true)
+      [ -n "$first" ] || first="the grader stopped without a result" ;;
+  esac
+  printf '%s\t%s\n' "$status" "$first"
+}
+
+# grade_lesson NN [xml-report-file]
+# Builds and runs the grader of exercise NN (the learner's, or the solution with
+# SOLUTIONS=1); its output goes to $BUILD/results/NN-slug.txt. Sets G_STATUS
+# (passed | failing | not started | won't build | no grader | no server |
+# crashed | timed out), G_FIRST (the first failing behaviour, or why) and G_LOG.
+grade_lesson() {
+  local nn=$1 xml=${2:-} id target
+  id=$(lesson_id "$nn"); target=$(grader_target "$nn")
+  mkdir -p "$BUILD/results"
+  G_LOG="$BUILD/results/$id.txt"; G_FIRST=""; G_STATUS=""
+  if ! has_grader "$nn"; then
+    G_STATUS="no grader"; G_FIRST="this lesson has no exercise yet"
+    say "Lesson $id has no grader yet." >"$G_LOG"
+    return 0
+  fi
+  if ! build_targets "$target" >"$G_LOG" 2>&1; then
+    G_STATUS="won't build"
+    G_FIRST=$(grep -m 1 -E '(error|Error)[: ]' "$G_LOG" | sed "s|$ROOT/||g" || true)
+    [ -n "$G_FIRST" ] || G_FIRST="see $G_LOG"
+    return 0
+  fi
+  local -a args=()
+  [ -n "$xml" ] && args=(-r xml -o "$xml")
+  local -a limit=()
+  command -v timeout >/dev/null 2>&1 && limit=(timeout "${WB_GRADE_TIMEOUT:-300}")
+  local rc=0
+  "${limit[@]}" "$BUILD/$target" "${args[@]}" >"$G_LOG" 2>&1 || rc=$?
+  local result
+  result=$(classify_log "$G_LOG")
+  G_STATUS=${result%%$'\t'*}; G_FIRST=${result#*$'\t'}
+  if [ "$rc" = 124 ] && [ "$G_STATUS" = crashed ]; then
+    G_STATUS="timed out"; G_FIRST="the grader ran longer than ${WB_GRADE_TIMEOUT:-300} s: an endless loop, or a wait that never ends?"
+  fi
+  return 0
+}
+
+# One row of the progress table.
+table_header() { printf '%-4s %-20s %-12s %s\n' "N" "lesson" "status" "first failing behaviour"; }
+table_row() {
+  local nn=$1 status=$2 first=$3
+  [ ${#first} -gt 90 ] && first="${first:0:87}..."
+  printf '%-4s %-20s %-12s %s\n' "$((10#$nn))" "$(lesson_field "$nn" 2)" "$status" "$first"
+}
