@@ -358,6 +358,14 @@ free_port_after() {
   printf '%s' "$p"
 }
 
+# DATABASE_URL with another port, to suggest (the password shown only when
+# it is the workbook's default one).
+database_url_with_port() {
+  local pass='<password>'
+  [[ $PG_PASS == workbook ]] && pass=$PG_PASS
+  printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$PG_USER" "$pass" "$1" "$PG_DB"
+}
+
 # Explains a port collision and exits.
 port_taken() {
   local server=$1 port=$2 var=$3 example=$4
@@ -475,6 +483,16 @@ valkey_our_pid() {
   esac
 }
 
+# Fails when VALKEY_URL's port is taken by a server that is not ours.
+valkey_check_port() {
+  [[ $VK_LOCAL -eq 1 ]] || return 0
+  valkey_our_pid >/dev/null && return 0
+  if port_open 127.0.0.1 "$VK_PORT"; then
+    port_taken Valkey "$VK_PORT" VALKEY_URL "redis://127.0.0.1:$(free_port_after "$VK_PORT")"
+  fi
+  return 0
+}
+
 valkey_up() {
   if [[ $VK_LOCAL -eq 0 ]]; then
     say "Valkey:     VALKEY_URL points at $VK_HOST, not this machine: not starting one here."
@@ -504,9 +522,7 @@ valkey_up() {
     die "our Valkey (pid $pid) runs but does not answer on port $VK_PORT. Try 'make infra-down' then 'make infra-up'."
   fi
   rm -f "$VK_PIDFILE"
-  if port_open 127.0.0.1 "$VK_PORT"; then
-    port_taken Valkey "$VK_PORT" VALKEY_URL "redis://127.0.0.1:$(free_port_after "$VK_PORT")"
-  fi
+  valkey_check_port
   bin=$(find_valkey_server) || die "no valkey-server or redis-server program found. Install it with: make setup"
 
   local -a args=(
@@ -685,7 +701,7 @@ as_pg() {
 }
 
 short_hash() {
-  printf '%s' "$1" | cksum | cut -d ' ' -f 1
+  printf '%08x' "$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)"
 }
 
 # Sets PG_HOME (folder owned by PG_RUN_USER holding data/, run/, postgres.log),
@@ -703,7 +719,7 @@ pg_paths() {
     if is_root; then
       if ! as_pg test -x "$STATE" 2>/dev/null; then
         PG_HOME=$fallback
-        say "PostgreSQL: the user '$PG_RUN_USER' cannot reach $(rel "$STATE") (a parent folder is private),"
+        say "PostgreSQL: the user '$PG_RUN_USER' cannot reach $ROOT (a parent folder is private),"
         say "            so its files go to $PG_HOME instead."
       fi
     fi
@@ -822,6 +838,22 @@ pg_check_login() {
   fi
 }
 
+# Fails when DATABASE_URL's port is taken by a server that is not ours.
+pg_check_port() {
+  [[ $PG_LOCAL -eq 1 ]] || return 0
+  if [[ -r $PG_STATE/location ]]; then
+    if is_root; then pg_pick_user; fi
+    pg_paths
+    if locate_pg_bin && pg_ours_running; then
+      return 0
+    fi
+  fi
+  if port_open 127.0.0.1 "$PG_PORT"; then
+    port_taken PostgreSQL "$PG_PORT" DATABASE_URL "$(database_url_with_port "$(free_port_after "$PG_PORT")")"
+  fi
+  return 0
+}
+
 pg_up() {
   if [[ $PG_LOCAL -eq 0 ]]; then
     say "PostgreSQL: DATABASE_URL points at $PG_HOST, not this machine: not starting one here."
@@ -841,10 +873,7 @@ pg_up() {
     pg_check_login
     return 0
   fi
-  if port_open 127.0.0.1 "$PG_PORT"; then
-    port_taken PostgreSQL "$PG_PORT" DATABASE_URL \
-      "postgresql://$PG_USER:...@127.0.0.1:$(free_port_after "$PG_PORT")/$PG_DB"
-  fi
+  pg_check_port
   if [[ ! -s $PG_DATA/PG_VERSION ]]; then
     pg_initdb
   fi
@@ -858,7 +887,7 @@ pg_up() {
   pg_ours_running || true
   pg_prepare_database
   pg_check_login
-  say "PostgreSQL: started $("$PG_BIN/postgres" --version | sed 's/^postgres (PostgreSQL) /PostgreSQL /') on 127.0.0.1:$PG_PORT (pid ${PG_PID:-?}, log $(rel "$PG_LOG"))"
+  say "PostgreSQL: started $("$PG_BIN/postgres" --version | sed -e 's/^postgres (PostgreSQL) /PostgreSQL /' -e 's/ (.*//') on 127.0.0.1:$PG_PORT (pid ${PG_PID:-?}, log $(rel "$PG_LOG"))"
 }
 
 pg_down() {
@@ -886,6 +915,9 @@ pg_down() {
 
 native_up() {
   take_lock
+  # Both ports first, so that nothing is started when one of them is taken.
+  valkey_check_port
+  pg_check_port
   record_backend native
   valkey_up
   pg_up
@@ -936,8 +968,7 @@ docker_up() {
     port_taken Valkey "$VK_PORT" VALKEY_URL "redis://127.0.0.1:$(free_port_after "$VK_PORT")"
   fi
   if [[ $running != *postgres* ]] && port_open 127.0.0.1 "$PG_PORT"; then
-    port_taken PostgreSQL "$PG_PORT" DATABASE_URL \
-      "postgresql://$PG_USER:...@127.0.0.1:$(free_port_after "$PG_PORT")/$PG_DB"
+    port_taken PostgreSQL "$PG_PORT" DATABASE_URL "$(database_url_with_port "$(free_port_after "$PG_PORT")")"
   fi
   record_backend docker
   say "Starting the servers in Docker (project '$COMPOSE_PROJECT'; the first time downloads the images)..."
@@ -1027,6 +1058,7 @@ status_cmd() {
   else
     local running
     if command -v docker >/dev/null 2>&1; then
+      docker_export_env
       running=$(docker_running_services)
       [[ $running == *valkey* ]] && vk_ours="yes (container)"
       [[ $running == *postgres* ]] && pg_ours="yes (container)"
@@ -1099,6 +1131,8 @@ up_cmd() {
   say "  DATABASE_URL=$PG_SHOWN"
   if [[ $DATABASE_URL == "$DEFAULT_DATABASE_URL" ]]; then
     say "Look inside the database:  psql $DEFAULT_DATABASE_URL"
+  else
+    say "Look inside the database:  psql \"\$DATABASE_URL\""
   fi
   say "Stop them with: make infra-down"
 }
