@@ -114,14 +114,20 @@ TEST_CASE("acquire_lock takes a free lock: the key holds the returned token and 
   const std::string lock = keys.key("report:lock");
 
   auto token = stampede::acquire_lock(client, lock, 5000ms);
-  INFO("acquire_lock on a free lock returned std::nullopt; it should have taken it.");
-  REQUIRE(token.has_value());
+  {
+    INFO("acquire_lock on a free lock returned std::nullopt; it should have taken it.");
+    REQUIRE(token.has_value());
+  }
   auto held = client.get(lock);
-  INFO("acquire_lock returned \"" << *token << "\"; the lock key holds " << shown(held) << ".");
-  REQUIRE(held == *token);
-  INFO("The lock holds \"" << *held << "\", not a random token (32 hex characters from "
-       "make_token). With a fixed value, any caller can release a lock that is not theirs.");
-  REQUIRE(is_token(*held));
+  {
+    INFO("acquire_lock returned \"" << *token << "\"; the lock key holds " << shown(held) << ".");
+    REQUIRE(held == *token);
+  }
+  {
+    INFO("The lock holds \"" << *held << "\", not a random token (32 hex characters from "
+         "make_token). With a fixed value, any caller can release a lock that is not theirs.");
+    REQUIRE(is_token(*held));
+  }
   long long pttl = client.pttl(lock);
   INFO("PTTL of the lock is " << pttl << " ms; expected between 1 and 5000. -1 means the lock has "
        "no expiry: if its owner crashes, nobody can ever take it again and the key is never "
@@ -152,9 +158,11 @@ TEST_CASE("acquire_lock leaves a held lock alone and returns std::nullopt") {
   client.set(lock, "someone-elses-token", 5000ms);
 
   auto token = stampede::acquire_lock(client, lock, 5000ms);
-  INFO("The lock was held by another caller; acquire_lock returned "
-       << (token ? "\"" + *token + "\"" : "std::nullopt") << ", expected std::nullopt.");
-  CHECK_FALSE(token.has_value());
+  {
+    INFO("The lock was held by another caller; acquire_lock returned "
+         << (token ? "\"" + *token + "\"" : "std::nullopt") << ", expected std::nullopt.");
+    CHECK_FALSE(token.has_value());
+  }
   auto held = client.get(lock);
   INFO("The other caller's lock now holds " << shown(held) << ": acquire_lock must not overwrite "
        "a lock it did not get (SET NX leaves an existing key alone).");
@@ -165,10 +173,12 @@ TEST_CASE("acquire_lock refuses a ttl of zero or less before sending anything") 
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   client.record_commands();
-  INFO("A lock without a positive expiry is a lock that may never go away: task 2 asks for "
-       "std::invalid_argument.");
-  REQUIRE_THROWS_AS(stampede::acquire_lock(client, keys.key("l"), 0ms), std::invalid_argument);
-  REQUIRE_THROWS_AS(stampede::acquire_lock(client, keys.key("l"), -5ms), std::invalid_argument);
+  {
+    INFO("A lock without a positive expiry is a lock that may never go away: task 2 asks for "
+         "std::invalid_argument.");
+    REQUIRE_THROWS_AS(stampede::acquire_lock(client, keys.key("l"), 0ms), std::invalid_argument);
+    REQUIRE_THROWS_AS(stampede::acquire_lock(client, keys.key("l"), -5ms), std::invalid_argument);
+  }
   auto sent = client.recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
@@ -182,8 +192,10 @@ TEST_CASE("release_lock deletes the lock when it holds your token") {
   const std::string lock = keys.key("report:lock");
   client.set(lock, "my-token", 5000ms);
   bool released = stampede::release_lock(client, lock, "my-token");
-  INFO("release_lock with the lock's own token returned " << released << ", expected true.");
-  CHECK(released);
+  {
+    INFO("release_lock with the lock's own token returned " << released << ", expected true.");
+    CHECK(released);
+  }
   INFO("After release_lock the lock still exists.");
   REQUIRE(client.exists(lock) == 0);
 }
@@ -195,11 +207,13 @@ TEST_CASE("release_lock leaves another owner's lock in place and returns false")
   client.set(lock, "new-owners-token", 5000ms);
   bool released = stampede::release_lock(client, lock, "my-old-token");
   auto held = client.get(lock);
-  INFO("The lock holds another caller's token (yours expired, they took it). After "
-       "release_lock with your old token, the lock holds " << shown(held) << ". A plain DEL "
-       "removes whoever's lock is there now, and a third caller starts loading alongside the "
-       "new owner. Delete only when the value is still your token.");
-  REQUIRE(held == "new-owners-token"s);
+  {
+    INFO("The lock holds another caller's token (yours expired, they took it). After "
+         "release_lock with your old token, the lock holds " << shown(held) << ". A plain DEL "
+         "removes whoever's lock is there now, and a third caller starts loading alongside the "
+         "new owner. Delete only when the value is still your token.");
+    REQUIRE(held == "new-owners-token"s);
+  }
   INFO("release_lock returned true, but it deleted nothing of yours.");
   REQUIRE_FALSE(released);
 }
@@ -256,17 +270,23 @@ TEST_CASE("a miss calls the loader once, caches its value with the TTL and remov
     ++loads;
     return "fresh"s;
   });
-  INFO("On a miss: loader calls " << loads << ", returned \"" << got << "\".");
-  REQUIRE(loads == 1);
-  REQUIRE(got == "fresh");
+  {
+    INFO("On a miss: loader calls " << loads << ", returned \"" << got << "\".");
+    REQUIRE(loads == 1);
+    REQUIRE(got == "fresh");
+  }
   auto cached = client.get(key);
-  INFO("After the load, the key holds " << shown(cached) << "; expected \"fresh\".");
-  REQUIRE(cached == "fresh"s);
+  {
+    INFO("After the load, the key holds " << shown(cached) << "; expected \"fresh\".");
+    REQUIRE(cached == "fresh"s);
+  }
   long long pttl = client.pttl(key);
-  INFO("PTTL of the cached value is " << pttl << " ms; expected a little under 30000 (the ttl "
-       "you were given, as PX).");
-  REQUIRE(pttl > 25000);
-  REQUIRE(pttl <= 30000);
+  {
+    INFO("PTTL of the cached value is " << pttl << " ms; expected a little under 30000 (the ttl "
+         "you were given, as PX).");
+    REQUIRE(pttl > 25000);
+    REQUIRE(pttl <= 30000);
+  }
   INFO("The lock " << stampede::lock_key_for(key) << " is still there after the load: release it "
        "as soon as the value is stored, or the next miss waits for nothing.");
   REQUIRE(client.exists(stampede::lock_key_for(key)) == 0);
@@ -293,12 +313,16 @@ TEST_CASE("32 callers on a cold key: the loader runs exactly once and all 32 get
   });
 
   auto sent = client.recorded_commands();
-  INFO(callers << " callers missed together; the loader ran " << loads.load() << " times, "
-       "expected once. " << (loads > 1 ? why_loaded_twice(sent, stampede::lock_key_for(key)) : ""));
-  REQUIRE(loads == 1);
+  {
+    INFO(callers << " callers missed together; the loader ran " << loads.load() << " times, "
+         "expected once. " << (loads > 1 ? why_loaded_twice(sent, stampede::lock_key_for(key)) : ""));
+    REQUIRE(loads == 1);
+  }
   auto wrong = std::count_if(got.begin(), got.end(), [](const std::string& s) { return s != "fresh"; });
-  INFO(wrong << " of " << callers << " callers did not get the loader's value \"fresh\".");
-  REQUIRE(wrong == 0);
+  {
+    INFO(wrong << " of " << callers << " callers did not get the loader's value \"fresh\".");
+    REQUIRE(wrong == 0);
+  }
   INFO("The lock is still there after everyone finished.");
   REQUIRE(client.exists(stampede::lock_key_for(key)) == 0);
 }
@@ -315,12 +339,14 @@ TEST_CASE("a miss takes the lock <key>:lock with one SET NX PX before loading") 
     return "fresh"s;
   });
   auto sets = lock_sets(before_load, lock);
-  INFO("Before the loader ran, get_or_compute sent:\n" << grading::describe(before_load)
-       << "Expected SET " << lock << " <token> NX PX <lock_ttl>. "
-       << (sets.empty() ? "There was no SET on the lock: without a lock, every caller that "
-                          "misses at the same moment runs the loader (mistake: no lock)."
-                        : ""));
-  REQUIRE(sets.size() == 1);
+  {
+    INFO("Before the loader ran, get_or_compute sent:\n" << grading::describe(before_load)
+         << "Expected SET " << lock << " <token> NX PX <lock_ttl>. "
+         << (sets.empty() ? "There was no SET on the lock: without a lock, every caller that "
+                            "misses at the same moment runs the loader (mistake: no lock)."
+                          : ""));
+    REQUIRE(sets.size() == 1);
+  }
   INFO("The lock was taken with " << sets[0].to_string() << ". Without NX, a GET-then-SET lets "
        "two callers both find the lock free and both load. Without PX, a crashed owner's lock "
        "never goes away.");
@@ -343,12 +369,14 @@ TEST_CASE("while the loader runs, <key>:lock holds a random token and expires wi
     pttl = probe.pttl(lock);
     return "fresh"s;
   }, options);
-  INFO("While the loader ran, " << lock << " held " << shown(held)
-       << ". Expected a token from make_token (32 hex characters): the lock is how other "
-          "callers know someone is already loading, and the token is how its owner knows it "
-          "is still theirs.");
-  REQUIRE(held.has_value());
-  REQUIRE(is_token(*held));
+  {
+    INFO("While the loader ran, " << lock << " held " << shown(held)
+         << ". Expected a token from make_token (32 hex characters): the lock is how other "
+            "callers know someone is already loading, and the token is how its owner knows it "
+            "is still theirs.");
+    REQUIRE(held.has_value());
+    REQUIRE(is_token(*held));
+  }
   INFO("While the loader ran, the lock's PTTL was " << pttl << " ms; expected between 1 and "
        "3000 (options.lock_ttl). -1: the lock has no expiry.");
   REQUIRE(pttl > 0);
@@ -369,13 +397,16 @@ TEST_CASE("after winning the lock, get_or_compute reads the cache again before l
   auto taken = std::find_if(before_load.begin(), before_load.end(), [&](const wb::SentCommand& c) {
     return c.name() == "SET" && c.argv.size() > 1 && c.argv[1] == lock;
   });
-  INFO("Before the loader ran, get_or_compute sent:\n" << grading::describe(before_load));
-  INFO("No SET on " << lock << " before the loader: the lock was not taken.");
-  REQUIRE(taken != before_load.end());
+  {
+    INFO("Before the loader ran, get_or_compute sent:\n" << grading::describe(before_load));
+    INFO("No SET on " << lock << " before the loader: the lock was not taken.");
+    REQUIRE(taken != before_load.end());
+  }
   bool reread = std::any_of(taken + 1, before_load.end(), [&](const wb::SentCommand& c) {
     return c.argv.size() > 1 && c.argv[1] == key;
   });
-  INFO("Between taking the lock and loading, the cache was not read again. The race: you GET "
+  INFO("Before the loader ran, get_or_compute sent:\n" << grading::describe(before_load)
+       << "Between taking the lock and loading, the cache was not read again. The race: you GET "
        "(miss); meanwhile another caller loads, stores and releases; your SET NX then wins a "
        "free lock and you load a second time. Read the key once more after winning the lock.");
   REQUIRE(reread);
@@ -387,16 +418,20 @@ TEST_CASE("a loader that throws releases the lock, and the next caller retries")
   const std::string key = keys.key("report");
   const std::string lock = stampede::lock_key_for(key);
 
-  INFO("The loader threw LoaderFailed; get_or_compute must let that very exception go on "
-       "(after releasing the lock), not swallow it or replace it.");
-  REQUIRE_THROWS_AS(stampede::get_or_compute(client, key, 30s,
-                                             []() -> std::string { throw LoaderFailed("database down"); }),
-                    LoaderFailed);
+  {
+    INFO("The loader threw LoaderFailed; get_or_compute must let that very exception go on "
+         "(after releasing the lock), not swallow it or replace it.");
+    REQUIRE_THROWS_AS(stampede::get_or_compute(client, key, 30s,
+                                               []() -> std::string { throw LoaderFailed("database down"); }),
+                      LoaderFailed);
+  }
   auto held = client.get(lock);
-  INFO("After the loader threw, " << lock << " still holds " << shown(held) << ". Release the "
-       "lock on the way out (a catch that releases and rethrows, or an RAII guard); otherwise "
-       "every caller waits for a value that nobody is computing.");
-  REQUIRE_FALSE(held.has_value());
+  {
+    INFO("After the loader threw, " << lock << " still holds " << shown(held) << ". Release the "
+         "lock on the way out (a catch that releases and rethrows, or an RAII guard); otherwise "
+         "every caller waits for a value that nobody is computing.");
+    REQUIRE_FALSE(held.has_value());
+  }
   INFO("Nothing should be cached when the loader failed.");
   REQUIRE(client.exists(key) == 0);
 
@@ -430,8 +465,10 @@ TEST_CASE("an owner whose lock expired and was taken by another leaves the new o
     return "fresh"s;
   }, options);
 
-  INFO("With lock_ttl = 50 ms, the lock was still there a second later: it has no expiry.");
-  REQUIRE(expired);
+  {
+    INFO("With lock_ttl = 50 ms, the lock was still there a second later: it has no expiry.");
+    REQUIRE(expired);
+  }
   auto held = client.get(lock);
   INFO("The first owner's lock ran out during its load, and another caller took the lock. After "
        "the first owner finished, the lock holds " << shown(held) << ", expected \"second-owner\". "
@@ -467,12 +504,14 @@ TEST_CASE("a caller that finds the lock taken waits for the owner's value instea
     }
   });
 
-  INFO("Another caller held the lock and stored \"from-owner\" 150 ms later. get_or_compute "
-       "returned \"" << got << "\" after " << waited << " ms, with " << loads << " load(s). "
-       "A caller that finds the lock taken should wait (read the cache again after short pauses) "
-       "and return the owner's value, not load it a second time.");
-  REQUIRE(loads == 0);
-  REQUIRE(got == "from-owner");
+  {
+    INFO("Another caller held the lock and stored \"from-owner\" 150 ms later. get_or_compute "
+         "returned \"" << got << "\" after " << waited << " ms, with " << loads << " load(s). "
+         "A caller that finds the lock taken should wait (read the cache again after short pauses) "
+         "and return the owner's value, not load it a second time.");
+    REQUIRE(loads == 0);
+    REQUIRE(got == "from-owner");
+  }
   INFO("The waiter changed the owner's lock (now " << shown(client.get(lock)) << "); it is not "
        "the waiter's to touch.");
   REQUIRE(client.get(lock) == "owners-token"s);
@@ -504,13 +543,15 @@ TEST_CASE("callers waiting on an owner whose loader failed take the lock over: o
   });
   long long took = ms_since(start);
 
-  INFO(callers << " callers missed together; the first owner's loader failed after 100 ms. "
-       "Loads: " << loads.load() << " (expected 2: the failed one, then one by the caller that "
-       "takes the free lock), failures seen: " << failures.load() << " (expected 1), time: "
-       << took << " ms. Waiters should try the lock again when it is free, not wait for "
-       "max_wait and then each load on their own.");
-  REQUIRE(failures == 1);
-  REQUIRE(loads == 2);
+  {
+    INFO(callers << " callers missed together; the first owner's loader failed after 100 ms. "
+         "Loads: " << loads.load() << " (expected 2: the failed one, then one by the caller that "
+         "takes the free lock), failures seen: " << failures.load() << " (expected 1), time: "
+         << took << " ms. Waiters should try the lock again when it is free, not wait for "
+         "max_wait and then each load on their own.");
+    REQUIRE(failures == 1);
+    REQUIRE(loads == 2);
+  }
   auto recovered = std::count(got.begin(), got.end(), "recovered"s);
   INFO(recovered << " of " << callers - 1 << " remaining callers got \"recovered\".");
   REQUIRE(recovered == callers - 1);
@@ -534,18 +575,26 @@ TEST_CASE("a waiter that reaches max_wait loads for itself and leaves the lock a
   }, options);
   long long waited = ms_since(start);
 
-  INFO("The owner never stored a value. After max_wait (200 ms) the waiter should load for "
-       "itself: it returned \"" << got << "\" with " << loads << " load(s) after " << waited << " ms.");
-  REQUIRE(loads == 1);
-  REQUIRE(got == "fallback");
-  INFO("It gave up after " << waited << " ms, before max_wait = 200 ms.");
-  REQUIRE(waited >= 190);
-  INFO("It waited " << waited << " ms, far beyond max_wait = 200 ms.");
-  REQUIRE(waited < 900);
+  {
+    INFO("The owner never stored a value. After max_wait (200 ms) the waiter should load for "
+         "itself: it returned \"" << got << "\" with " << loads << " load(s) after " << waited << " ms.");
+    REQUIRE(loads == 1);
+    REQUIRE(got == "fallback");
+  }
+  {
+    INFO("It gave up after " << waited << " ms, before max_wait = 200 ms.");
+    REQUIRE(waited >= 190);
+  }
+  {
+    INFO("It waited " << waited << " ms, far beyond max_wait = 200 ms.");
+    REQUIRE(waited < 900);
+  }
   auto held = client.get(lock);
-  INFO("The owner's lock now holds " << shown(held) << ", expected \"owners-token\": a waiter "
-       "never deletes or overwrites a lock it does not own.");
-  REQUIRE(held == "owners-token"s);
+  {
+    INFO("The owner's lock now holds " << shown(held) << ", expected \"owners-token\": a waiter "
+         "never deletes or overwrites a lock it does not own.");
+    REQUIRE(held == "owners-token"s);
+  }
   auto cached = client.get(key);
   INFO("The waiter wrote " << shown(cached) << " to the cache. The owner is still loading and "
        "will write; the fallback only serves this one caller.");
@@ -583,12 +632,14 @@ TEST_CASE("get_or_compute refuses a ttl, lock_ttl or max_wait of zero or less") 
   stampede::LockOptions no_lock_ttl, no_wait;
   no_lock_ttl.lock_ttl = 0ms;
   no_wait.max_wait = -1ms;
-  INFO("Task 4 asks for std::invalid_argument when ttl, lock_ttl or max_wait is not positive.");
-  REQUIRE_THROWS_AS(stampede::get_or_compute(client, keys.key("k"), 0ms, loader), std::invalid_argument);
-  REQUIRE_THROWS_AS(stampede::get_or_compute(client, keys.key("k"), 30s, loader, no_lock_ttl),
-                    std::invalid_argument);
-  REQUIRE_THROWS_AS(stampede::get_or_compute(client, keys.key("k"), 30s, loader, no_wait),
-                    std::invalid_argument);
+  {
+    INFO("Task 4 asks for std::invalid_argument when ttl, lock_ttl or max_wait is not positive.");
+    REQUIRE_THROWS_AS(stampede::get_or_compute(client, keys.key("k"), 0ms, loader), std::invalid_argument);
+    REQUIRE_THROWS_AS(stampede::get_or_compute(client, keys.key("k"), 30s, loader, no_lock_ttl),
+                      std::invalid_argument);
+    REQUIRE_THROWS_AS(stampede::get_or_compute(client, keys.key("k"), 30s, loader, no_wait),
+                      std::invalid_argument);
+  }
   auto sent = client.recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
@@ -622,13 +673,15 @@ TEST_CASE("unit_interval is uniform and in order") {
   for (std::uint64_t w : words) {
     double u = stampede::unit_interval(w);
     double expected = std::ldexp(static_cast<double>(w), -64);
-    INFO("unit_interval(" << w << ") = " << u << "; a uniform, in-order map gives about "
-         << expected << " (the word divided by 2^64), in (0, 1], and never less than for a "
-         "smaller word (previous: " << previous << ").");
-    REQUIRE(u > 0.0);
-    REQUIRE(u <= 1.0);
-    REQUIRE(std::fabs(u - expected) <= 1e-9);
-    REQUIRE(u >= previous);
+    {
+      INFO("unit_interval(" << w << ") = " << u << "; a uniform, in-order map gives about "
+           << expected << " (the word divided by 2^64), in (0, 1], and never less than for a "
+           "smaller word (previous: " << previous << ").");
+      REQUIRE(u > 0.0);
+      REQUIRE(u <= 1.0);
+      REQUIRE(std::fabs(u - expected) <= 1e-9);
+      REQUIRE(u >= previous);
+    }
     previous = u;
   }
 }
@@ -661,11 +714,13 @@ TEST_CASE("should_recompute_early follows -delta*beta*ln(u) >= time_left") {
     bool expected = head_start >= static_cast<double>(c.time_left);
     bool got = stampede::should_recompute_early(milliseconds(c.time_left), milliseconds(c.delta),
                                                 c.beta, c.u);
-    INFO("time_left = " << c.time_left << " ms, delta = " << c.delta << " ms, beta = " << c.beta
-         << ", u = " << c.u << ": -delta*beta*ln(u) = " << head_start << " ms, so expected "
-         << (expected ? "true (recompute now)" : "false (keep)") << ", got " << got
-         << ". ln(u) is negative: the minus sign turns it into a head start.");
-    REQUIRE(got == expected);
+    {
+      INFO("time_left = " << c.time_left << " ms, delta = " << c.delta << " ms, beta = " << c.beta
+           << ", u = " << c.u << ": -delta*beta*ln(u) = " << head_start << " ms, so expected "
+           << (expected ? "true (recompute now)" : "false (keep)") << ", got " << got
+           << ". ln(u) is negative: the minus sign turns it into a head start.");
+      REQUIRE(got == expected);
+    }
     ++checked;
   }
   REQUIRE(checked > 2900);
@@ -722,16 +777,20 @@ TEST_CASE("early: a miss loads and stores value, delta_ms (timed with options.no
     clock.now += 250ms;  // the load takes 250 ms on the fake clock
     return "computed"s;
   }, options);
-  INFO("On a miss: " << loads << " load(s), returned \"" << got << "\".");
-  REQUIRE(loads == 1);
-  REQUIRE(got == "computed");
+  {
+    INFO("On a miss: " << loads << " load(s), returned \"" << got << "\".");
+    REQUIRE(loads == 1);
+    REQUIRE(got == "computed");
+  }
   auto value = client.hget(key, stampede::kValueField);
   auto delta = client.hget(key, stampede::kDeltaField);
-  INFO("The entry's fields: value = " << shown(value) << ", delta_ms = " << shown(delta)
-       << ". Expected \"computed\" and \"250\": the fake clock (options.now) moved 250 ms while "
-          "loader() ran; delta is after - before, in whole milliseconds.");
-  REQUIRE(value == "computed"s);
-  REQUIRE(delta == "250"s);
+  {
+    INFO("The entry's fields: value = " << shown(value) << ", delta_ms = " << shown(delta)
+         << ". Expected \"computed\" and \"250\": the fake clock (options.now) moved 250 ms while "
+            "loader() ran; delta is after - before, in whole milliseconds.");
+    REQUIRE(value == "computed"s);
+    REQUIRE(delta == "250"s);
+  }
   long long pttl = client.pttl(key);
   INFO("PTTL of the entry is " << pttl << " ms; expected a little under 20000 (the ttl).");
   REQUIRE(pttl > 15000);
@@ -773,10 +832,12 @@ TEST_CASE("early: near expiry, the formula says recompute, and the entry is refr
     clock.now += 40ms;
     return "new"s;
   }, options);
-  INFO("Entry: delta_ms = 1000, PTTL about 10000; u = e^-11, beta = 1: -1000 * ln(e^-11) = "
-       "11000 >= 10000, so recompute now. Got \"" << got << "\" with " << loads << " load(s).");
-  REQUIRE(loads == 1);
-  REQUIRE(got == "new");
+  {
+    INFO("Entry: delta_ms = 1000, PTTL about 10000; u = e^-11, beta = 1: -1000 * ln(e^-11) = "
+         "11000 >= 10000, so recompute now. Got \"" << got << "\" with " << loads << " load(s).");
+    REQUIRE(loads == 1);
+    REQUIRE(got == "new");
+  }
   auto value = client.hget(key, stampede::kValueField);
   auto delta = client.hget(key, stampede::kDeltaField);
   long long pttl = client.pttl(key);
@@ -801,9 +862,11 @@ TEST_CASE("early: a larger beta recomputes earlier") {
   };
   options.beta = 1.0;
   std::string with_1 = stampede::get_or_compute_early(client, key, 20000ms, loader, options);
-  INFO("beta = 1, u = e^-6, delta 1000: head start 6000 < 10000 left: keep. Got \"" << with_1
-       << "\", " << loads << " load(s).");
-  REQUIRE(loads == 0);
+  {
+    INFO("beta = 1, u = e^-6, delta 1000: head start 6000 < 10000 left: keep. Got \"" << with_1
+         << "\", " << loads << " load(s).");
+    REQUIRE(loads == 0);
+  }
   options.beta = 2.0;
   std::string with_2 = stampede::get_or_compute_early(client, key, 20000ms, loader, options);
   INFO("beta = 2, same u: head start 12000 >= 10000 left: recompute. Got \"" << with_2 << "\", "
@@ -871,12 +934,14 @@ TEST_CASE("early: an entry that is not a sound one of ours is recomputed, never 
     } catch (const std::exception& e) {
       error = e.what();
     }
-    INFO("Entry with " << b.what << ": " << (error.empty() ? "" : "get_or_compute_early threw \"" + error + "\". ")
-         << "Got \"" << got << "\" with " << loads << " load(s). Expected a recompute: an entry "
-         "that is not a sound one of ours is a miss, never an error.");
-    REQUIRE(error.empty());
-    REQUIRE(loads == 1);
-    REQUIRE(got == "fresh");
+    {
+      INFO("Entry with " << b.what << ": " << (error.empty() ? "" : "get_or_compute_early threw \"" + error + "\". ")
+           << "Got \"" << got << "\" with " << loads << " load(s). Expected a recompute: an entry "
+           "that is not a sound one of ours is a miss, never an error.");
+      REQUIRE(error.empty());
+      REQUIRE(loads == 1);
+      REQUIRE(got == "fresh");
+    }
     INFO("Afterwards the key is " << client.type(key) << " with value " << shown(client.hget(key, stampede::kValueField))
          << "; expected a hash with value \"fresh\" (replace the entry whole).");
     REQUIRE(client.hget(key, stampede::kValueField) == "fresh"s);
@@ -909,10 +974,12 @@ TEST_CASE("early: refuses a ttl of zero or less, and a negative beta") {
   auto loader = [] { return "v"s; };
   stampede::EarlyOptions negative;
   negative.beta = -1.0;
-  INFO("Task 7 asks for std::invalid_argument before anything is sent.");
-  REQUIRE_THROWS_AS(stampede::get_or_compute_early(client, keys.key("k"), 0ms, loader), std::invalid_argument);
-  REQUIRE_THROWS_AS(stampede::get_or_compute_early(client, keys.key("k"), 20000ms, loader, negative),
-                    std::invalid_argument);
+  {
+    INFO("Task 7 asks for std::invalid_argument before anything is sent.");
+    REQUIRE_THROWS_AS(stampede::get_or_compute_early(client, keys.key("k"), 0ms, loader), std::invalid_argument);
+    REQUIRE_THROWS_AS(stampede::get_or_compute_early(client, keys.key("k"), 20000ms, loader, negative),
+                      std::invalid_argument);
+  }
   auto sent = client.recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
