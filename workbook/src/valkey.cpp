@@ -2,7 +2,12 @@
 #include "workbook/valkey.hpp"
 
 #include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <csignal>
+#include <ctime>
 
 #include <algorithm>
 #include <cctype>
@@ -66,6 +71,59 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
   return tv;
 }
+
+// hiredis writes with write(2). A write to a connection the server has closed
+// (a restart, CLIENT KILL, an idle timeout) raises SIGPIPE, whose default
+// action ends the whole program without a message. Where the socket can be
+// told not to (SO_NOSIGPIPE, macOS) connect() does that; elsewhere this guard
+// blocks SIGPIPE in the calling thread while it talks to the server and
+// swallows one that the talking raised, so the write fails with EPIPE and the
+// caller gets an exception instead (the technique libpq uses).
+class SigpipeGuard {
+ public:
+#ifdef SO_NOSIGPIPE
+  SigpipeGuard() = default;
+#else
+  SigpipeGuard() {
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    sigset_t pipe = sigpipe_set();
+    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe, &old_mask_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (!blocked_) return;
+    if (!was_pending_) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        sigset_t pipe = sigpipe_set();
+        timespec zero{0, 0};
+        int saved = errno;
+        while (sigtimedwait(&pipe, nullptr, &zero) == -1 && errno == EINTR) {
+        }
+        errno = saved;
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+
+ private:
+  static sigset_t sigpipe_set() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    return set;
+  }
+  sigset_t old_mask_{};
+  bool blocked_ = false;
+  bool was_pending_ = false;
+#endif
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+};
 
 struct ContextDeleter {
   void operator()(redisContext* c) const noexcept { redisFree(c); }
@@ -485,6 +543,10 @@ struct Valkey::Impl {
     }
     if (redisSetTimeout(c.get(), to_timeval(options.socket_timeout)) != REDIS_OK)
       io_failure(c.get(), "setting the socket timeout");
+#ifdef SO_NOSIGPIPE
+    int on = 1;
+    setsockopt(c->fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
     if (!options.password.empty()) {
       std::vector<std::string> auth{"AUTH"};
       if (!options.user.empty()) auth.push_back(options.user);
@@ -504,6 +566,7 @@ struct Valkey::Impl {
 
   // Sends all commands, then reads one reply each: one round trip.
   std::vector<Reply> roundtrip(redisContext* c, const std::vector<std::vector<std::string>>& cmds) {
+    SigpipeGuard no_sigpipe;
     for (const auto& argv : cmds) {
       std::vector<const char*> ptrs;
       std::vector<std::size_t> lens;

@@ -340,3 +340,22 @@ TEST_CASE("a moved-from client throws ClosedError instead of crashing") {
   first = grading::connect();
   REQUIRE(first.ping() == "PONG");
 }
+
+TEST_CASE("writing to a connection the server has closed is an error, not a killed process") {
+  // Without care, the second write() to a socket the peer has reset raises
+  // SIGPIPE, whose default action ends the program without a word.
+  grading::KeyScope keys("lib");
+  auto client = grading::connect();
+  auto killer = grading::connect();
+  const std::string big(8 * 1024 * 1024, 'x');
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    long long id = client.command<long long>("CLIENT", "ID");
+    killer.command<long long>("CLIENT", "KILL", "ID", id);
+    std::this_thread::sleep_for(20ms);
+    auto t = thrown_by([&] { client.set(keys.key("big"), big); });
+    INFO(t.type << ": " << t.what);
+    REQUIRE((t.type == "ClosedError" || t.type == "IoError"));
+  }
+  REQUIRE(client.set(keys.key("big"), big));
+  REQUIRE(client.strlen(keys.key("big")) == static_cast<long long>(big.size()));
+}

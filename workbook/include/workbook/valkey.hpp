@@ -455,6 +455,10 @@ class Valkey {
   // ---- anything else ---------------------------------------------------------
   // Sends one command and returns its reply as T (default: the raw Reply).
   //   client.command<long long>("OBJECT", "FREQ", key)
+  // Commands that change the state of the one pooled connection they run on
+  // (SELECT, MULTI/EXEC/DISCARD/WATCH/UNWATCH, SUBSCRIBE, MONITOR, AUTH,
+  // HELLO, QUIT, RESET, CLIENT REPLY) throw std::invalid_argument instead:
+  // use the URL's /db and user:password, transaction() or eval.
   template <typename T = Reply, typename... Args>
   T command(StringView name, const Args&... args) {
     std::vector<std::string> argv{std::string(name), detail::to_arg(args)...};
@@ -584,6 +588,7 @@ class Pipeline {
   Pipeline& zrevrank(StringView key, StringView member);
   Pipeline& zremrangebyscore(StringView key, StringView min, StringView max);
   Pipeline& zcard(StringView key);
+  // Any other command (the same refusals as Valkey::command).
   template <typename... Args>
   Pipeline& command(StringView name, const Args&... args) {
     return command(std::vector<std::string>{std::string(name), detail::to_arg(args)...});
