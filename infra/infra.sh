@@ -478,9 +478,15 @@ valkey_our_pid() {
   kill -0 "$pid" 2>/dev/null || return 1
   name=$(proc_name "$pid" || true)
   case $name in
-    *valkey* | *redis*) printf '%s' "$pid" ;;
+    *valkey* | *redis*) ;;
     *) return 1 ;;
   esac
+  # Linux: the server works in its --dir; a copied .state/ points elsewhere.
+  local cwd
+  if cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) && [[ -n $cwd ]]; then
+    [[ $cwd == "$(cd "$VK_DIR" 2>/dev/null && pwd -P)" ]] || return 1
+  fi
+  printf '%s' "$pid"
 }
 
 # Fails when VALKEY_URL's port is taken by a server that is not ours.
@@ -707,10 +713,12 @@ short_hash() {
 # Sets PG_HOME (folder owned by PG_RUN_USER holding data/, run/, postgres.log),
 # PG_DATA, PG_LOG, PG_SOCKDIR. Creates folders only when $1 is "create".
 pg_paths() {
-  local create=${1:-} fallback
+  local create=${1:-} fallback recorded=""
   fallback=/var/tmp/valkey-workbook-$(short_hash "$ROOT")
-  if [[ -r $PG_STATE/location ]]; then
-    PG_HOME=$(head -n 1 "$PG_STATE/location")
+  [[ -r $PG_STATE/location ]] && recorded=$(head -n 1 "$PG_STATE/location")
+  # Trust the record only when it belongs to this folder (not to a copy's).
+  if [[ $recorded == "$PG_STATE" || $recorded == "$fallback" ]]; then
+    PG_HOME=$recorded
   elif [[ $create != create ]]; then
     PG_HOME=$PG_STATE
   else
@@ -761,6 +769,11 @@ pg_ours_running() {
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 || return 1
   PG_PID=$(sed -n 1p "$PG_DATA/postmaster.pid" | tr -dc 0-9)
   PG_RUNNING_PORT=$(sed -n 4p "$PG_DATA/postmaster.pid" | tr -dc 0-9)
+  # Linux: the server works in its data folder; a copied .state/ points elsewhere.
+  local cwd
+  if [[ -n $PG_PID ]] && cwd=$(readlink "/proc/$PG_PID/cwd" 2>/dev/null) && [[ -n $cwd ]]; then
+    [[ $cwd == "$(cd "$PG_DATA" 2>/dev/null && pwd -P)" ]] || return 1
+  fi
   return 0
 }
 
