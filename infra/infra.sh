@@ -371,7 +371,7 @@ port_taken() {
   local server=$1 port=$2 var=$3 example=$4
   err ""
   err "Cannot start $server: port $port on 127.0.0.1 is already taken by"
-  err "$(describe_listener "$port"), not by a server that 'make infra-up' started."
+  err "$(describe_listener "$port"), not by this workbook's 'make infra-up'."
   err ""
   err "Either stop that program, or give the workbook another port, e.g.:"
   err "    $var=$example make infra-up"

@@ -200,7 +200,6 @@ deb_main() {
     exit 1
   fi
 
-  need_root_helper
   say "The workbook needs these packages, which are not installed yet:"
   for pkg in "${missing[@]}"; do
     local shown=$pkg
@@ -208,6 +207,7 @@ deb_main() {
     printf '  %-20s %s\n' "$shown" "$(deb_why "$pkg")"
   done
   say ""
+  need_root_helper
   if ! confirm "Install them now with apt-get (${prefix}apt-get install ...)?"; then
     say "Nothing installed. To install them yourself:"
     say "  ${prefix}apt-get update && ${prefix}apt-get install ${names[*]}"
