@@ -70,6 +70,7 @@ DEB_REQUIREMENTS=(
   "build-essential;^(build-essential|g\+\+)$;the C++ compiler (g++) and make, to build the lessons"
   "cmake;^cmake$;CMake, the build system of the workbook"
   "make;^make$;make, behind every 'make ...' command of the workbook"
+  "ninja-build;^ninja-build$;Ninja, which rebuilds an edited exercise faster than make does"
   "pkg-config;^(pkg-config|pkgconf)$;pkg-config, how CMake finds the libraries below"
   "git;^git$;git, to keep track of your work"
   "libhiredis-dev;^libhiredis-dev$;the C library our Valkey client is built on"
@@ -251,6 +252,7 @@ deb_main() {
 # formula | alternatives (directories under $(brew --prefix)/opt) | why
 BREW_REQUIREMENTS=(
   "cmake|cmake|CMake, the build system of the workbook"
+  "ninja|ninja|Ninja, which rebuilds an edited exercise faster than make does"
   "pkgconf|pkgconf pkg-config|pkg-config, how CMake finds the libraries below"
   "hiredis|hiredis|the C library our Valkey client is built on"
   "libpqxx|libpqxx|the C++ PostgreSQL library (lesson 05 queries the Staff database)"
