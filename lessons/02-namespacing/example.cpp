@@ -59,7 +59,8 @@ int hash_slot(const std::string& key) {
   auto open = key.find('{');
   if (open != std::string::npos) {
     auto close = key.find('}', open + 1);
-    if (close != std::string::npos && close > open + 1) hashed = key.substr(open + 1, close - open - 1);
+    if (close != std::string::npos && close > open + 1)
+      hashed = key.substr(open + 1, close - open - 1);
   }
   return crc16(hashed) % 16384;
 }
@@ -104,8 +105,8 @@ int main() try {
     pipe.exec();
   }
   scan_all(client, prefix + "product:*", true);
-  std::cout << "    with the pattern \"" << prefix << "product*\" (no ':'): "
-            << scan_all(client, prefix + "product*", false).size()
+  std::cout << "    with the pattern \"" << prefix
+            << "product*\" (no ':'): " << scan_all(client, prefix + "product*", false).size()
             << " keys - the neighbour " << prefix << "products:index came too\n\n";
 
   std::cout << "5. Glob characters: a namespace named \"shop[1]\" and a neighbour \"shop1\"\n";

@@ -151,12 +151,13 @@ int main() try {
   const char* take_if_equal =
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
       "return 0";
-  std::cout << "    verify 123456 (wrong): " << client.eval<long long>(take_if_equal, {otp}, {"123456"})
+  std::cout << "    verify 123456 (wrong): "
+            << client.eval<long long>(take_if_equal, {otp}, {"123456"})
             << "; code still there: " << client.exists(otp) << "\n";
   std::cout << "    verify " << code << ": " << client.eval<long long>(take_if_equal, {otp}, {code})
             << "\n";
-  std::cout << "    verify " << code << " again: "
-            << client.eval<long long>(take_if_equal, {otp}, {code}) << " (used up)\n";
+  std::cout << "    verify " << code
+            << " again: " << client.eval<long long>(take_if_equal, {otp}, {code}) << " (used up)\n";
 
   std::vector<std::string> mine;
   long long cursor = 0;

@@ -18,7 +18,8 @@ constexpr long long scan_count = 100;
 // The MATCH pattern for the keys of `ns`: the namespace with its glob
 // characters escaped, so it matches only itself, then ":*".
 std::string namespace_pattern(std::string_view ns) {
-  if (ns.empty()) throw std::invalid_argument("the namespace must not be empty (it would match every key)");
+  if (ns.empty())
+    throw std::invalid_argument("the namespace must not be empty (it would match every key)");
   std::string pattern;
   for (char c : ns) {
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
