@@ -1,0 +1,98 @@
+// Mutant of lesson 09: sliding_log drops, counts and adds with separate commands from C++, not in one script.
+// The grader must reject it: "the sliding log is one script: drop, count and add in one atomic step".
+#include "rate_limiting.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <utility>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rate_limiting {
+
+namespace {
+
+void check(std::string_view key, long long limit, std::chrono::milliseconds window) {
+  if (key.empty()) throw std::invalid_argument("rate limiter: the key must not be empty");
+  if (limit < 1) throw std::invalid_argument("rate limiter: the limit must be at least 1");
+  if (window.count() < 1) throw std::invalid_argument("rate limiter: the window must be >= 1 ms");
+}
+
+// Tells this request's member apart from every other one, even from a request
+// that reaches the server in the same microsecond from another app server.
+std::string request_token() {
+  std::array<unsigned char, 8> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw std::runtime_error("rate limiter: the random source failed");
+  static const char* hex = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : bytes) {
+    token += hex[b >> 4];
+    token += hex[b & 15];
+  }
+  return token;
+}
+
+// KEYS[1] the log; ARGV[1] limit, ARGV[2] window (ms), ARGV[3] request token.
+// Returns {allowed (1/0), remaining, retry_after_ms}.
+const char* const sliding_log_script = R"lua(
+local limit = tonumber(ARGV[1])
+local window_us = tonumber(ARGV[2]) * 1000
+local t = redis.call('TIME')  -- the server's clock: one clock for every app server
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window_us)
+local count = redis.call('ZCARD', KEYS[1])
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, string.format('%d', now) .. '-' .. ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, limit - count - 1, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, 0, math.ceil((tonumber(oldest[2]) + window_us - now) / 1000)}
+)lua";
+
+}  // namespace
+
+Decision fixed_window(wb::Valkey& client, std::string_view key, long long limit,
+                      std::chrono::milliseconds window) {
+  check(key, limit, window);
+  // MULTI/EXEC: the server runs the three commands back to back, so no
+  // counter can exist without its expiry. NX: only a key without an expiry
+  // gets one, so the window ends `window` after its first request.
+  auto replies = client.transaction()
+                     .incr(key)
+                     .command("PEXPIRE", key, static_cast<long long>(window.count()), "NX")
+                     .pttl(key)
+                     .exec();
+  long long count = replies.get<long long>(0);
+  long long ttl = replies.get<long long>(2);
+  if (count <= limit) return {true, limit - count, std::chrono::milliseconds(0)};
+  return {false, 0, std::chrono::milliseconds(std::max(ttl, 1LL))};
+}
+
+Decision sliding_log(wb::Valkey& client, std::string_view key, long long limit,
+                     std::chrono::milliseconds window) {
+  check(key, limit, window);
+  // the mistake: four round trips; another request can run between any two
+  auto t = client.command<std::vector<std::string>>("TIME");
+  long long now = std::stoll(t[0]) * 1000000 + std::stoll(t[1]);
+  long long window_us = window.count() * 1000;
+  client.zremrangebyscore(key, "-inf", std::to_string(now - window_us));
+  long long count = client.zcard(key);
+  if (count < limit) {
+    client.zadd(key, std::to_string(now) + "-" + request_token(), static_cast<double>(now));
+    client.pexpire(key, window);
+    return {true, limit - count - 1, std::chrono::milliseconds(0)};
+  }
+  std::vector<std::pair<std::string, double>> oldest;
+  client.zrange(key, 0, 0, std::back_inserter(oldest));
+  long long wait_us = static_cast<long long>(oldest.at(0).second) + window_us - now;
+  return {false, 0, std::chrono::milliseconds((wait_us + 999) / 1000)};
+}
+
+}  // namespace rate_limiting
