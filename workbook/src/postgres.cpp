@@ -72,7 +72,22 @@ std::string redact_url(std::string_view url) {
   return redact_password_settings(out);
 }
 
-Database::Database(const std::string& url) try : connection_(url) {
+namespace {
+// libpq waits for ever for a server that accepts the connection and never
+// answers (a wrong port, a proxy whose backend is down). Unless the URL sets
+// its own connect_timeout, give up after this many seconds (libpq's minimum).
+constexpr int kConnectTimeoutSeconds = 2;
+
+std::string with_connect_timeout(const std::string& url) {
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  const std::string setting = "connect_timeout=" + std::to_string(kConnectTimeoutSeconds);
+  bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  if (!uri) return url.empty() ? setting : url + " " + setting;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + setting;
+}
+}  // namespace
+
+Database::Database(const std::string& url) try : connection_(with_connect_timeout(url)) {
 } catch (const pqxx::broken_connection& e) {
   throw DatabaseUnavailable("cannot reach PostgreSQL at " + redact_url(url) + " (" +
                             one_line(e.what()) +

@@ -32,14 +32,33 @@ std::string upper(std::string_view s) {
   return out;
 }
 
+// Control bytes as \xNN: an exception's what() is a C string, and a raw NUL
+// in it would hide the rest of the message.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 // "GET 'user:1'" - names the command and its key (shortened) for messages.
 std::string describe(const std::vector<std::string>& argv) {
   if (argv.empty()) return "(empty command)";
   std::string out = upper(argv[0]);
+  // AUTH's and HELLO's arguments hold the password.
+  if (out == "AUTH" || out == "HELLO") return out;
   if (argv.size() > 1) {
     std::string key = argv[1];
     if (key.size() > 60) key = key.substr(0, 57) + "...";
-    out += " '" + key + "'";
+    out += " '" + printable(key) + "'";
   }
   return out;
 }
@@ -181,7 +200,8 @@ const char* type_name(Reply::Type t) {
 
 [[noreturn]] void wrong_shape(const Reply& r, std::string_view what, const char* wanted) {
   throw Error(std::string(what) + ": expected " + wanted + " but the server replied with " +
-              type_name(r.type) + (r.str.empty() ? "" : " \"" + r.str + "\""));
+              type_name(r.type) +
+              (r.str.empty() ? "" : " \"" + printable(r.str.substr(0, 80)) + "\""));
 }
 
 void throw_if_error(const Reply& r, std::string_view what) {
@@ -197,7 +217,8 @@ long long to_integer(const Reply& r, std::string_view what) {
     char* end = nullptr;
     errno = 0;
     long long v = std::strtoll(r.str.c_str(), &end, 10);
-    if (errno == 0 && end != r.str.c_str() && *end == '\0') return v;
+    // The whole string, not a prefix up to a NUL byte.
+    if (errno == 0 && end != r.str.c_str() && end == r.str.c_str() + r.str.size()) return v;
   }
   wrong_shape(r, what, "an integer");
 }
@@ -208,7 +229,7 @@ double to_double(const Reply& r, std::string_view what) {
   if (r.type == Reply::Type::String || r.type == Reply::Type::Status) {
     char* end = nullptr;
     double v = std::strtod(r.str.c_str(), &end);
-    if (end != r.str.c_str() && *end == '\0') return v;
+    if (end != r.str.c_str() && end == r.str.c_str() + r.str.size()) return v;
   }
   wrong_shape(r, what, "a number");
 }

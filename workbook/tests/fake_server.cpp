@@ -35,14 +35,18 @@ int bound_socket(int& port) {
 }
 
 // Takes one complete RESP2 array of bulk strings off the front of `buf`.
+// Bytes that are not RESP (another protocol's client) are dropped unread.
 bool take_command(std::string& buf, std::vector<std::string>& argv) {
   argv.clear();
   std::size_t pos = 0;
   auto number = [&](char marker, std::size_t& n) {
     if (pos >= buf.size()) return false;
-    if (buf[pos] != marker) throw std::runtime_error("fake server: not RESP: " + buf);
     std::size_t end = buf.find("\r\n", pos);
-    if (end == std::string::npos) return false;
+    if (buf[pos] != marker || end == std::string::npos || end == pos + 1 ||
+        buf.find_first_not_of("0123456789", pos + 1) != end) {
+      if (buf[pos] != marker || end != std::string::npos) buf.clear();
+      return false;
+    }
     n = std::stoul(buf.substr(pos + 1, end - pos - 1));
     pos = end + 2;
     return true;
@@ -137,6 +141,11 @@ void FakeServer::serve(int fd, int index) {
     if (::poll(&p, 1, 20) <= 0) continue;
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n <= 0) break;
+    if (silent_) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      received_.push_back(Received{index, {std::string(chunk, static_cast<std::size_t>(n))}});
+      continue;
+    }
     buf.append(chunk, static_cast<std::size_t>(n));
     bool open = true;
     while (open && take_command(buf, argv)) {
@@ -144,7 +153,6 @@ void FakeServer::serve(int fd, int index) {
         std::lock_guard<std::mutex> lock(mutex_);
         received_.push_back(Received{index, argv});
       }
-      if (silent_) continue;
       long long wait = delay_ms_;
       if (index == delayed_connection_) wait += delayed_connection_ms_;
       for (long long waited = 0; waited < wait && !stop_; waited += 5)

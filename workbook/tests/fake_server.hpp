@@ -16,7 +16,8 @@ namespace wb_test {
 
 // Speaks just enough RESP2 for the client: reads commands and answers PING
 // with PONG, GET with the key's own name as the value, anything else with OK.
-// In silent mode it accepts and reads, and never answers.
+// In silent mode it accepts and reads, and never answers (what it reads is
+// kept as it came, one chunk per Received).
 class FakeServer {
  public:
   struct Received {

@@ -359,3 +359,15 @@ TEST_CASE("writing to a connection the server has closed is an error, not a kill
   REQUIRE(client.set(keys.key("big"), big));
   REQUIRE(client.strlen(keys.key("big")) == static_cast<long long>(big.size()));
 }
+
+TEST_CASE("a server that does not answer AUTH gives a TimeoutError that does not show the password") {
+  wb_test::FakeServer silent(true);
+  ConnectionOptions o = ConnectionOptions::from_url(silent.url(":s3cret-pw"));
+  o.socket_timeout = 150ms;
+  wb::Valkey client(o);
+  auto t = thrown_by([&] { client.ping(); });
+  INFO(t.type << ": " << t.what);
+  REQUIRE(t.type == "TimeoutError");
+  REQUIRE(contains(t.what, "AUTH"));
+  REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
+}

@@ -132,3 +132,33 @@ TEST_CASE("commands that would change a pooled connection's state are refused") 
   REQUIRE(client.set(keys.key("a"), "v"));
   REQUIRE(client.get(keys.key("a")) == "v"s);
 }
+
+TEST_CASE("an error about a key with a NUL byte still shows the server's words") {
+  // what() is a C string: a raw NUL byte in it would hide everything after it.
+  grading::KeyScope keys("lib");
+  auto client = grading::connect();
+  const std::string key = keys.key("a\0b"s);
+  client.hset(key, "f", "v");
+  std::string what;
+  try {
+    client.get(key);
+  } catch (const wb::ReplyError& e) {
+    what = e.what();  // read as a C string, the way a learner's program prints it
+  }
+  INFO(what);
+  REQUIRE(contains(what, "WRONGTYPE"));
+  REQUIRE(contains(what, "a\\x00b"));
+}
+
+TEST_CASE("a value is an integer only when all of it is, NUL bytes included") {
+  grading::KeyScope keys("lib");
+  auto client = grading::connect();
+  client.set(keys.key("n"), "12");
+  client.set(keys.key("tricky"), "12\0abc"s);
+  REQUIRE(client.command<long long>("GET", keys.key("n")) == 12);
+  auto t = thrown_by([&] { client.command<long long>("GET", keys.key("tricky")); });
+  INFO(t.type << ": " << t.what);
+  REQUIRE(t.type == "Error");
+  REQUIRE(contains(t.what, "12\\x00abc"));
+  REQUIRE(thrown_by([&] { client.command<double>("GET", keys.key("tricky")); }).type == "Error");
+}

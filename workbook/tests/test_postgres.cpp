@@ -223,3 +223,26 @@ TEST_CASE("an unreachable server given as key=value words does not show its pass
   REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
   REQUIRE(contains(t.what, "make infra-up"));
 }
+
+TEST_CASE("a server that accepts and never answers is DatabaseUnavailable within seconds") {
+  wb_test::FakeServer silent(true);
+  const std::string url = "postgresql://workbook:s3cret-pw@127.0.0.1:" +
+                          std::to_string(silent.port()) + "/workbook";
+  wb_test::Thrown t;
+  long long ms = wb_test::millis_of([&] { t = wb_test::thrown_by([&] { wb::Database db(url); }); });
+  INFO(t.type << ": " << t.what << " after " << ms << " ms");
+  REQUIRE(contains(t.what, "cannot reach PostgreSQL"));
+  REQUIRE(contains(t.what, "make infra-up"));
+  REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
+  REQUIRE_FALSE(contains(t.what, "connect_timeout"));  // the URL as the user wrote it
+  REQUIRE(ms < 4000);
+}
+
+TEST_CASE("a malformed DATABASE_URL is DatabaseUnavailable that says what libpq disliked") {
+  auto t = wb_test::thrown_by([] { wb::Database db("postgresql://u:s3cret-pw@127.0.0.1:notaport/db"); });
+  INFO(t.type << ": " << t.what);
+  REQUIRE_THROWS_AS(wb::Database("postgresql://u:s3cret-pw@127.0.0.1:notaport/db"),
+                    wb::DatabaseUnavailable);
+  REQUIRE(contains(t.what, "notaport"));
+  REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
+}

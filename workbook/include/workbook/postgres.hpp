@@ -40,7 +40,8 @@ std::string redact_url(std::string_view url);
 
 class Database {
  public:
-  // Connects now; throws DatabaseUnavailable when it cannot.
+  // Connects now; throws DatabaseUnavailable when it cannot. Gives up after 2
+  // seconds unless the URL sets its own connect_timeout.
   explicit Database(const std::string& url = database_url_from_env());
 
   // Runs one parameterised statement in its own transaction and commits it.
