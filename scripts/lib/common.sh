@@ -29,7 +29,10 @@ manifest() {
 lesson_field() {
   local nn
   nn=$(lesson_number "$1")
-  manifest | awk -F '|' -v n="$nn" -v f="$2" '$1 == n { print $f; found = 1 } END { exit !found }' ||
+  # The hints (the last field) contain "||" themselves: field 6 is the rest of the line.
+  manifest | awk -F '|' -v n="$nn" -v f="$2" '
+    $1 == n { out = $f; if (f == 6) for (i = 7; i <= NF; i++) out = out "|" $i; print out; found = 1 }
+    END { exit !found }' ||
     die "there is no lesson $1 (see 'make lessons')"
 }
 
