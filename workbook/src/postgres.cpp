@@ -87,11 +87,32 @@ std::string with_connect_timeout(const std::string& url) {
 }
 }  // namespace
 
-Database::Database(const std::string& url) try : connection_(with_connect_timeout(url)) {
-} catch (const pqxx::broken_connection& e) {
-  throw DatabaseUnavailable("cannot reach PostgreSQL at " + redact_url(url) + " (" +
-                            one_line(e.what()) +
-                            "). Start the servers with `make infra-up`, or set DATABASE_URL.");
+namespace {
+std::unique_ptr<pqxx::connection> open_connection(const std::string& url) {
+  try {
+    return std::make_unique<pqxx::connection>(with_connect_timeout(url));
+  } catch (const pqxx::broken_connection& e) {
+    throw DatabaseUnavailable("cannot reach PostgreSQL at " + redact_url(url) + " (" +
+                              one_line(e.what()) +
+                              "). Start the servers with `make infra-up`, or set DATABASE_URL.");
+  }
+}
+
+void set_search_path(pqxx::connection& c, const std::string& schema) {
+  pqxx::nontransaction tx(c);
+  tx.exec("SET search_path TO " + tx.quote_name(schema));
+}
+}  // namespace
+
+Database::Database(const std::string& url) : url_(url), connection_(open_connection(url)) {}
+
+pqxx::connection& Database::live_connection() {
+  if (!connection_->is_open()) {
+    auto fresh = open_connection(url_);
+    if (!schema_.empty()) set_search_path(*fresh, schema_);
+    connection_ = std::move(fresh);
+  }
+  return *connection_;
 }
 
 void Database::refuse_inside_transaction(const char* what) const {
@@ -105,14 +126,14 @@ void Database::refuse_inside_transaction(const char* what) const {
 void Database::use_schema(std::string_view schema) {
   refuse_inside_transaction("use_schema");
   std::lock_guard<std::mutex> lock(mutex_);
-  pqxx::nontransaction tx(connection_);
-  tx.exec("SET search_path TO " + tx.quote_name(std::string(schema)));
+  set_search_path(live_connection(), std::string(schema));
+  schema_ = std::string(schema);
 }
 
 std::string Database::server_version() {
   refuse_inside_transaction("server_version");
   std::lock_guard<std::mutex> lock(mutex_);
-  pqxx::nontransaction tx(connection_);
+  pqxx::nontransaction tx(live_connection());
   return tx.exec("SHOW server_version")[0][0].c_str();
 }
 

@@ -246,3 +246,23 @@ TEST_CASE("a malformed DATABASE_URL is DatabaseUnavailable that says what libpq 
   REQUIRE(contains(t.what, "notaport"));
   REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
 }
+
+TEST_CASE("after its connection is cut, the Database connects again, in the same schema") {
+  wb::Database db;
+  TempSchema schema(db);
+  db.query("INSERT INTO people VALUES ($1, $2)", 1, "Ada");
+  int pid = db.query("SELECT pg_backend_pid()")[0][0].as<int>();
+  {
+    wb::Database other;
+    other.query("SELECT pg_terminate_backend($1)", pid);
+  }
+  auto t = wb_test::thrown_by([&] { db.query("SELECT 1"); });
+  INFO("the first query after the cut: " << t.type << ": " << t.what);
+  auto again = wb_test::thrown_by([&] { db.query("SELECT 1"); });
+  INFO("the second: " << again.type << ": " << again.what);
+  REQUIRE(again.type == "nothing");
+  REQUIRE(db.query("SELECT pg_backend_pid()")[0][0].as<int>() != pid);
+  auto rows = db.query("SELECT name FROM people");  // unqualified: the schema was restored
+  REQUIRE(rows_of(rows) == 1);
+  REQUIRE(rows[0][0].as<std::string>() == "Ada");
+}

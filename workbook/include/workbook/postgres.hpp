@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -52,7 +53,7 @@ class Database {
   pqxx::result query(std::string_view sql, Args&&... args) {
     refuse_inside_transaction("query");
     std::lock_guard<std::mutex> lock(mutex_);
-    pqxx::work tx(connection_);
+    pqxx::work tx(live_connection());
     pqxx::result rows = tx.exec_params(std::string(sql), std::forward<Args>(args)...);
     tx.commit();
     queries_.fetch_add(1);
@@ -87,7 +88,7 @@ class Database {
   auto transaction(Work&& work) -> decltype(work(std::declval<Transaction&>())) {
     refuse_inside_transaction("transaction");
     std::lock_guard<std::mutex> lock(mutex_);
-    pqxx::work tx(connection_);
+    pqxx::work tx(live_connection());
     Transaction handle(*this, tx);
     TransactionOwner owner(transaction_thread_);
     if constexpr (std::is_void_v<decltype(work(handle))>) {
@@ -113,7 +114,7 @@ class Database {
   std::string server_version();
 
   // For what the helper does not cover; statements sent this way are not counted.
-  pqxx::connection& connection() noexcept { return connection_; }
+  pqxx::connection& connection() noexcept { return *connection_; }
 
  private:
   // Marks the calling thread as the one running transaction() until the end
@@ -128,9 +129,15 @@ class Database {
     std::atomic<std::thread::id>& slot_;
   };
   void refuse_inside_transaction(const char* what) const;
+  // The connection, opened again (with the schema of use_schema) when the
+  // last one broke: the statement that met the broken connection failed, the
+  // next one works again. Called with mutex_ held.
+  pqxx::connection& live_connection();
 
   std::mutex mutex_;
-  pqxx::connection connection_;
+  std::string url_;
+  std::string schema_;  // from use_schema, restored on a new connection
+  std::unique_ptr<pqxx::connection> connection_;
   std::atomic<std::uint64_t> queries_{0};
   std::atomic<std::thread::id> transaction_thread_{std::thread::id()};
 };
