@@ -57,6 +57,16 @@ std::string show_pttl(long long pttl) {
   return std::to_string(pttl) + " ms";
 }
 
+// The key's TTL was just set to kTtl again. `what` says what happened to it,
+// `why` which mistake a failure usually means.
+void require_fresh_ttl(wb::Valkey& client, const std::string& key, const std::string& what,
+                       const std::string& why) {
+  long long pttl = client.pttl(key);
+  INFO(what << " left PTTL " << show_pttl(pttl) << " (expected just under 60000 ms). " << why);
+  REQUIRE(pttl > kFreshFloor);
+  REQUIRE(pttl <= kTtl.count());
+}
+
 }  // namespace
 
 // ---- Task 1: add_item -------------------------------------------------------
@@ -101,13 +111,10 @@ TEST_CASE("adding an item gives the cart its TTL") {
 
   carts::add_item(client, cart, "mug", 1, kTtl);
 
-  long long pttl = client.pttl(cart);
-  INFO("add_item(..., ttl = 60000 ms) left the cart with PTTL "
-       << show_pttl(pttl)
-       << ". A cart without expiry is never cleaned up when the shopper walks away: every "
-          "change must (re)set the TTL, with PEXPIRE in the same MULTI/EXEC as the HINCRBY.");
-  REQUIRE(pttl > kFreshFloor);
-  REQUIRE(pttl <= kTtl.count());
+  require_fresh_ttl(client, cart, "add_item(..., ttl = 60000 ms) on a new cart",
+                    "A cart without expiry is never cleaned up when the shopper walks away: every "
+                    "change must (re)set the TTL, with PEXPIRE in the same MULTI/EXEC as the "
+                    "HINCRBY.");
 }
 
 TEST_CASE("every add refreshes the TTL, also of a cart that already existed") {
@@ -118,12 +125,10 @@ TEST_CASE("every add refreshes the TTL, also of a cart that already existed") {
 
   carts::add_item(client, cart, "tea", 1, kTtl);
 
-  long long pttl = client.pttl(cart);
-  INFO("The cart had 2000 ms left; add_item(..., ttl = 60000 ms) left PTTL "
-       << show_pttl(pttl)
-       << ". Activity must keep a cart alive: set the TTL on EVERY change, not only when the "
-          "cart is created (a shopper who keeps adding would lose the cart mid-visit).");
-  REQUIRE(pttl > kFreshFloor);
+  require_fresh_ttl(client, cart, "The cart had 2000 ms left: add_item(..., ttl = 60000 ms)",
+                    "Activity must keep a cart alive: set the TTL on EVERY change, not only when "
+                    "the cart is created (a shopper who keeps adding would lose the cart "
+                    "mid-visit).");
 }
 
 TEST_CASE("an abandoned cart expires by itself") {
@@ -217,10 +222,8 @@ TEST_CASE("set_quantity sets the exact quantity and refreshes the TTL") {
     CHECK(lines == Fields{{"mug", "2"}, {"tea", "1"}});
     CHECK(now == 2);
   }
-  long long pttl = client.pttl(cart);
-  INFO("The cart had 2000 ms left; set_quantity(..., ttl = 60000 ms) left PTTL "
-       << show_pttl(pttl) << ". Every change refreshes the TTL.");
-  REQUIRE(pttl > kFreshFloor);
+  require_fresh_ttl(client, cart, "The cart had 2000 ms left: set_quantity(..., ttl = 60000 ms)",
+                    "Every change refreshes the TTL.");
 }
 
 TEST_CASE("setting a quantity to 0 removes the SKU from the cart") {
@@ -268,10 +271,8 @@ TEST_CASE("remove_item takes some away, returns what is left and refreshes the T
     CHECK(lines == Fields{{"mug", "3"}, {"tea", "1"}});
     CHECK(left == 3);
   }
-  long long pttl = client.pttl(cart);
-  INFO("The cart had 2000 ms left; remove_item(..., ttl = 60000 ms) left PTTL "
-       << show_pttl(pttl) << ". Every change refreshes the TTL.");
-  REQUIRE(pttl > kFreshFloor);
+  require_fresh_ttl(client, cart, "The cart had 2000 ms left: remove_item(..., ttl = 60000 ms)",
+                    "Every change refreshes the TTL (PEXPIRE inside the script).");
 }
 
 TEST_CASE("an item whose quantity reaches zero disappears from the cart") {
@@ -511,10 +512,8 @@ TEST_CASE("merge deletes the guest cart and refreshes the user cart's TTL") {
                                                       "it a second time.");
     CHECK(client.exists(guest) == 0);
   }
-  long long pttl = client.pttl(user);
-  INFO("The user cart had 2000 ms left; after merge(..., ttl = 60000 ms) PTTL is "
-       << show_pttl(pttl) << ".");
-  REQUIRE(pttl > kFreshFloor);
+  require_fresh_ttl(client, user, "The user cart had 2000 ms left: merge(..., ttl = 60000 ms)",
+                    "A login is activity: PEXPIRE the user's cart in the merge script.");
 }
 
 TEST_CASE("merge into a user who has no cart yet gives them the guest's cart, with a TTL") {
@@ -526,12 +525,13 @@ TEST_CASE("merge into a user who has no cart yet gives them the guest's cart, wi
 
   carts::merge(client, guest, user, kTtl);
 
-  auto lines = stored(client, user);
-  long long pttl = client.pttl(user);
-  INFO("After merge the user cart holds " << show(lines) << " with PTTL " << show_pttl(pttl)
-                                          << "; expected {mug: 2, tea: 1} with a fresh TTL.");
-  CHECK(lines == Fields{{"mug", "2"}, {"tea", "1"}});
-  REQUIRE(pttl > kFreshFloor);
+  {
+    auto lines = stored(client, user);
+    INFO("After merge the user cart holds " << show(lines) << "; expected {mug: 2, tea: 1}.");
+    CHECK(lines == Fields{{"mug", "2"}, {"tea", "1"}});
+  }
+  require_fresh_ttl(client, user, "merge(..., ttl = 60000 ms) into a user without a cart",
+                    "The new user cart needs an expiry too: PEXPIRE after the HINCRBYs.");
 }
 
 TEST_CASE("two logins merging the same guest cart at once move it only once") {
