@@ -108,6 +108,25 @@ void require_no_keys(const std::function<void(wb::Valkey&)>& work) {
   REQUIRE(grading::count(sent, "KEYS") == 0);
 }
 
+// Runs `call` (the learner's function, given an empty namespace) against the
+// stand-in: it must throw std::invalid_argument without sending anything.
+void require_refused_before_sending(const std::string& function,
+                                    const std::function<void(wb::Valkey&)>& call) {
+  bool refused = false;
+  auto sent = sent_to_stand_in([&](wb::Valkey& c) {
+    try {
+      call(c);
+    } catch (const std::invalid_argument&) {
+      refused = true;
+    }
+  });
+  INFO(function << "(client, \"\") sent:\n" << grading::describe(sent)
+       << "An empty namespace would mean every key: throw std::invalid_argument, before "
+          "talking to the server. (What you see went to a stand-in, not to Valkey.)");
+  CHECK(sent.empty());
+  REQUIRE(refused);
+}
+
 // Writes `names` under the scope (each key holds "v"), in one round trip.
 void create(wb::Valkey& client, const std::vector<std::string>& names) {
   auto pipe = client.pipeline();
@@ -288,19 +307,7 @@ TEST_CASE("a large namespace is listed completely: SCAN until the cursor is 0") 
 }
 
 TEST_CASE("list_namespace refuses an empty namespace before sending anything") {
-  bool refused = false;
-  auto sent = sent_to_stand_in([&](wb::Valkey& c) {
-    try {
-      namespacing::list_namespace(c, "");
-    } catch (const std::invalid_argument&) {
-      refused = true;
-    }
-  });
-  INFO("list_namespace(\"\") sent:\n" << grading::describe(sent)
-       << "An empty namespace would match every key: throw std::invalid_argument, before "
-          "talking to the server. (What you see went to a stand-in, not to Valkey.)");
-  CHECK(sent.empty());
-  REQUIRE(refused);
+  require_refused_before_sending("list_namespace", [](wb::Valkey& c) { namespacing::list_namespace(c, ""); });
 }
 
 // ---- task 3: delete_namespace --------------------------------------------------------
@@ -374,17 +381,5 @@ TEST_CASE("delete_namespace deletes in batches, not one key at a time") {
 }
 
 TEST_CASE("delete_namespace refuses an empty namespace before sending anything") {
-  bool refused = false;
-  auto sent = sent_to_stand_in([&](wb::Valkey& c) {
-    try {
-      namespacing::delete_namespace(c, "");
-    } catch (const std::invalid_argument&) {
-      refused = true;
-    }
-  });
-  INFO("delete_namespace(\"\") sent:\n" << grading::describe(sent)
-       << "An empty namespace would mean every key: throw std::invalid_argument, before "
-          "talking to the server. (What you see went to a stand-in, not to Valkey.)");
-  CHECK(sent.empty());
-  REQUIRE(refused);
+  require_refused_before_sending("delete_namespace", [](wb::Valkey& c) { namespacing::delete_namespace(c, ""); });
 }
