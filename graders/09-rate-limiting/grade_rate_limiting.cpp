@@ -41,6 +41,26 @@ std::string looks_like_now(const std::string& text) {
   return "";
 }
 
+// Limit 5 per 10 s: five requests allowed with remaining 4..0, the sixth refused.
+void counts_down_then_refuses(Limiter limiter, wb::Valkey& client, const std::string& key,
+                              const char* retry_means) {
+  for (long long i = 1; i <= 5; ++i) {
+    Decision d = limiter(client, key, 5, 10s);
+    INFO("Request " << i << " of a limit of 5: " << show(d) << ". Expected allowed, remaining "
+                    << 5 - i << " (how many more may come after this one).");
+    REQUIRE(d.allowed);
+    REQUIRE(d.remaining == 5 - i);
+    REQUIRE(d.retry_after == 0ms);
+  }
+  Decision sixth = limiter(client, key, 5, 10s);
+  INFO("Request 6 of a limit of 5: " << show(sixth) << ". Expected refused, remaining 0, and "
+                                     << "retry_after " << retry_means << " (9000 to 10000 ms).");
+  REQUIRE_FALSE(sixth.allowed);
+  REQUIRE(sixth.remaining == 0);
+  REQUIRE(sixth.retry_after > 9000ms);
+  REQUIRE(sixth.retry_after <= 10000ms);
+}
+
 // The 16 x 50 test, shared by both limiters.
 void exactly_the_limit_under_load(Limiter limiter, const char* name) {
   grading::KeyScope keys("rate-limiting");
@@ -87,24 +107,8 @@ TEST_CASE("the fixed-window counter always carries a TTL") {
 TEST_CASE("fixed_window allows `limit` requests, counting down remaining, then refuses") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
-  const std::string key = keys.key("user:1");
-  for (long long i = 1; i <= 5; ++i) {
-    Decision d = rate_limiting::fixed_window(client, key, 5, 10s);
-    INFO("Request " << i << " of a limit of 5: " << show(d) << ". Expected allowed, remaining "
-                    << 5 - i << " (how many more may come after this one).");
-    REQUIRE(d.allowed);
-    REQUIRE(d.remaining == 5 - i);
-    REQUIRE(d.retry_after == 0ms);
-  }
-  Decision sixth = rate_limiting::fixed_window(client, key, 5, 10s);
-  INFO("Request 6 of a limit of 5: "
-       << show(sixth)
-       << ". Expected refused, remaining 0, and "
-          "retry_after the time left in the 10 s window (between 0 and 10000 ms).");
-  REQUIRE_FALSE(sixth.allowed);
-  REQUIRE(sixth.remaining == 0);
-  REQUIRE(sixth.retry_after > 9000ms);
-  REQUIRE(sixth.retry_after <= 10000ms);
+  counts_down_then_refuses(rate_limiting::fixed_window, client, keys.key("user:1"),
+                           "the time left in the 10 s window");
 }
 
 TEST_CASE("a counter found without a TTL gets one on the next request") {
@@ -241,23 +245,8 @@ TEST_CASE("sliding_log allows `limit` requests, counting down remaining, then re
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
-  for (long long i = 1; i <= 5; ++i) {
-    Decision d = rate_limiting::sliding_log(client, key, 5, 10s);
-    INFO("Request " << i << " of a limit of 5: " << show(d) << ". Expected allowed, remaining "
-                    << 5 - i << " (how many more may come after this one).");
-    REQUIRE(d.allowed);
-    REQUIRE(d.remaining == 5 - i);
-    REQUIRE(d.retry_after == 0ms);
-  }
-  Decision sixth = rate_limiting::sliding_log(client, key, 5, 10s);
-  INFO("Request 6 of a limit of 5: "
-       << show(sixth)
-       << ". Expected refused, remaining 0, and "
-          "retry_after the time until the oldest request leaves the 10 s window.");
-  REQUIRE_FALSE(sixth.allowed);
-  REQUIRE(sixth.remaining == 0);
-  REQUIRE(sixth.retry_after > 9000ms);
-  REQUIRE(sixth.retry_after <= 10000ms);
+  counts_down_then_refuses(rate_limiting::sliding_log, client, key,
+                           "the time until the oldest request leaves the 10 s window");
   INFO("The contract: the log is a sorted set, one member per allowed request.");
   REQUIRE(client.type(key) == "zset");
 }
