@@ -5,7 +5,7 @@
 #
 # Environment: BUILD (build folder, default build), SOLUTIONS=1 (grade the
 # reference solutions), LESSONS (only these lessons: "1 3", "2-5", "1,4"),
-# VALKEY_URL, DATABASE_URL, WB_GRADE_TIMEOUT (seconds a grader may run, 300).
+# VALKEY_URL, DATABASE_URL, WB_GRADE_TIMEOUT (seconds a grader may run, 120).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -135,11 +135,17 @@ ensure_servers() {
   infra/infra.sh up
 }
 
+# The compiler's messages without the build tool's lines (progress, the
+# command line, "FAILED:", "build stopped"), and paths relative to the project.
+compiler_words() {
+  grep -v -E '^\[[0-9/]+\] |^FAILED: |^ninja: |^g?make(\[[0-9]+\])?: |^make: \*\*\*| -o CMakeFiles/' | sed "s|$ROOT/||g"
+}
+
 build_targets() {
   # shellcheck disable=SC2086
   cmake --build "$BUILD" --target "$@" -- ${WB_BUILD_ARGS:-} >"$BUILD/last-build.log" 2>&1 || {
     # Show the compiler's words: the learner needs them.
-    grep -v '^\[[0-9/]*\] ' "$BUILD/last-build.log" | head -80
+    compiler_words <"$BUILD/last-build.log" | head -80 || true
     say ""
     say "The build failed (full log: $BUILD/last-build.log)."
     return 1
@@ -209,22 +215,50 @@ grade_lesson() {
   local -a args=()
   [ -n "$xml" ] && args=(-r xml -o "$xml")
   local -a limit=()
-  command -v timeout >/dev/null 2>&1 && limit=(timeout "${WB_GRADE_TIMEOUT:-300}")
+  command -v timeout >/dev/null 2>&1 && limit=(timeout "${WB_GRADE_TIMEOUT:-120}")
   local rc=0
-  "${limit[@]}" "$BUILD/$target" "${args[@]}" >"$G_LOG" 2>&1 || rc=$?
+  # (The braces keep bash's own "Segmentation fault" line out of the way.)
+  { "${limit[@]}" "$BUILD/$target" "${args[@]}" >"$G_LOG" 2>&1; } 2>/dev/null || rc=$?
   local result
   result=$(classify_log "$G_LOG")
   G_STATUS=${result%%$'\t'*}; G_FIRST=${result#*$'\t'}
-  if [ "$rc" = 124 ] && [ "$G_STATUS" = crashed ]; then
-    G_STATUS="timed out"; G_FIRST="the grader ran longer than ${WB_GRADE_TIMEOUT:-300} s: an endless loop, or a wait that never ends?"
+  if [ "$G_STATUS" = crashed ]; then
+    if [ "$rc" = 124 ]; then
+      G_STATUS="timed out"
+      G_FIRST="the grader ran longer than ${WB_GRADE_TIMEOUT:-120} s: an endless loop, or a wait that never ends?"
+    else
+      G_FIRST=$(crash_reason "$G_LOG" "$rc")
+    fi
   fi
   return 0
+}
+
+# Why a grader stopped without its RESULT line: the signal, and the test it was in.
+crash_reason() {
+  local log=$1 rc=$2 signal="" test
+  [ "$rc" -gt 128 ] 2>/dev/null && signal=$(kill -l $((rc - 128)) 2>/dev/null || true)
+  test=$(awk '
+    BEGIN { rule = sprintf("%79s", ""); gsub(/ /, "-", rule) }
+    $0 == rule { if (++n % 2 == 1) { getline; name = $0 } }
+    /fatal error condition/ { print name; exit }
+    END { }' "$log")
+  case "$signal" in
+    SEGV) signal="SIGSEGV, a bad pointer or reference" ;;
+    ABRT) signal="SIGABRT, an abort: often an exception thrown where none may be" ;;
+    FPE) signal="SIGFPE, a division by zero" ;;
+  esac
+  if [ -n "$test" ]; then echo "${signal:-stopped}, in: $test"
+  else echo "${signal:-stopped}; the end of its output is in $log"; fi
 }
 
 # One row of the progress table.
 table_header() { printf '%-4s %-20s %-12s %s\n' "N" "lesson" "status" "first failing behaviour"; }
 table_row() {
   local nn=$1 status=$2 first=$3
+  # Not started: where to start says more than the first test's name.
+  if [ "$status" = "not started" ] && [[ "$first" =~ not\ implemented\ yet:\ (task\ [^\ ]+\ \([^\)]*\))\ in\ ([^\ ]+) ]]; then
+    first="start with ${BASH_REMATCH[1]} in ${BASH_REMATCH[2]}"
+  fi
   [ ${#first} -gt 90 ] && first="${first:0:87}..."
   printf '%-4s %-20s %-12s %s\n' "$((10#$nn))" "$(lesson_field "$nn" 2)" "$status" "$first"
 }
