@@ -32,13 +32,17 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-// Control bytes as \xNN: an exception's what() is a C string, and a raw NUL
-// in it would hide the rest of the message.
-std::string printable(std::string_view s) {
+// Control bytes as \xNN (and, with quotes, '"' and '\\' escaped): an
+// exception's what() is a C string, and a raw NUL in it would hide the rest of
+// the message.
+std::string printable(std::string_view s, bool quotes = false) {
   std::string out;
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
+    if (quotes && (c == '"' || c == '\\')) {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
@@ -64,22 +68,8 @@ std::string describe(const std::vector<std::string>& argv) {
 }
 
 std::string quote_arg(const std::string& s) {
-  std::string out = "\"";
   std::size_t shown = std::min<std::size_t>(s.size(), 80);
-  for (std::size_t i = 0; i < shown; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
+  std::string out = "\"" + printable(std::string_view(s).substr(0, shown), true) + "\"";
   if (s.size() > shown) out += "...(" + std::to_string(s.size()) + " bytes)";
   return out;
 }

@@ -371,3 +371,13 @@ TEST_CASE("a server that does not answer AUTH gives a TimeoutError that does not
   REQUIRE(contains(t.what, "AUTH"));
   REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
 }
+
+TEST_CASE("a database number the server does not have is a ReplyError naming SELECT") {
+  wb::Valkey client(wb_test::url_with_db(999));
+  auto t = thrown_by([&] { client.ping(); });
+  INFO(t.type << ": " << t.what);
+  REQUIRE(t.type == "ReplyError");
+  REQUIRE(contains(t.what, "SELECT"));
+  REQUIRE(contains(t.what, client.options().address()));
+  REQUIRE(contains(t.what, "out of range"));
+}

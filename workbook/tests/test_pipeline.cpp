@@ -189,3 +189,15 @@ TEST_CASE("no other client's command runs between the commands of a transaction"
     }
   REQUIRE(client.get(counter) == "480"s);
 }
+
+TEST_CASE("a pipeline of 20,000 commands still goes in one round trip") {
+  grading::KeyScope keys("lib");
+  auto client = grading::connect();
+  auto pipe = client.pipeline();
+  for (int i = 0; i < 20000; ++i) pipe.incr(keys.key("n"));
+  auto before = client.round_trips();
+  auto r = pipe.exec();
+  REQUIRE(client.round_trips() == before + 1);
+  REQUIRE(r.size() == 20000u);
+  REQUIRE(r.get<long long>(19999) == 20000);
+}

@@ -22,25 +22,31 @@ long long rows_of(const pqxx::result& r) { return static_cast<long long>(r.size(
 class TempSchema {
  public:
   explicit TempSchema(wb::Database& db) : db_(db), name_("wbtest_" + grading::random_hex(6)) {
-    {
-      pqxx::nontransaction tx(db_.connection());
-      tx.exec("CREATE SCHEMA " + tx.quote_name(name_));
-      tx.exec("CREATE TABLE " + tx.quote_name(name_) + ".people (id int PRIMARY KEY, name text)");
+    try {
+      {
+        pqxx::nontransaction tx(db_.connection());
+        tx.exec("CREATE SCHEMA " + tx.quote_name(name_));
+        tx.exec("CREATE TABLE " + tx.quote_name(name_) + ".people (id int PRIMARY KEY, name text)");
+      }
+      db_.use_schema(name_);
+    } catch (...) {
+      drop();  // a constructor that throws gets no destructor call
+      throw;
     }
-    db_.use_schema(name_);
   }
-  ~TempSchema() {
+  ~TempSchema() { drop(); }
+  TempSchema(const TempSchema&) = delete;
+  TempSchema& operator=(const TempSchema&) = delete;
+  const std::string& name() const { return name_; }
+
+ private:
+  void drop() noexcept {
     try {
       pqxx::nontransaction tx(db_.connection());
       tx.exec("DROP SCHEMA IF EXISTS " + tx.quote_name(name_) + " CASCADE");
     } catch (...) {
     }
   }
-  TempSchema(const TempSchema&) = delete;
-  TempSchema& operator=(const TempSchema&) = delete;
-  const std::string& name() const { return name_; }
-
- private:
   wb::Database& db_;
   std::string name_;
 };
