@@ -206,10 +206,10 @@ TEST_CASE("a server that accepts and never answers is a TimeoutError within the 
 
 TEST_CASE("after a timeout, a late reply is never taken for the next command's") {
   wb_test::FakeServer server;
-  server.delay_connection(0, 400ms);
-  auto client = fake_client(server, 150ms);
+  server.delay_connection(0, 500ms);
+  auto client = fake_client(server, 250ms);
   REQUIRE_THROWS_AS(client.get("first"), wb::TimeoutError);
-  std::this_thread::sleep_for(300ms);  // the late reply to "first" arrives now
+  std::this_thread::sleep_for(400ms);  // the late reply to "first" arrives meanwhile
   REQUIRE(client.get("second") == "second"s);
   REQUIRE(server.connections_accepted() == 2);
 }
@@ -251,7 +251,7 @@ TEST_CASE("after its connection is killed the client reconnects, still in the UR
 TEST_CASE("a new connection sends AUTH and SELECT again and keeps the read timeout") {
   wb_test::FakeServer server;
   ConnectionOptions o = ConnectionOptions::from_url(server.url("tester:s3cret", "/3"));
-  o.socket_timeout = 200ms;
+  o.socket_timeout = 400ms;
   wb::Valkey client(o);
   client.record_commands();
   REQUIRE(client.ping() == "PONG");
@@ -280,7 +280,7 @@ TEST_CASE("a new connection sends AUTH and SELECT again and keeps the read timeo
 
 TEST_CASE("after the server drops every pooled connection, only one command fails") {
   wb_test::FakeServer server;
-  server.set_reply_delay(100ms);
+  server.set_reply_delay(300ms);
   auto client = fake_client(server);
   // Three commands at once need three connections, which then wait in the pool.
   grading::run_together(3, [&](int) { client.ping(); });
