@@ -152,21 +152,21 @@ TEST_CASE("a request does not push the end of its fixed window further away") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
-  // Limit 2 per 300 ms; a request every 100 ms. The window that starts at 0
-  // ends at 300 ms, so some request after 300 ms must be allowed again.
+  // Limit 2 per 500 ms; a request every 100 ms. The window that starts at 0
+  // ends at 500 ms, so some request after 500 ms must be allowed again.
   auto start = std::chrono::steady_clock::now();
   int allowed_later = 0;
   std::string log;
-  for (int i = 0; i < 9; ++i) {
-    Decision d = rate_limiting::fixed_window(client, key, 2, 300ms);
+  for (int i = 0; i < 10; ++i) {
+    Decision d = rate_limiting::fixed_window(client, key, 2, 500ms);
     auto at = std::chrono::duration_cast<std::chrono::milliseconds>(
                   std::chrono::steady_clock::now() - start)
                   .count();
     log += "  at " + std::to_string(at) + " ms: " + show(d) + "\n";
-    if (d.allowed && at >= 300) ++allowed_later;
+    if (d.allowed && at >= 500) ++allowed_later;
     std::this_thread::sleep_for(100ms);
   }
-  INFO("Limit 2 per 300 ms, one request every 100 ms:\n"
+  INFO("Limit 2 per 500 ms, one request every 100 ms:\n"
        << log
        << "After the first window ended, no request was allowed. Setting the expiry on "
           "every request (PEXPIRE without NX) moves the end of the window with each "
@@ -314,12 +314,12 @@ TEST_CASE("refused requests do not use up the allowance") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
-  // Limit 3 per 600 ms: 3 allowed at 0 ms, 3 refused at ~300 ms, then at
-  // ~650 ms the first 3 have left the window.
-  for (int i = 0; i < 3; ++i) REQUIRE(rate_limiting::sliding_log(client, key, 3, 600ms).allowed);
+  // Limit 3 per 800 ms: 3 allowed at 0 ms, 3 refused at ~300 ms, then at
+  // ~850 ms the first 3 have left the window.
+  for (int i = 0; i < 3; ++i) REQUIRE(rate_limiting::sliding_log(client, key, 3, 800ms).allowed);
   std::this_thread::sleep_for(300ms);
   for (int i = 0; i < 3; ++i)
-    REQUIRE_FALSE(rate_limiting::sliding_log(client, key, 3, 600ms).allowed);
+    REQUIRE_FALSE(rate_limiting::sliding_log(client, key, 3, 800ms).allowed);
   long long members = client.zcard(key);
   {
     INFO("After 3 allowed and 3 refused requests the log holds "
@@ -328,9 +328,9 @@ TEST_CASE("refused requests do not use up the allowance") {
             "retrying would stay refused forever, their own refusals filling the window.");
     REQUIRE(members == 3);
   }
-  std::this_thread::sleep_for(350ms);
-  Decision later = rate_limiting::sliding_log(client, key, 3, 600ms);
-  INFO("650 ms after the 3 allowed requests (window 600 ms): " << show(later)
+  std::this_thread::sleep_for(550ms);
+  Decision later = rate_limiting::sliding_log(client, key, 3, 800ms);
+  INFO("850 ms after the 3 allowed requests (window 800 ms): " << show(later)
                                                                << "; expected allowed.");
   REQUIRE(later.allowed);
 }
@@ -339,24 +339,24 @@ TEST_CASE("the window slides: one request frees one place, exactly when it leave
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
-  // Limit 2 per 500 ms: A at 0 ms, B at 250 ms; C at 250 ms is refused until
-  // A leaves, at 500 ms; right after that B still fills one of the 2 places.
-  REQUIRE(rate_limiting::sliding_log(client, key, 2, 500ms).allowed);
-  std::this_thread::sleep_for(250ms);
-  REQUIRE(rate_limiting::sliding_log(client, key, 2, 500ms).allowed);
-  Decision c = rate_limiting::sliding_log(client, key, 2, 500ms);
+  // Limit 2 per 1000 ms: A at 0 ms, B at 400 ms; C at 400 ms is refused until
+  // A leaves, at 1000 ms; right after that B still fills one of the 2 places.
+  REQUIRE(rate_limiting::sliding_log(client, key, 2, 1000ms).allowed);
+  std::this_thread::sleep_for(400ms);
+  REQUIRE(rate_limiting::sliding_log(client, key, 2, 1000ms).allowed);
+  Decision c = rate_limiting::sliding_log(client, key, 2, 1000ms);
   {
-    INFO("Limit 2 per 500 ms; requests at 0 and 250 ms allowed; a third at 250 ms: "
+    INFO("Limit 2 per 1000 ms; requests at 0 and 400 ms allowed; a third at 400 ms: "
          << show(c)
-         << ". Expected refused with retry_after at most 250 ms (when the first "
+         << ". Expected refused with retry_after at most 600 ms (when the first "
             "request leaves the window), not the whole window.");
     REQUIRE_FALSE(c.allowed);
     REQUIRE(c.retry_after > 0ms);
-    REQUIRE(c.retry_after <= 260ms);
+    REQUIRE(c.retry_after <= 610ms);
   }
   std::this_thread::sleep_for(c.retry_after + 30ms);
-  Decision d = rate_limiting::sliding_log(client, key, 2, 500ms);
-  Decision e = rate_limiting::sliding_log(client, key, 2, 500ms);
+  Decision d = rate_limiting::sliding_log(client, key, 2, 1000ms);
+  Decision e = rate_limiting::sliding_log(client, key, 2, 1000ms);
   INFO("After waiting retry_after + 30 ms: "
        << show(d) << ", then at once " << show(e)
        << ". Expected allowed then refused: the first request left the window, the second is "
