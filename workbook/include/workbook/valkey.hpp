@@ -44,8 +44,10 @@ enum class UpdateType { ALWAYS, EXIST, NOT_EXIST, GREATER, LESS };
 // ----------------------------------------------------------------------------
 // Errors. `Error` <- `IoError` <- `TimeoutError`; `ClosedError`; `ReplyError`.
 // A ReplyError (the server refused the command) leaves the client usable.
-// An IoError means the connection it happened on was dropped; the next command
-// opens a fresh one (timeouts, AUTH and SELECT restored).
+// An IoError (TimeoutError: no answer within socket_timeout) or a ClosedError
+// (the server closed the connection) means the connection it happened on was
+// dropped, and the idle ones with it; the next command opens a fresh one
+// (timeouts, AUTH and SELECT restored). A moved-from client throws ClosedError.
 // Every message names the command and the server, e.g.
 //   "INCR 'page:views' on 127.0.0.1:6379: ERR value is not an integer ..."
 // ----------------------------------------------------------------------------
