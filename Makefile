@@ -33,7 +33,9 @@ help: ## this list
 	@echo "  make test          grade every exercise and print a progress table"
 	@echo "  make hint-N        one more hint for exercise N (ask again for the next)"
 	@echo "  make reset-N       put exercise N back to its stub; asks first, keeps your file in .workbook-backups/"
-	@echo "  make reset-all     the same for every exercise (FORCE=1: do not ask)"
+	@echo "                     (the stub: the newest committed version with all its WB_TODO lines, so your"
+	@echo "                     own commits are skipped; FORCE=1: do not ask)"
+	@echo "  make reset-all     the same for every exercise"
 	@echo "  make lessons       the list of lessons"
 	@echo
 	@echo "Your machine"
