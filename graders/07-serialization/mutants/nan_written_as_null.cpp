@@ -60,10 +60,9 @@ std::optional<Post> post_from_json(const json& data) {
   try {
     Post post;
     auto id = parse_id(data.at("id").get<std::string>());
-    const json& score = data.at("score");
-    if (!id || !score.is_number()) return std::nullopt;  // get<double> would take a bool
+    if (!id) return std::nullopt;
     post.id = *id;
-    post.score = score.get<double>();
+    post.score = data.at("score").get<double>();
     post.title = data.at("title").get<std::string>();
     post.author = data.at("author").get<std::string>();
     post.tags = data.at("tags").get<std::vector<std::string>>();
