@@ -102,6 +102,7 @@ class Listener : public ListenerBase {
 };
 
 std::string hint_line() {
+  if (lesson().number().empty()) return "";  // the support library's own tests
   return "Stuck? `make hint-" + lesson().number() + "` shows a hint (ask again for the next), and " +
          "lessons/" + lesson().id + "/README.md explains the idea.";
 }
@@ -161,7 +162,7 @@ int main(int argc, char* argv[]) {
     return 0;
   }
   std::cout << "\nFirst failing behaviour: " << outcome.first_failure << "\n"
-            << hint_line() << "\n"
+            << hint_line() << (hint_line().empty() ? "" : "\n")
             << "RESULT " << id << ": FAILED (" << outcome.failed_cases << " of " << outcome.cases
             << " behaviours failing; " << outcome.not_implemented_cases
             << " not implemented yet)\n";

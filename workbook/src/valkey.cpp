@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
@@ -217,9 +218,14 @@ double to_double(const Reply& r, std::string_view what) {
   throw_if_error(r, what);
   if (r.type == Reply::Type::Integer) return static_cast<double>(r.integer);
   if (r.type == Reply::Type::String || r.type == Reply::Type::Status) {
-    char* end = nullptr;
-    double v = std::strtod(r.str.c_str(), &end);
-    if (end != r.str.c_str() && end == r.str.c_str() + r.str.size()) return v;
+    // from_chars: locale-independent. The server writes "inf", "-inf" and,
+    // in some versions, "+inf".
+    const char* first = r.str.data();
+    const char* last = first + r.str.size();
+    if (first != last && *first == '+') ++first;
+    double v = 0;
+    auto [end, ec] = std::from_chars(first, last, v);
+    if (ec == std::errc() && end == last && first != last) return v;
   }
   wrong_shape(r, what, "a number");
 }
@@ -446,9 +452,12 @@ std::string to_arg(unsigned long v) { return std::to_string(v); }
 std::string to_arg(unsigned v) { return std::to_string(v); }
 std::string to_arg(double v) {
   if (std::isinf(v)) return v > 0 ? "+inf" : "-inf";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  // Shortest text that reads back as the same double, and never the
+  // locale's decimal comma (printf would follow LC_NUMERIC).
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  if (ec != std::errc()) throw std::invalid_argument("cannot format the number for the server");
+  return std::string(buf, end);
 }
 
 namespace cmd {
