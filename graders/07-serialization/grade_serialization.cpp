@@ -80,19 +80,25 @@ std::string envelope(const json& data, const json& version = 2) {
   return json{{"v", version}, {"data", data}}.dump();
 }
 
-// from_cache_text, with any exception (but "not implemented") turned into text.
-struct Attempt {
-  std::optional<Post> post;
+// What a call returned, or the text of what it threw; "not implemented" goes
+// on, so that a stub is reported as one.
+template <typename T>
+struct Outcome {
+  T value{};
   std::string error;
 };
-Attempt attempt(const std::string& text) {
+template <typename Call>
+auto outcome_of(Call&& call) -> Outcome<decltype(call())> {
   try {
-    return {serialization::from_cache_text(text), ""};
+    return {call(), ""};
   } catch (const wb::NotImplemented&) {
     throw;
   } catch (const std::exception& e) {
-    return {std::nullopt, e.what()};
+    return {{}, e.what()};
   }
+}
+auto attempt(const std::string& text) {
+  return outcome_of([&] { return serialization::from_cache_text(text); });
 }
 
 }  // namespace
@@ -213,12 +219,12 @@ TEST_CASE("a post survives to_cache_text and from_cache_text exactly") {
   nul.tags = {};
   for (const Post& p : {tricky_post(), zero, above_2_53, nul}) {
     std::string text = serialization::to_cache_text(p);
-    Attempt back = attempt(text);
+    auto back = attempt(text);
     INFO("Wrote " << describe(p) << "\nas " << text << "\nread back "
-         << (back.error.empty() ? describe(back.post) : "an exception: " + back.error));
+         << (back.error.empty() ? describe(back.value) : "an exception: " + back.error));
     REQUIRE(back.error.empty());
-    REQUIRE(back.post.has_value());
-    REQUIRE(*back.post == p);
+    REQUIRE(back.value.has_value());
+    REQUIRE(*back.value == p);
   }
 }
 
@@ -242,13 +248,13 @@ TEST_CASE("an entry of an older version (v1) is a miss, even when its fields loo
   // version number.
   json v1 = good_data();
   v1["score"] = 87.0;
-  Attempt got = attempt(envelope(v1, 1));
+  auto got = attempt(envelope(v1, 1));
   INFO("An entry written by the previous deploy, {\"v\": 1, ...}, read as "
-       << (got.error.empty() ? describe(got.post) : "an exception: " + got.error)
+       << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
        << ". Expected a miss: its fields parse, but in version 1 the score was a percentage, so "
           "reading it as version 2 silently shows 87 instead of 0.87. Check \"v\" first.");
   REQUIRE(got.error.empty());
-  REQUIRE_FALSE(got.post.has_value());
+  REQUIRE_FALSE(got.value.has_value());
 }
 
 TEST_CASE("an envelope with a newer version, or with none, is a miss") {
@@ -263,27 +269,27 @@ TEST_CASE("an envelope with a newer version, or with none, is a miss") {
       {"v = 2.5", envelope(good_data(), 2.5)},
   };
   for (const auto& c : cases) {
-    Attempt got = attempt(c.text);
+    auto got = attempt(c.text);
     INFO("Envelope with " << c.what << ": " << c.text << "\nread as "
-         << (got.error.empty() ? describe(got.post) : "an exception: " + got.error)
+         << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
          << ". Only \"v\": 2 is this version; anything else is a miss.");
     REQUIRE(got.error.empty());
-    REQUIRE_FALSE(got.post.has_value());
+    REQUIRE_FALSE(got.value.has_value());
   }
 }
 
 TEST_CASE("text that is not JSON is a miss, never an exception") {
   for (std::string text : {""s, "{"s, "not json"s, "{\"v\": 2, \"data\": "s, "\xff\xfe\x00garbage"s,
                            "{\"v\": 2, \"data\": {\"title\": \"caf\xe9\"}}"s}) {
-    Attempt got = attempt(text);
+    auto got = attempt(text);
     INFO("from_cache_text(" << json(text).dump(-1, ' ', true, json::error_handler_t::replace)
-         << ") " << (got.error.empty() ? "returned " + describe(got.post) : "threw: " + got.error)
+         << ") " << (got.error.empty() ? "returned " + describe(got.value) : "threw: " + got.error)
          << ". A cache entry can be cut short, written by other code or left from another "
             "format; it must never take the request down. Parse without exceptions "
             "(json::parse(text, nullptr, false) and is_discarded()) or catch them, and return "
             "std::nullopt.");
     REQUIRE(got.error.empty());
-    REQUIRE_FALSE(got.post.has_value());
+    REQUIRE_FALSE(got.value.has_value());
   }
 }
 
@@ -319,14 +325,14 @@ TEST_CASE("a field of the wrong type is a miss, never an exception") {
       {"tags missing", without("tags")},
   };
   for (const auto& c : cases) {
-    Attempt got = attempt(c.text);
+    auto got = attempt(c.text);
     INFO("Entry with " << c.what << ": " << c.text << "\n"
-         << (got.error.empty() ? "returned " + describe(got.post) : "threw: " + got.error)
+         << (got.error.empty() ? "returned " + describe(got.value) : "threw: " + got.error)
          << ". Expected a miss. json::parse_error is not the only way JSON fails: at() on a "
             "missing field throws out_of_range, get<std::string>() on a number throws "
             "type_error. Check types, or catch json::exception (the base of all of them).");
     REQUIRE(got.error.empty());
-    REQUIRE_FALSE(got.post.has_value());
+    REQUIRE_FALSE(got.value.has_value());
   }
 }
 
@@ -335,14 +341,14 @@ TEST_CASE("an id that is not a decimal 64-bit number is a miss") {
                   json("+42"), json("4.2"), json(42)}) {
     json d = good_data();
     d["id"] = id;
-    Attempt got = attempt(envelope(d));
+    auto got = attempt(envelope(d));
     INFO("data.id = " << id.dump() << " read as "
-         << (got.error.empty() ? describe(got.post) : "an exception: " + got.error)
+         << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
          << ". Expected a miss. std::stoull reads \"12ab\" as 12 and \"-1\" as "
             "18446744073709551615 without complaint; std::from_chars with a check that it "
             "used every character does not.");
     REQUIRE(got.error.empty());
-    REQUIRE_FALSE(got.post.has_value());
+    REQUIRE_FALSE(got.value.has_value());
   }
 }
 
@@ -353,14 +359,14 @@ TEST_CASE("a summary that is null or missing means no summary; unknown fields ar
   json extra = good_data();
   extra["reading_minutes"] = 4;
   for (const json& d : {with_null, missing, extra}) {
-    Attempt got = attempt(envelope(d));
+    auto got = attempt(envelope(d));
     INFO("data = " << d.dump() << " read as "
-         << (got.error.empty() ? describe(got.post) : "an exception: " + got.error)
+         << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
          << ". Expected the post (id 42, \"Hello\") with no summary.");
     REQUIRE(got.error.empty());
-    REQUIRE(got.post.has_value());
-    REQUIRE(got.post->id == 42);
-    REQUIRE_FALSE(got.post->summary.has_value());
+    REQUIRE(got.value.has_value());
+    REQUIRE(got.value->id == 42);
+    REQUIRE_FALSE(got.value->summary.has_value());
   }
 }
 
@@ -417,15 +423,7 @@ TEST_CASE("get_post of a corrupt or old entry is std::nullopt, never an exceptio
   for (const auto& entry : entries) {
     const std::string key = keys.key("post:" + std::to_string(i++));
     client.set(key, entry, 60000ms);
-    std::optional<Post> got;
-    std::string error;
-    try {
-      got = serialization::get_post(client, key);
-    } catch (const wb::NotImplemented&) {
-      throw;
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
+    auto [got, error] = outcome_of([&] { return serialization::get_post(client, key); });
     INFO("The key holds " << entry << "\nget_post "
          << (error.empty() ? "returned " + describe(got) : "threw: " + error)
          << ". Expected std::nullopt: the caller then loads from the database and the next "
@@ -538,15 +536,7 @@ TEST_CASE("a popular list with one unsound post is a miss as a whole") {
   json good_a = good_data(), good_b = good_data();
   good_b["id"] = "43";
   client.set(key, envelope(json::array({good_a, bad, good_b})), 30000ms);
-  std::optional<std::vector<Post>> got;
-  std::string error;
-  try {
-    got = serialization::get_popular(client, key);
-  } catch (const wb::NotImplemented&) {
-    throw;
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
+  auto [got, error] = outcome_of([&] { return serialization::get_popular(client, key); });
   INFO("The list holds 3 posts, the middle one with id \"not-a-number\". get_popular "
        << (error.empty() ? "gave " + (got ? std::to_string(got->size()) + " posts" : "a miss"s)
                          : "threw: " + error)
@@ -565,15 +555,7 @@ TEST_CASE("an old-version popular list, or one whose data is not an array, is a 
   for (const auto& entry : entries) {
     const std::string key = keys.key("popular:" + std::to_string(i++));
     client.set(key, entry, 30000ms);
-    std::optional<std::vector<Post>> got;
-    std::string error;
-    try {
-      got = serialization::get_popular(client, key);
-    } catch (const wb::NotImplemented&) {
-      throw;
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
+    auto [got, error] = outcome_of([&] { return serialization::get_popular(client, key); });
     INFO("The key holds " << entry << "\nget_popular "
          << (error.empty() ? "gave " + (got ? std::to_string(got->size()) + " posts" : "a miss"s)
                            : "threw: " + error)
