@@ -40,7 +40,7 @@ Valkey connect();
 // they need it (NEEDS postgres in the manifest).
 Database& database();
 
-// n random bytes from the operating system's cryptographic source, as hex.
+// n random bytes from OpenSSL's RAND_bytes (a cryptographic source), as hex.
 std::string random_hex(std::size_t bytes);
 
 // Keys of one test: `key("user:1")` is "wbtest:<label>:<random>:user:1".
