@@ -77,8 +77,8 @@ std::string name_of(wb::Valkey& cache, wb::Database& db, long long id, bool talk
   cache.set(key, name, std::chrono::seconds(rows.empty() ? 5 : 30));
   if (talk)
     std::cout << "    MISS " << key << " -> SELECT name FROM employees WHERE id = $1 -> "
-              << (rows.empty() ? "no row; cached the not-found marker, EX 5"
-                               : "\"" + name + "\"; SET " + key + " EX 30")
+              << (rows.empty() ? "no row; cached the not-found marker, PX 5000"
+                               : "\"" + name + "\"; SET " + key + " ... PX 30000")
               << "\n";
   return name;
 }
