@@ -55,6 +55,15 @@ std::size_t trips_without_script_load(const std::vector<wb::SentCommand>& sent) 
   return grading::round_trips(rest);
 }
 
+// Chloe's whole record, stored under `key` before the test starts. The client
+// may be shared by threads: each call borrows its own connection.
+struct ChloeStored {
+  grading::KeyScope keys{"hashes"};
+  wb::Valkey client = grading::connect();
+  const std::string key = keys.key("employee:3");
+  ChloeStored() { store_chloe(client, key); }
+};
+
 }  // namespace
 
 // ---- task 1: save_employee ----------------------------------------------------
@@ -163,11 +172,7 @@ TEST_CASE("a missing employee is std::nullopt, not an empty Employee") {
   REQUIRE_FALSE(loaded.has_value());
 }
 
-TEST_CASE("load_employee reads the record in one round trip") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "load_employee reads the record in one round trip") {
   client.record_commands();
 
   auto loaded = hashes::load_employee(client, key);
@@ -223,11 +228,7 @@ TEST_CASE("a vacation_days that is not a whole number is std::nullopt, not an ex
   REQUIRE_FALSE(from_suffixed.has_value());
 }
 
-TEST_CASE("load_employee ignores fields it does not know") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "load_employee ignores fields it does not know") {
   client.hset(key, "badge", "F-0031");
 
   auto loaded = hashes::load_employee(client, key);
@@ -244,11 +245,7 @@ TEST_CASE("load_employee refuses an empty key") {
 
 // ---- task 3: change_job -------------------------------------------------------------
 
-TEST_CASE("change_job sets department and job title and leaves the other fields alone") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "change_job sets department and job title and leaves the other fields alone") {
   client.hset(key, "badge", "F-0031");
 
   bool changed = hashes::change_job(client, key, "Engineering", "Data Engineer");
@@ -266,11 +263,7 @@ TEST_CASE("change_job sets department and job title and leaves the other fields 
                            {"badge", "F-0031"}});
 }
 
-TEST_CASE("change_job writes only department and job_title") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "change_job writes only department and job_title") {
   client.record_commands();
 
   hashes::change_job(client, key, "Engineering", "Data Engineer");
@@ -308,11 +301,7 @@ TEST_CASE("change_job on a missing employee creates nothing and returns false") 
   REQUIRE_FALSE(changed);
 }
 
-TEST_CASE("change_job checks and changes in one command") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command") {
   client.record_commands();
 
   hashes::change_job(client, key, "Engineering", "Data Engineer");
@@ -326,11 +315,7 @@ TEST_CASE("change_job checks and changes in one command") {
   REQUIRE(trips_without_script_load(sent) == 1);
 }
 
-TEST_CASE("change_job refuses an empty key, department or job title") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "change_job refuses an empty key, department or job title") {
 
   INFO("Each of these must throw std::invalid_argument and change nothing.");
   CHECK_THROWS_AS(hashes::change_job(client, "", "Sales", "Buyer"), std::invalid_argument);
@@ -339,11 +324,7 @@ TEST_CASE("change_job refuses an empty key, department or job title") {
   REQUIRE(client.hget(key, "department") == "Finance"s);
 }
 
-TEST_CASE("change_job loses no vacation day added at the same moment") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "change_job loses no vacation day added at the same moment") {
   constexpr int threads = 8;
   constexpr int rounds = 60;
 
@@ -368,11 +349,7 @@ TEST_CASE("change_job loses no vacation day added at the same moment") {
 
 // ---- task 4: add_vacation_days --------------------------------------------------------
 
-TEST_CASE("add_vacation_days adds and returns the new total") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds and returns the new total") {
 
   auto after_add = hashes::add_vacation_days(client, key, 3);
   auto after_take = hashes::add_vacation_days(client, key, -5);
@@ -385,11 +362,7 @@ TEST_CASE("add_vacation_days adds and returns the new total") {
   REQUIRE(client.hget(key, "vacation_days") == "23"s);
 }
 
-TEST_CASE("add_vacation_days adds inside the server, in one command") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds inside the server, in one command") {
   client.record_commands();
 
   hashes::add_vacation_days(client, key, 1);
@@ -404,11 +377,7 @@ TEST_CASE("add_vacation_days adds inside the server, in one command") {
   REQUIRE(trips_without_script_load(sent) == 1);
 }
 
-TEST_CASE("no addition is lost when 16 callers add at once") {
-  grading::KeyScope keys("hashes");
-  auto client = grading::connect();  // shared: each call borrows its own connection
-  const std::string key = keys.key("employee:3");
-  store_chloe(client, key);
+TEST_CASE_METHOD(ChloeStored, "no addition is lost when 16 callers add at once") {
   constexpr int callers = 16;
   constexpr int adds_each = 25;
 

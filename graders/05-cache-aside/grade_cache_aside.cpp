@@ -97,13 +97,19 @@ bool is_expiry(const wb::SentCommand& c) {
 
 }  // namespace
 
+// What most tests start with: a private copy of the tables, a key scope, a
+// client (shared by threads: each call borrows its own connection), and the
+// Staff the learner's functions receive.
+struct StaffTest {
+  StaffCopy copy;
+  grading::KeyScope keys{"cache-aside"};
+  wb::Valkey client = grading::connect();
+  Staff staff{copy.db(), client, keys.prefix()};
+};
+
 // ---- task 1: employee_name ----------------------------------------------------------
 
-TEST_CASE("employee_name reads the name from the database on a miss") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "employee_name reads the name from the database on a miss") {
 
   auto name = cache_aside::employee_name(staff, 3);
 
@@ -114,11 +120,7 @@ TEST_CASE("employee_name reads the name from the database on a miss") {
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("100 reads of the same id make exactly one query") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "100 reads of the same id make exactly one query") {
 
   for (int i = 0; i < 100; ++i) cache_aside::employee_name(staff, 2);
 
@@ -129,11 +131,7 @@ TEST_CASE("100 reads of the same id make exactly one query") {
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("the name is cached under employee:<id> for 30 seconds") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "the name is cached under employee:<id> for 30 seconds") {
   const std::string key = keys.key("employee:4");
 
   cache_aside::employee_name(staff, 4);
@@ -150,11 +148,7 @@ TEST_CASE("the name is cached under employee:<id> for 30 seconds") {
   REQUIRE(pttl <= 30000);
 }
 
-TEST_CASE("the name and its expiry are written in one command") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "the name and its expiry are written in one command") {
   client.record_commands();
 
   cache_aside::employee_name(staff, 4);
@@ -170,11 +164,7 @@ TEST_CASE("the name and its expiry are written in one command") {
   REQUIRE(grading::count(sent, "EXPIRE") + grading::count(sent, "PEXPIRE") == 0);
 }
 
-TEST_CASE("a cached name is served without asking the database") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a cached name is served without asking the database") {
   client.set(keys.key("employee:1"), "Name From The Cache", std::chrono::seconds(30));
 
   auto name = cache_aside::employee_name(staff, 1);
@@ -186,11 +176,7 @@ TEST_CASE("a cached name is served without asking the database") {
   REQUIRE(copy.db().query_count() == 0);
 }
 
-TEST_CASE("a missing employee reaches the database once, then the cache answers") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a missing employee reaches the database once, then the cache answers") {
 
   auto first = cache_aside::employee_name(staff, 999999);
   auto second = cache_aside::employee_name(staff, 999999);
@@ -207,11 +193,7 @@ TEST_CASE("a missing employee reaches the database once, then the cache answers"
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("a not-found is cached briefly: 5 seconds") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a not-found is cached briefly: 5 seconds") {
   const std::string key = keys.key("employee:999999");
 
   cache_aside::employee_name(staff, 999999);
@@ -228,11 +210,7 @@ TEST_CASE("a not-found is cached briefly: 5 seconds") {
   REQUIRE(pttl <= 5000);
 }
 
-TEST_CASE("8 threads reading at once after the first read make no more queries") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();  // shared: each call borrows its own connection
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "8 threads reading at once after the first read make no more queries") {
   const std::string expected = copy.name_in_db(5);
   cache_aside::employee_name(staff, 5);
   std::vector<int> wrong(8, 0);
@@ -251,11 +229,7 @@ TEST_CASE("8 threads reading at once after the first read make no more queries")
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("employee_name refuses an id below 1 without asking anyone") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "employee_name refuses an id below 1 without asking anyone") {
   client.record_commands();
 
   INFO("Ids start at 1: 0 and -7 must throw std::invalid_argument before any query or command.");
@@ -340,11 +314,7 @@ TEST_CASE("query_key refuses an SQL text of only white space") {
 
 // ---- task 3: staff_in ---------------------------------------------------------------------
 
-TEST_CASE("staff_in returns the staff of the departments, ordered by id") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "staff_in returns the staff of the departments, ordered by id") {
 
   auto rows = cache_aside::staff_in(staff, {"Sales", "Engineering"});
 
@@ -356,11 +326,7 @@ TEST_CASE("staff_in returns the staff of the departments, ordered by id") {
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("a second staff_in for the same departments is served from the cache") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a second staff_in for the same departments is served from the cache") {
 
   auto first = cache_aside::staff_in(staff, {"Engineering"});
   auto second = cache_aside::staff_in(staff, {"Engineering"});
@@ -372,11 +338,7 @@ TEST_CASE("a second staff_in for the same departments is served from the cache")
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("the same departments in another order, or repeated, share one cached result") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "the same departments in another order, or repeated, share one cached result") {
 
   cache_aside::staff_in(staff, {"Sales", "Finance"});
   auto swapped = cache_aside::staff_in(staff, {"Finance", "Sales"});
@@ -391,11 +353,7 @@ TEST_CASE("the same departments in another order, or repeated, share one cached 
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("the result is cached as a hash under query_key of the SQL and the sorted departments") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "the result is cached as a hash under query_key of the SQL and the sorted departments") {
 
   auto rows = cache_aside::staff_in(staff, {"Sales", "Engineering"});
 
@@ -413,11 +371,7 @@ TEST_CASE("the result is cached as a hash under query_key of the SQL and the sor
   REQUIRE(fields["0:id"] == std::to_string(rows.at(0).id));
 }
 
-TEST_CASE("a query result expires after 120 seconds") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a query result expires after 120 seconds") {
 
   cache_aside::staff_in(staff, {"Finance"});
 
@@ -431,11 +385,7 @@ TEST_CASE("a query result expires after 120 seconds") {
   REQUIRE(pttl <= 120000);
 }
 
-TEST_CASE("the result and its expiry are written in one round trip") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "the result and its expiry are written in one round trip") {
   client.record_commands();
 
   cache_aside::staff_in(staff, {"Finance"});
@@ -455,11 +405,7 @@ TEST_CASE("the result and its expiry are written in one round trip") {
   REQUIRE(same_trip);
 }
 
-TEST_CASE("each employee in a result lists it in employee:<id>:queries, with an expiry") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "each employee in a result lists it in employee:<id>:queries, with an expiry") {
 
   auto rows = cache_aside::staff_in(staff, {"Engineering"});
 
@@ -479,11 +425,7 @@ TEST_CASE("each employee in a result lists it in employee:<id>:queries, with an 
   }
 }
 
-TEST_CASE("an empty result is cached too") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "an empty result is cached too") {
 
   auto first = cache_aside::staff_in(staff, {"Astronomy"});
   auto second = cache_aside::staff_in(staff, {"Astronomy"});
@@ -496,11 +438,7 @@ TEST_CASE("an empty result is cached too") {
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE("a cached result that cannot be read back is a miss, not an exception") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a cached result that cannot be read back is a miss, not an exception") {
   const auto expected = expected_staff(copy, {"Engineering"});
   cache_aside::staff_in(staff, {"Engineering"});
   auto found = query_keys(keys);
@@ -540,11 +478,7 @@ TEST_CASE("a cached result that cannot be read back is a miss, not an exception"
   }
 }
 
-TEST_CASE("a department name cannot change the query (SQL injection)") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a department name cannot change the query (SQL injection)") {
   const std::string evil = "x') OR ('a' = 'a";
 
   std::vector<StaffRow> rows;
@@ -562,11 +496,7 @@ TEST_CASE("a department name cannot change the query (SQL injection)") {
   REQUIRE(rows.empty());
 }
 
-TEST_CASE("staff_in refuses an empty list of departments") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "staff_in refuses an empty list of departments") {
   INFO("No department at all is a caller's bug: std::invalid_argument, before any query.");
   REQUIRE_THROWS_AS(cache_aside::staff_in(staff, {}), std::invalid_argument);
   REQUIRE(copy.db().query_count() == 0);
@@ -574,11 +504,7 @@ TEST_CASE("staff_in refuses an empty list of departments") {
 
 // ---- task 4: rename_employee -----------------------------------------------------------
 
-TEST_CASE("rename_employee changes the name in the database") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "rename_employee changes the name in the database") {
 
   bool renamed = cache_aside::rename_employee(staff, 3, "Chloe Brown");
 
@@ -589,11 +515,7 @@ TEST_CASE("rename_employee changes the name in the database") {
   REQUIRE(copy.name_in_db(3) == "Chloe Brown");
 }
 
-TEST_CASE("a read after a rename returns the new name") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a read after a rename returns the new name") {
   const std::string old_name = copy.name_in_db(3);
   cache_aside::employee_name(staff, 3);
 
@@ -607,11 +529,7 @@ TEST_CASE("a read after a rename returns the new name") {
   REQUIRE(after == "Chloe Brown"s);
 }
 
-TEST_CASE("a rename removes the cached results that mention the employee") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a rename removes the cached results that mention the employee") {
   cache_aside::staff_in(staff, {"Finance"});
 
   cache_aside::rename_employee(staff, 3, "Chloe Brown");
@@ -623,11 +541,7 @@ TEST_CASE("a rename removes the cached results that mention the employee") {
   REQUIRE(after == expected_staff(copy, {"Finance"}));
 }
 
-TEST_CASE("a rename keeps the cached results that do not mention the employee") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a rename keeps the cached results that do not mention the employee") {
   cache_aside::staff_in(staff, {"Finance"});
   cache_aside::staff_in(staff, {"Marketing"});
   cache_aside::employee_name(staff, 5);
@@ -645,11 +559,7 @@ TEST_CASE("a rename keeps the cached results that do not mention the employee") 
   REQUIRE(extra == 1);
 }
 
-TEST_CASE("rename deletes the copies only after the database has the new name") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "rename deletes the copies only after the database has the new name") {
   auto reader_db = copy.connect();
   Staff reader{*reader_db, client, keys.prefix()};
   const std::string old_name = copy.name_in_db(3);
@@ -690,11 +600,7 @@ TEST_CASE("rename deletes the copies only after the database has the new name") 
   REQUIRE(after == "Chloe Brown"s);
 }
 
-TEST_CASE("a name with a quote is stored as it is (parameterised SQL)") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "a name with a quote is stored as it is (parameterised SQL)") {
   const std::string name = "Chloe O'Neill";
 
   try {
@@ -710,11 +616,7 @@ TEST_CASE("a name with a quote is stored as it is (parameterised SQL)") {
   REQUIRE(copy.name_in_db(3) == name);
 }
 
-TEST_CASE("renaming a missing employee returns false and changes nothing") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "renaming a missing employee returns false and changes nothing") {
   cache_aside::employee_name(staff, 999999);  // caches the not-found marker
 
   bool renamed = cache_aside::rename_employee(staff, 999999, "Nobody");
@@ -724,11 +626,7 @@ TEST_CASE("renaming a missing employee returns false and changes nothing") {
   REQUIRE_FALSE(renamed);
 }
 
-TEST_CASE("rename_employee refuses an empty name or an id below 1") {
-  StaffCopy copy;
-  grading::KeyScope keys("cache-aside");
-  auto client = grading::connect();
-  Staff staff{copy.db(), client, keys.prefix()};
+TEST_CASE_METHOD(StaffTest, "rename_employee refuses an empty name or an id below 1") {
 
   INFO("An empty name and an id below 1 must throw std::invalid_argument before any query.");
   CHECK_THROWS_AS(cache_aside::rename_employee(staff, 3, ""), std::invalid_argument);
