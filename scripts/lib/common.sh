@@ -122,8 +122,11 @@ servers_answer() {
   read -r host port <<<"$(valkey_host_port)"
   reply=$(timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "*1\r\n\$4\r\nPING\r\n" >&3 && head -c 5 <&3' "$host" "$port" 2>/dev/null) || return 1
   [ "$reply" = "+PONG" ] || return 1
-  command -v pg_isready >/dev/null 2>&1 || return 1
-  pg_isready -q -t 2 -d "${DATABASE_URL:-postgresql://workbook:workbook@127.0.0.1:55432/workbook}"
+  # A login and a query, not just pg_isready: the server may answer while the
+  # workbook's database does not exist yet (infra-up creates and loads it).
+  command -v psql >/dev/null 2>&1 || return 1
+  PGCONNECT_TIMEOUT=2 psql "${DATABASE_URL:-postgresql://workbook:workbook@127.0.0.1:55432/workbook}" \
+    -Atqc 'SELECT 1' >/dev/null 2>&1
 }
 
 # Start the workbook's own servers when they are needed and not running. When

@@ -143,6 +143,9 @@ int main(int argc, char* argv[]) {
   const auto& config = session.configData();
   bool only_listing = config.listTests || config.listTags || config.listReporters ||
                       config.showHelp;
+#if !(defined(WB_CATCH2_MAJOR) && WB_CATCH2_MAJOR >= 3)
+  only_listing = only_listing || config.listTestNamesOnly;  // a v2-only option
+#endif
   if (only_listing) return session.run();
 
   const std::string id = lesson().id;
