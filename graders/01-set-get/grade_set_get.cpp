@@ -66,14 +66,23 @@ TEST_CASE("set_key keeps values byte for byte: UTF-8, NUL bytes and 1 MiB") {
 }
 
 TEST_CASE("set_key refuses an empty key before sending anything") {
-  auto client = grading::connect();
-  client.record_commands();
-  INFO("An empty key usually means an id that was never filled in. Task 1 asks "
-       "set_key to throw std::invalid_argument for it.");
-  REQUIRE_THROWS_AS(set_get::set_key(client, "", "value"), std::invalid_argument);
-  auto sent = client.recorded_commands();
-  INFO("Commands sent before refusing:\n" << grading::describe(sent));
-  REQUIRE(sent.empty());
+  // A dry run: whatever set_key tries to send is recorded, not sent, so a
+  // wrong answer cannot write to the key "" of whoever else uses the server.
+  bool refused = false;
+  auto sent = grading::dry_run([&](wb::Valkey& client) {
+    try {
+      set_get::set_key(client, "", "value");
+    } catch (const std::invalid_argument&) {
+      refused = true;
+    }
+  });
+  INFO("set_key(client, \"\", \"value\") tried to send:\n"
+       << grading::describe(sent)
+       << "An empty key usually means an id that was never filled in. Task 1 asks set_key "
+          "to throw std::invalid_argument for it, before sending anything. (This grader "
+          "did not let the command reach the server.)");
+  CHECK(sent.empty());
+  REQUIRE(refused);
 }
 
 TEST_CASE("get_key returns the stored value") {

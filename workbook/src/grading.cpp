@@ -203,6 +203,19 @@ bool has_arg(const SentCommand& command, std::string_view arg) {
   return false;
 }
 
+std::vector<SentCommand> dry_run(const std::function<void(Valkey&)>& work) {
+  Valkey client = connect();
+  client.dry_run();
+  try {
+    work(client);
+  } catch (const NotImplemented&) {
+    throw;
+  } catch (const std::exception&) {
+    // Expected: the first command the code tried to send was stopped.
+  }
+  return client.recorded_commands();
+}
+
 void run_together(int n, const std::function<void(int)>& work) {
   std::mutex m;
   std::condition_variable cv;

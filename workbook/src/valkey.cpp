@@ -523,6 +523,7 @@ struct Valkey::Impl {
 
   mutable std::mutex record_mutex;
   bool recording = false;
+  bool dry_run = false;
   std::vector<SentCommand> recorded;
   std::uint64_t trips = 0;
 
@@ -641,8 +642,10 @@ struct Valkey::Impl {
     if (cmds.empty()) return {};
     for (const auto& argv : cmds)
       if (argv.empty()) throw std::invalid_argument("cannot send an empty command");
+    if (note(cmds))
+      throw ClosedError(describe(cmds.front()) + " was not sent to " + where() +
+                        ": this client is in a dry run (a grader's safety net)");
     Lease lease = acquire();
-    note(cmds);
     std::vector<Reply> replies;
     try {
       replies = roundtrip(lease.context.get(), cmds);
@@ -657,11 +660,17 @@ struct Valkey::Impl {
     return replies;
   }
 
-  void note(const std::vector<std::vector<std::string>>& cmds) {
+  // Records the commands; true when this is a dry run (nothing may be sent).
+  bool note(const std::vector<std::vector<std::string>>& cmds) {
     std::lock_guard<std::mutex> lock(record_mutex);
+    if (dry_run) {
+      for (const auto& argv : cmds) recorded.push_back(SentCommand{argv, trips + 1});
+      return true;
+    }
     ++trips;
-    if (!recording) return;
-    for (const auto& argv : cmds) recorded.push_back(SentCommand{argv, trips});
+    if (recording)
+      for (const auto& argv : cmds) recorded.push_back(SentCommand{argv, trips});
+    return false;
   }
 };
 
@@ -1104,6 +1113,11 @@ void Valkey::clear_recorded_commands() {
   if (!impl_) moved_from();
   std::lock_guard<std::mutex> lock(impl_->record_mutex);
   impl_->recorded.clear();
+}
+void Valkey::dry_run(bool enabled) {
+  if (!impl_) moved_from();
+  std::lock_guard<std::mutex> lock(impl_->record_mutex);
+  impl_->dry_run = enabled;
 }
 std::uint64_t Valkey::round_trips() const {
   if (!impl_) moved_from();

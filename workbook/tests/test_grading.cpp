@@ -158,3 +158,30 @@ TEST_CASE("the workbook's own tests register as lesson 00-workbook, needing Post
   REQUIRE(grading::Lesson{"01-set-get", false}.number() == "1");
   REQUIRE(grading::Lesson{"10-leaderboards", false}.number() == "10");
 }
+
+TEST_CASE("a dry run records what the code tried to send and sends nothing") {
+  wb::grading::KeyScope keys("dry-run");
+  const std::string key = keys.key("never-written");
+  auto sent = wb::grading::dry_run([&](wb::Valkey& client) {
+    client.set(key, "v");  // stopped here: ClosedError
+    client.del(key);       // never reached
+  });
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].name() == "SET");
+  auto client = wb::grading::connect();
+  REQUIRE(client.exists(key) == 0);
+}
+
+TEST_CASE("a dry-run client throws ClosedError and counts no round trip") {
+  auto client = wb::grading::connect();
+  client.dry_run();
+  REQUIRE_THROWS_AS(client.get("anything"), wb::ClosedError);
+  CHECK(client.round_trips() == 0);
+  client.dry_run(false);
+  REQUIRE(client.ping() == "PONG");
+}
+
+TEST_CASE("a dry run lets a stub's not-implemented through") {
+  REQUIRE_THROWS_AS(wb::grading::dry_run([](wb::Valkey&) { WB_TODO("task 0 (nothing)"); }),
+                    wb::NotImplemented);
+}

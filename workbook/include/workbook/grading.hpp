@@ -76,6 +76,14 @@ std::size_t round_trips(const std::vector<SentCommand>& commands);
 // True when `argv` holds this argument (case-insensitive), e.g. has_arg(cmd, "EX").
 bool has_arg(const SentCommand& command, std::string_view arg);
 
+// Runs `work(client)` with a client in a dry run (see Valkey::dry_run): what
+// the code tried to send is recorded and returned, and nothing reaches the
+// server. For input the code must refuse (an empty key, an empty namespace):
+// a wrong answer cannot then write to, or delete, keys outside the grader's
+// own. Exceptions from `work` are swallowed except wb::NotImplemented; pass
+// the learner's call inside a try/catch of your own to check the exception.
+std::vector<SentCommand> dry_run(const std::function<void(Valkey&)>& work);
+
 // Runs `work(i)` for i in [0, n) on n threads released at the same moment
 // (a start barrier), waits for all, and rethrows the first exception one of
 // them threw. Do assertions afterwards, on the calling thread.

@@ -476,6 +476,11 @@ class Valkey {
   void clear_recorded_commands();
   // Round trips made since the client was created (counts always).
   std::uint64_t round_trips() const;
+  // A dry run: while on, every command is recorded (as above) but NOT sent;
+  // each throws ClosedError instead. Graders use it to see what code would
+  // send for input it should refuse (an empty key, say) without letting a
+  // wrong answer touch anyone's keys. Off by default.
+  void dry_run(bool enabled = true);
 
  private:
   friend class Pipeline;
