@@ -53,9 +53,29 @@ std::string dump(wb::Valkey& client, const std::string& key, const std::string& 
   return out;
 }
 
+// The key "" belongs to nobody in particular, so it is not planted; but it
+// must look the same afterwards as before (a grader that tests an empty key
+// against the real server would write to it).
+std::string empty_key_state(wb::Valkey& client) {
+  std::string type = client.type("");
+  if (type == "none") return "none";
+  return type + " " + std::to_string(client.ttl("") >= 0) + " " + dump(client, "", type);
+}
+
+// Keys a grader's KeyScope should have removed when its test ended.
+std::vector<std::string> leftovers(wb::Valkey& client) {
+  std::vector<std::string> found;
+  long long cursor = 0;
+  do {
+    cursor = client.scan(cursor, "wbtest:*", 1000, std::back_inserter(found));
+  } while (cursor != 0);
+  return found;
+}
+
 int plant(wb::Valkey& client, const std::string& file) {
   std::string tag = std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   std::ofstream out(file);
+  std::ofstream(file + ".empty-key") << empty_key_state(client);
   int i = 0;
   for (const auto& key : names(tag)) {
     if (client.exists(key)) continue;  // never overwrite anything
@@ -96,12 +116,24 @@ int verify(wb::Valkey& client, const std::string& file) {
     }
     client.del(key);
   }
-  if (damaged > 0) {
-    std::cout << "keyguard: " << damaged << " of " << i
-              << " keys that were not the graders' own were changed or deleted\n";
+  std::string before;
+  std::getline(std::ifstream(file + ".empty-key"), before);
+  std::string after = empty_key_state(client);
+  if (before != after) {
+    ++damaged;
+    std::cout << "keyguard: DAMAGED the key \"\": before the graders ran it was \"" << before
+              << "\", now \"" << after << "\"\n";
+  }
+  auto left = leftovers(client);
+  for (std::size_t k = 0; k < left.size() && k < 5; ++k)
+    std::cout << "keyguard: LEFT BEHIND " << left[k] << "\n";
+  if (damaged > 0 || !left.empty()) {
+    std::cout << "keyguard: " << damaged << " key(s) that were not the graders' own were changed "
+              << "or deleted; " << left.size() << " of the graders' own keys were left behind\n";
     return 1;
   }
-  std::cout << "keyguard: all " << i << " keys planted before the graders ran are intact\n";
+  std::cout << "keyguard: all " << i << " keys planted before the graders ran are intact, the key "
+            << "\"\" is as it was, and the graders left none of their own keys behind\n";
   return 0;
 }
 
