@@ -6,8 +6,10 @@
 //                                   characters in it, ...), and notes in FILE
 //                                   how to recognise them
 //   workbook-keyguard verify FILE   afterwards: every planted key must still
-//                                   be there, with its type, value and expiry;
-//                                   then they are removed
+//                                   be there, with its type, value and expiry
+//                                   (then they are removed); the key "" must be
+//                                   as it was; and no "wbtest:" key (a
+//                                   grader's own) may be left behind
 //
 // `make check` runs both around the graders: a grader that deletes a
 // neighbour's keys, or flushes the database, fails the check.
