@@ -154,11 +154,10 @@ TEST_CASE("count_visit counts in one command: INCR") {
   client.record_commands();
   long long now = set_get::count_visit(client, key);
   auto sent = client.recorded_commands();
-  INFO("count_visit sent:\n"
-       << grading::describe(sent)
-       << "A GET, +1 in C++, then SET is a read-modify-write: two callers can both "
-          "read 41 and both write 42, and a visit is lost. INCR does it inside the "
-          "server in one step.");
+  INFO("count_visit should send one INCR, which reads, adds and writes inside the server "
+       "in one step. A GET, +1 in C++, then SET is a read-modify-write: two callers can both "
+       "read 41 and both write 42, and a visit is lost. count_visit sent:\n"
+       << grading::describe(sent));
   CHECK(grading::count(sent, "INCR") == 1);
   REQUIRE(sent.size() == 1);
   REQUIRE(now == 42);
