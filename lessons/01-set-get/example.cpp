@@ -2,12 +2,11 @@
 // INCR, and a first cache-aside read. Run it with `make example-1`.
 //
 // Every key it writes starts with "example:01:" and is deleted at the end.
-#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <string>
-#include <vector>
 
+#include "workbook/measure.hpp"
 #include "workbook/valkey.hpp"
 
 namespace {
@@ -75,15 +74,8 @@ int main() try {
   std::cout << "    the database was asked " << database_reads << " time(s) for 3 reads\n\n";
 
   std::cout << "6. What one round trip costs here: the median of 1000 GETs\n";
-  std::vector<double> micros;
-  for (int i = 0; i < 1000; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    client.get(visits);
-    std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
-    micros.push_back(took.count());
-  }
-  std::sort(micros.begin(), micros.end());
-  std::cout << "    median " << micros[micros.size() / 2] << " us, slowest " << micros.back()
+  wb::Timings gets = wb::time_calls(1000, [&] { client.get(visits); });
+  std::cout << "    median " << gets.median() << " us, slowest " << gets.slowest()
             << " us (your machine, your numbers: loopback, no network in between)\n";
 
   client.del({prefix + "visits", prefix + "user:42:city"});

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "workbook/measure.hpp"
 #include "workbook/valkey.hpp"
 
 namespace {
@@ -46,19 +47,6 @@ long long competition_rank(wb::Valkey& client, const std::string& board, const s
 }
 
 // Median time of `calls` calls of f, in microseconds.
-template <typename F>
-double median_micros(int calls, F f) {
-  std::vector<double> micros;
-  for (int i = 0; i < calls; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    f();
-    std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
-    micros.push_back(took.count());
-  }
-  std::sort(micros.begin(), micros.end());
-  return micros[micros.size() / 2];
-}
-
 }  // namespace
 
 int main() try {
@@ -140,10 +128,10 @@ int main() try {
   Standings hundred;
   client.zrevrange(big, 0, 99, std::back_inserter(hundred));
   client.zadd(small, hundred.begin(), hundred.end());
-  double small_rank = median_micros(1000, [&] { client.zrevrank(small, hundred[50].first); });
-  double big_rank = median_micros(1000, [&] { client.zrevrank(big, "player50000"); });
+  double small_rank = wb::median_micros(1000, [&] { client.zrevrank(small, hundred[50].first); });
+  double big_rank = wb::median_micros(1000, [&] { client.zrevrank(big, "player50000"); });
   double big_count =
-      median_micros(1000, [&] { client.zcount(big, "(" + exact_text(50000), "+inf"); });
+      wb::median_micros(1000, [&] { client.zcount(big, "(" + exact_text(50000), "+inf"); });
   std::cout << "    ZREVRANK, " << client.zcard(small) << " players:    " << small_rank << " us\n"
             << "    ZREVRANK, " << client.zcard(big) << " players: " << big_rank << " us\n"
             << "    ZCOUNT,   " << client.zcard(big) << " players: " << big_count << " us\n"

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "workbook/measure.hpp"
 #include "workbook/valkey.hpp"
 
 namespace {
@@ -86,19 +87,6 @@ long long lost_during_checkouts(wb::Valkey& client, const std::string& cart, Che
   for (const auto& [sku, quantity] : lines_of(client, cart)) left += std::stoll(quantity);
   client.del(cart);
   return 800 - checked_out - left;
-}
-
-template <typename F>
-double median_micros(int calls, F f) {
-  std::vector<double> micros;
-  for (int i = 0; i < calls; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    f();
-    std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
-    micros.push_back(took.count());
-  }
-  std::sort(micros.begin(), micros.end());
-  return micros[micros.size() / 2];
 }
 
 }  // namespace
@@ -173,12 +161,12 @@ int main() try {
 
   std::cout << "6. What the TTL refresh costs (median of 1000 adds)\n";
   const std::string timing = prefix + "cart:timing";
-  double alone = median_micros(1000, [&] { client.hincrby(timing, "mug", 1); });
-  double separate = median_micros(1000, [&] {
+  double alone = wb::median_micros(1000, [&] { client.hincrby(timing, "mug", 1); });
+  double separate = wb::median_micros(1000, [&] {
     client.hincrby(timing, "mug", 1);
     client.pexpire(timing, 30min);
   });
-  double together = median_micros(1000, [&] { add(client, timing, "mug", 1, 30min); });
+  double together = wb::median_micros(1000, [&] { add(client, timing, "mug", 1, 30min); });
   std::cout << "    HINCRBY alone:                   " << alone << " us\n"
             << "    HINCRBY, then PEXPIRE (2 trips): " << separate << " us\n"
             << "    MULTI HINCRBY PEXPIRE EXEC:      " << together << " us (one round trip)\n";
