@@ -1,15 +1,8 @@
 // Grader for lesson 02 - key names: collisions, namespaces and SCAN.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <functional>
+#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "namespacing.hpp"
@@ -19,110 +12,40 @@ namespace grading = wb::grading;
 
 namespace {
 
-// A stand-in for the server on a free local port: it answers every command
-// with an error. Running the learner's code against it first shows what that
-// code sends, without the real server receiving it: a KEYS (which blocks the
-// server while it reads every key) never reaches Valkey from this grader.
-class StandIn {
- public:
-  StandIn() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;  // any free port
-    socklen_t size = sizeof address;
-    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-        ::listen(listener_, 8) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-      throw std::runtime_error("the grader could not open a local port for its stand-in server");
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~StandIn() {
-    stop_ = true;
-    thread_.join();
-    ::close(listener_);
-  }
-  StandIn(const StandIn&) = delete;
-  StandIn& operator=(const StandIn&) = delete;
-
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  void serve() {
-    static const char refusal[] = "-ERR stand-in for the grader, not a real server\r\n";
-    std::vector<pollfd> fds{{listener_, POLLIN, 0}};
-    while (!stop_) {
-      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
-      for (std::size_t i = fds.size(); i-- > 0;) {
-        if (fds[i].revents == 0) continue;
-        if (i == 0) {
-          int client = ::accept(listener_, nullptr, nullptr);
-          if (client >= 0) fds.push_back({client, POLLIN, 0});
-          continue;
-        }
-        char buffer[4096];
-        if (::read(fds[i].fd, buffer, sizeof buffer) > 0 &&
-            ::write(fds[i].fd, refusal, sizeof refusal - 1) > 0)
-          continue;
-        ::close(fds[i].fd);
-        fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
-      }
-    }
-    for (std::size_t i = 1; i < fds.size(); ++i) ::close(fds[i].fd);
-  }
-
-  int listener_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-// What `work` sends when it talks to the stand-in (usually just its first
-// command, which the stand-in refuses).
-std::vector<wb::SentCommand> sent_to_stand_in(const std::function<void(wb::Valkey&)>& work) {
-  StandIn stand_in;
-  wb::Valkey client(stand_in.url());
-  client.record_commands();
-  try {
-    work(client);
-  } catch (const wb::NotImplemented&) {
-    throw;
-  } catch (const std::exception&) {
-    // Expected: the stand-in refuses every command.
-  }
-  return client.recorded_commands();
-}
-
 // Fails the test, before the real server sees anything, when `work` starts
-// with KEYS.
+// with KEYS. `work` first runs in a dry run (grading::dry_run): what it tries
+// to send is recorded and stopped, so a KEYS (which blocks the server while it
+// reads every key) never reaches Valkey from this grader.
 void require_no_keys(const std::function<void(wb::Valkey&)>& work) {
-  auto sent = sent_to_stand_in(work);
+  auto sent = grading::dry_run(work);
   INFO("Your code began with:\n"
        << grading::describe(sent, 3)
        << "KEYS walks the whole keyspace in one command: while it runs, the server answers "
           "nobody else, and the more keys, the longer everyone waits. Walk it in small steps with "
           "SCAN cursor MATCH pattern COUNT n instead. (This grader never lets KEYS reach the "
-          "server: what you see here went to a stand-in.)");
+          "server: what you see here was stopped before it was sent.)");
   REQUIRE(grading::count(sent, "KEYS") == 0);
 }
 
-// Runs `call` (the learner's function, given an empty namespace) against the
-// stand-in: it must throw std::invalid_argument without sending anything.
+// Runs `call` (the learner's function, given an empty namespace) in a dry
+// run: it must throw std::invalid_argument without sending anything. Nothing
+// it tries to send reaches the server, so a wrong answer cannot list or delete
+// keys outside the test's scope (the pattern ":*" would match other people's).
 void require_refused_before_sending(const std::string& function,
                                     const std::function<void(wb::Valkey&)>& call) {
   bool refused = false;
-  auto sent = sent_to_stand_in([&](wb::Valkey& c) {
+  auto sent = grading::dry_run([&](wb::Valkey& c) {
     try {
       call(c);
     } catch (const std::invalid_argument&) {
       refused = true;
     }
   });
-  INFO(function << "(client, \"\") sent:\n" << grading::describe(sent)
-       << "An empty namespace would mean every key: throw std::invalid_argument, before "
-          "talking to the server. (What you see went to a stand-in, not to Valkey.)");
+  INFO(function << "(client, \"\") tried to send:\n"
+                << grading::describe(sent)
+                << "An empty namespace would mean every key: throw std::invalid_argument, "
+                   "before talking to the server. (This grader did not let the command reach "
+                   "the server.)");
   CHECK(sent.empty());
   REQUIRE(refused);
 }

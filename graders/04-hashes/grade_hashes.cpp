@@ -1,6 +1,8 @@
 // Grader for lesson 04 - hashes: an employee record as one hash.
+#include <functional>
 #include <iterator>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,27 @@ std::size_t trips_without_script_load(const std::vector<wb::SentCommand>& sent) 
   for (const auto& c : sent)
     if (c.name() != "SCRIPT LOAD") rest.push_back(c);
   return grading::round_trips(rest);
+}
+
+// What a call the code must refuse tried to send, and whether it threw
+// std::invalid_argument. The call runs in a dry run (grading::dry_run): it
+// gets a client that records and sends nothing, so a wrong answer cannot
+// write to, or read, a key outside the test's own - the key "" included.
+struct Attempt {
+  bool refused = false;
+  std::vector<wb::SentCommand> sent;
+};
+
+Attempt in_dry_run(const std::function<void(wb::Valkey&)>& call) {
+  Attempt attempt;
+  attempt.sent = grading::dry_run([&](wb::Valkey& client) {
+    try {
+      call(client);
+    } catch (const std::invalid_argument&) {
+      attempt.refused = true;
+    }
+  });
+  return attempt;
 }
 
 // Chloe's whole record, stored under `key` before the test starts. The client
@@ -124,20 +147,23 @@ TEST_CASE("save_employee returns how many fields were new: 4, then 0 when saved 
 
 TEST_CASE("save_employee refuses an empty key or a nameless employee, sending nothing") {
   grading::KeyScope keys("hashes");
-  auto client = grading::connect();
-  client.record_commands();
   Employee nameless = chloe;
   nameless.name.clear();
+  auto empty_key = in_dry_run([&](wb::Valkey& c) { hashes::save_employee(c, "", chloe); });
+  auto no_name = in_dry_run(
+      [&](wb::Valkey& c) { hashes::save_employee(c, keys.key("employee:3"), nameless); });
 
   INFO("An empty key is an id that was never filled in; an employee without a name is "
        "not a record worth keeping. Both must throw std::invalid_argument before "
-       "anything is sent.");
-  REQUIRE_THROWS_AS(hashes::save_employee(client, "", chloe), std::invalid_argument);
-  REQUIRE_THROWS_AS(hashes::save_employee(client, keys.key("employee:3"), nameless),
-                    std::invalid_argument);
-  auto sent = client.recorded_commands();
-  INFO("Commands sent before refusing:\n" << grading::describe(sent));
-  REQUIRE(sent.empty());
+       "anything is sent. (This grader did not let the commands reach the server.)");
+  INFO("save_employee(client, \"\", chloe) tried to send:\n"
+       << grading::describe(empty_key.sent)
+       << "save_employee(client, key, employee without a name) tried to send:\n"
+       << grading::describe(no_name.sent));
+  REQUIRE(empty_key.refused);
+  REQUIRE(no_name.refused);
+  REQUIRE(empty_key.sent.empty());
+  REQUIRE(no_name.sent.empty());
 }
 
 // ---- task 2: load_employee -------------------------------------------------------
@@ -238,9 +264,13 @@ TEST_CASE_METHOD(ChloeStored, "load_employee ignores fields it does not know") {
 }
 
 TEST_CASE("load_employee refuses an empty key") {
-  auto client = grading::connect();
-  INFO("An empty key must throw std::invalid_argument.");
-  REQUIRE_THROWS_AS(hashes::load_employee(client, ""), std::invalid_argument);
+  auto attempt = in_dry_run([](wb::Valkey& c) { hashes::load_employee(c, ""); });
+  INFO("load_employee(client, \"\") tried to send:\n"
+       << grading::describe(attempt.sent)
+       << "An empty key must throw std::invalid_argument, before anything is sent. (This "
+          "grader did not let the command reach the server.)");
+  CHECK(attempt.sent.empty());
+  REQUIRE(attempt.refused);
 }
 
 // ---- task 3: change_job -------------------------------------------------------------
@@ -318,7 +348,15 @@ TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command") {
 TEST_CASE_METHOD(ChloeStored, "change_job refuses an empty key, department or job title") {
 
   INFO("Each of these must throw std::invalid_argument and change nothing.");
-  CHECK_THROWS_AS(hashes::change_job(client, "", "Sales", "Buyer"), std::invalid_argument);
+  {
+    auto empty_key = in_dry_run([](wb::Valkey& c) { hashes::change_job(c, "", "Sales", "Buyer"); });
+    INFO("change_job(client, \"\", \"Sales\", \"Buyer\") tried to send:\n"
+         << grading::describe(empty_key.sent)
+         << "An empty key is refused before anything is sent. (This grader did not let the "
+            "command reach the server.)");
+    CHECK(empty_key.refused);
+    CHECK(empty_key.sent.empty());
+  }
   CHECK_THROWS_AS(hashes::change_job(client, key, "", "Buyer"), std::invalid_argument);
   CHECK_THROWS_AS(hashes::change_job(client, key, "Sales", ""), std::invalid_argument);
   REQUIRE(client.hget(key, "department") == "Finance"s);
@@ -410,7 +448,11 @@ TEST_CASE("add_vacation_days on a missing employee writes nothing and returns st
 }
 
 TEST_CASE("add_vacation_days refuses an empty key") {
-  auto client = grading::connect();
-  INFO("An empty key must throw std::invalid_argument.");
-  REQUIRE_THROWS_AS(hashes::add_vacation_days(client, "", 1), std::invalid_argument);
+  auto attempt = in_dry_run([](wb::Valkey& c) { hashes::add_vacation_days(c, "", 1); });
+  INFO("add_vacation_days(client, \"\", 1) tried to send:\n"
+       << grading::describe(attempt.sent)
+       << "An empty key must throw std::invalid_argument, before anything is sent. (This "
+          "grader did not let the command reach the server.)");
+  CHECK(attempt.sent.empty());
+  REQUIRE(attempt.refused);
 }

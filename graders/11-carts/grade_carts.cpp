@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -179,7 +180,24 @@ TEST_CASE("an empty SKU, an empty cart key and a ttl that is not positive are re
       "Each of these must throw std::invalid_argument: add_item with sku \"\", with cart "
       "\"\", with ttl 0 ms, with ttl -5 ms.");
   CHECK_THROWS_AS(carts::add_item(client, cart, "", 1, kTtl), std::invalid_argument);
-  CHECK_THROWS_AS(carts::add_item(client, "", "mug", 1, kTtl), std::invalid_argument);
+  {
+    // A dry run: what add_item tries to send is recorded, not sent, so a wrong
+    // answer cannot write to the key "" of whoever else uses the server.
+    bool refused = false;
+    auto sent = grading::dry_run([&](wb::Valkey& c) {
+      try {
+        carts::add_item(c, "", "mug", 1, kTtl);
+      } catch (const std::invalid_argument&) {
+        refused = true;
+      }
+    });
+    INFO("add_item with cart \"\" tried to send:\n"
+         << grading::describe(sent)
+         << "Refuse an empty cart key before sending anything. (This grader did not let the "
+            "command reach the server.)");
+    CHECK(refused);
+    CHECK(sent.empty());
+  }
   CHECK_THROWS_AS(carts::add_item(client, cart, "mug", 1, 0ms), std::invalid_argument);
   CHECK_THROWS_AS(carts::add_item(client, cart, "mug", 1, -5ms), std::invalid_argument);
   REQUIRE(client.exists(cart) == 0);
