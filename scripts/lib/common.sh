@@ -8,7 +8,7 @@
 # VALKEY_URL, DATABASE_URL, WB_GRADE_TIMEOUT (seconds a grader may run, 120).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 2
 BUILD=${BUILD:-build}
 MANIFEST=lessons/manifest.txt
 
