@@ -27,9 +27,7 @@ bool replace_keeping_ttl(wb::Valkey& client, std::string_view key, std::string_v
   WB_TODO("task 4 (replace_keeping_ttl)", client, key, value);
 }
 
-std::string new_otp_code() {
-  WB_TODO("task 5 (new_otp_code)");
-}
+std::string new_otp_code() { WB_TODO("task 5 (new_otp_code)"); }
 
 std::optional<std::string> issue_otp(wb::Valkey& client, std::string_view key, milliseconds ttl) {
   WB_TODO("task 6 (issue_otp)", client, key, ttl);

@@ -27,8 +27,8 @@ struct Employee {
   long long vacation_days = 0;
 
   bool operator==(const Employee& other) const {
-    return name == other.name && department == other.department &&
-           job_title == other.job_title && vacation_days == other.vacation_days;
+    return name == other.name && department == other.department && job_title == other.job_title &&
+           vacation_days == other.vacation_days;
   }
 };
 

@@ -24,17 +24,15 @@ bool release_lock(wb::Valkey& client, std::string_view lock_key, std::string_vie
   WB_TODO("task 3 (release_lock)", client, lock_key, token);
 }
 
-std::string get_or_compute(wb::Valkey& client, std::string_view key,
-                           std::chrono::milliseconds ttl,
-                           const std::function<std::string()>& loader,
-                           const LockOptions& options) {
+std::string get_or_compute(wb::Valkey& client, std::string_view key, std::chrono::milliseconds ttl,
+                           const std::function<std::string()>& loader, const LockOptions& options) {
   WB_TODO("task 4 (get_or_compute)", client, key, ttl, loader, options);
 }
 
 double unit_interval(std::uint64_t bits) { WB_TODO("task 5 (unit_interval)", bits); }
 
-bool should_recompute_early(std::chrono::milliseconds time_left,
-                            std::chrono::milliseconds delta, double beta, double u) {
+bool should_recompute_early(std::chrono::milliseconds time_left, std::chrono::milliseconds delta,
+                            double beta, double u) {
   WB_TODO("task 6 (should_recompute_early)", time_left, delta, beta, u);
 }
 

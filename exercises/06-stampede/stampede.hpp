@@ -60,8 +60,7 @@ inline std::string lock_key_for(std::string_view key) { return std::string(key) 
 //    After options.max_wait it calls loader() itself and returns that value,
 //    without writing the cache and without touching the lock.
 // ttl, lock_ttl and max_wait must be positive: std::invalid_argument.
-std::string get_or_compute(wb::Valkey& client, std::string_view key,
-                           std::chrono::milliseconds ttl,
+std::string get_or_compute(wb::Valkey& client, std::string_view key, std::chrono::milliseconds ttl,
                            const std::function<std::string()>& loader,
                            const LockOptions& options = {});
 
@@ -82,8 +81,8 @@ double unit_interval(std::uint64_t bits);
 // 0 never early); u: from task 5. An entry with no time left
 // (time_left <= 0) is always recomputed.
 // std::invalid_argument for u outside (0, 1], a negative delta or beta.
-bool should_recompute_early(std::chrono::milliseconds time_left,
-                            std::chrono::milliseconds delta, double beta, double u);
+bool should_recompute_early(std::chrono::milliseconds time_left, std::chrono::milliseconds delta,
+                            double beta, double u);
 
 // An early-expiration entry is a hash under the key, with these two fields,
 // and the key's PX as its expiry.

@@ -40,8 +40,9 @@ TEST_CASE("set_key overwrites an existing value and leaves no expiry") {
   INFO("SET replaces the old value (and, unless told otherwise, its TTL).");
   REQUIRE(client.get(key) == "blue"s);
   long long ttl = client.ttl(key);
-  INFO("TTL after set_key was " << ttl << "; a plain SET leaves -1 (no expiry). "
-       "Task 1 asks for a plain SET, without EX or KEEPTTL.");
+  INFO("TTL after set_key was " << ttl
+                                << "; a plain SET leaves -1 (no expiry). "
+                                   "Task 1 asks for a plain SET, without EX or KEEPTTL.");
   REQUIRE(ttl == -1);
 }
 
@@ -56,8 +57,9 @@ TEST_CASE("set_key keeps values byte for byte: UTF-8, NUL bytes and 1 MiB") {
   set_get::set_key(client, keys.key("nul"), with_nul);
   set_get::set_key(client, keys.key("big"), big);
 
-  INFO("Values are bytes, not C strings: use the std::string_view you were given "
-       "as it is (a .c_str() or a char* stops at the first NUL byte).");
+  INFO(
+      "Values are bytes, not C strings: use the std::string_view you were given "
+      "as it is (a .c_str() or a char* stops at the first NUL byte).");
   CHECK(client.get(keys.key("utf8")) == utf8);
   CHECK(client.get(keys.key("nul")) == with_nul);
   auto stored_big = client.get(keys.key("big"));
@@ -100,9 +102,10 @@ TEST_CASE("a missing key is std::nullopt, not an empty string") {
   auto client = grading::connect();
   auto value = set_get::get_key(client, keys.key("never-set"));
   INFO("get_key on a key that does not exist returned \""
-       << value.value_or("") << "\" instead of std::nullopt. A cache must tell "
-       "\"not cached\" (nullopt: go to the database) from \"cached, and empty\". "
-       "Do not turn the client's nullopt into \"\" with value_or.");
+       << value.value_or("")
+       << "\" instead of std::nullopt. A cache must tell "
+          "\"not cached\" (nullopt: go to the database) from \"cached, and empty\". "
+          "Do not turn the client's nullopt into \"\" with value_or.");
   REQUIRE_FALSE(value.has_value());
 }
 
@@ -131,8 +134,10 @@ TEST_CASE("delete_key returns 0 when there was nothing to delete") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   long long deleted = set_get::delete_key(client, keys.key("not-there"));
-  INFO("delete_key returned " << deleted << " for a key that does not exist. DEL "
-       "answers with the number of keys it removed: return that, do not assume 1.");
+  INFO("delete_key returned "
+       << deleted
+       << " for a key that does not exist. DEL "
+          "answers with the number of keys it removed: return that, do not assume 1.");
   REQUIRE(deleted == 0);
 }
 
@@ -154,10 +159,11 @@ TEST_CASE("count_visit counts in one command: INCR") {
   client.record_commands();
   long long now = set_get::count_visit(client, key);
   auto sent = client.recorded_commands();
-  INFO("count_visit should send one INCR, which reads, adds and writes inside the server "
-       "in one step. A GET, +1 in C++, then SET is a read-modify-write: two callers can both "
-       "read 41 and both write 42, and a visit is lost. count_visit sent:\n"
-       << grading::describe(sent));
+  INFO(
+      "count_visit should send one INCR, which reads, adds and writes inside the server "
+      "in one step. A GET, +1 in C++, then SET is a read-modify-write: two callers can both "
+      "read 41 and both write 42, and a visit is lost. count_visit sent:\n"
+      << grading::describe(sent));
   CHECK(grading::count(sent, "INCR") == 1);
   REQUIRE(sent.size() == 1);
   REQUIRE(now == 42);

@@ -79,7 +79,8 @@ std::string show(const std::vector<std::string>& keys, const std::string& prefix
 
 TEST_CASE("make_key joins the parts with ':'") {
   std::string three = namespacing::make_key({"app", "user", "42"});
-  INFO("make_key({\"app\", \"user\", \"42\"}) returned \"" << three << "\"; expected \"app:user:42\".");
+  INFO("make_key({\"app\", \"user\", \"42\"}) returned \"" << three
+                                                           << "\"; expected \"app:user:42\".");
   REQUIRE(three == "app:user:42");
   std::string one = namespacing::make_key({"solo"});
   INFO("make_key({\"solo\"}) returned \"" << one << "\"; expected \"solo\" (no separator).");
@@ -89,10 +90,15 @@ TEST_CASE("make_key joins the parts with ':'") {
 TEST_CASE("a ':' inside a part is escaped, so (\"user\", \"a:b\") and (\"user:a\", \"b\") differ") {
   std::string first = namespacing::make_key({"user", "a:b"});
   std::string second = namespacing::make_key({"user:a", "b"});
-  INFO("make_key({\"user\", \"a:b\"}) returned \"" << first << "\" and make_key({\"user:a\", \"b\"}) "
-       "returned \"" << second << "\". Plain joining gives \"user:a:b\" for both: the user named "
-       "\"a:b\" and the one in namespace \"user:a\" would overwrite each other's data. Write ':' "
-       "inside a part as \"%3A\".");
+  INFO(
+      "make_key({\"user\", \"a:b\"}) returned \""
+      << first
+      << "\" and make_key({\"user:a\", \"b\"}) "
+         "returned \""
+      << second
+      << "\". Plain joining gives \"user:a:b\" for both: the user named "
+         "\"a:b\" and the one in namespace \"user:a\" would overwrite each other's data. Write ':' "
+         "inside a part as \"%3A\".");
   CHECK(first != second);
   CHECK(first == "user:a%3Ab");
   REQUIRE(second == "user%3Aa:b");
@@ -101,10 +107,14 @@ TEST_CASE("a ':' inside a part is escaped, so (\"user\", \"a:b\") and (\"user:a\
 TEST_CASE("a '%' inside a part is escaped too, so an escaped-looking part cannot collide") {
   std::string literal = namespacing::make_key({"x", "a%3Ab"});
   std::string with_colon = namespacing::make_key({"x", "a:b"});
-  INFO("make_key({\"x\", \"a%3Ab\"}) returned \"" << literal << "\" and make_key({\"x\", \"a:b\"}) "
-       "returned \"" << with_colon << "\". If only ':' is escaped, a part that already holds the "
-       "text \"%3A\" reads the same as one holding ':'. Escape the escape character first: '%' "
-       "becomes \"%25\".");
+  INFO("make_key({\"x\", \"a%3Ab\"}) returned \""
+       << literal
+       << "\" and make_key({\"x\", \"a:b\"}) "
+          "returned \""
+       << with_colon
+       << "\". If only ':' is escaped, a part that already holds the "
+          "text \"%3A\" reads the same as one holding ':'. Escape the escape character first: '%' "
+          "becomes \"%25\".");
   CHECK(literal != with_colon);
   CHECK(literal == "x:a%253Ab");
   REQUIRE(with_colon == "x:a%3Ab");
@@ -113,14 +123,16 @@ TEST_CASE("a '%' inside a part is escaped too, so an escaped-looking part cannot
 TEST_CASE("make_key copies every other byte as it is: spaces, UTF-8, glob characters, braces") {
   const std::string odd = "caf\xc3\xa9 *?[]\\{x}";
   std::string key = namespacing::make_key({"note", odd});
-  INFO("make_key({\"note\", \"" << odd << "\"}) returned \"" << key << "\". Only ':' and '%' are "
-       "escaped; a key may hold any other byte.");
+  INFO("make_key({\"note\", \"" << odd << "\"}) returned \"" << key
+                                << "\". Only ':' and '%' are "
+                                   "escaped; a key may hold any other byte.");
   REQUIRE(key == "note:" + odd);
 }
 
 TEST_CASE("make_key refuses an empty part, and no parts at all") {
-  INFO("An empty part usually means an id that was never filled in: make_key({\"user\", \"\"}) "
-       "would give \"user:\", one key shared by every such bug. Throw std::invalid_argument.");
+  INFO(
+      "An empty part usually means an id that was never filled in: make_key({\"user\", \"\"}) "
+      "would give \"user:\", one key shared by every such bug. Throw std::invalid_argument.");
   CHECK_THROWS_AS(namespacing::make_key({"user", ""}), std::invalid_argument);
   CHECK_THROWS_AS(namespacing::make_key({"", "42"}), std::invalid_argument);
   REQUIRE_THROWS_AS(namespacing::make_key({}), std::invalid_argument);
@@ -139,7 +151,8 @@ TEST_CASE("list_namespace walks the keyspace with SCAN MATCH COUNT, never KEYS")
   namespacing::list_namespace(client, ns);
   auto sent = client.recorded_commands();
   auto scans = grading::only(sent, "SCAN");
-  INFO("list_namespace sent:\n" << grading::describe(sent)
+  INFO("list_namespace sent:\n"
+       << grading::describe(sent)
        << "Expected SCAN commands only, each with MATCH (so the server filters the keys) and "
           "COUNT (how much of the keyspace one call looks at).");
   REQUIRE(!scans.empty());
@@ -159,8 +172,9 @@ TEST_CASE("list_namespace returns every key of the namespace, each once") {
   require_no_keys([&](wb::Valkey& c) { namespacing::list_namespace(c, ns); });
 
   auto listed = namespacing::list_namespace(client, ns);
-  INFO("Namespace <scope>user holds:\n" << show(sorted(mine), keys.prefix())
-       << "list_namespace returned:\n" << show(sorted(listed), keys.prefix())
+  INFO("Namespace <scope>user holds:\n"
+       << show(sorted(mine), keys.prefix()) << "list_namespace returned:\n"
+       << show(sorted(listed), keys.prefix())
        << "A key missing usually means the SCAN loop stopped before the cursor came back to 0; "
           "a key twice, that SCAN's repeats were not removed.");
   REQUIRE(sorted(listed) == sorted(mine));
@@ -174,7 +188,8 @@ TEST_CASE("a neighbouring namespace is not listed: \"user\" does not include \"u
   require_no_keys([&](wb::Valkey& c) { namespacing::list_namespace(c, ns); });
 
   auto listed = namespacing::list_namespace(client, ns);
-  INFO("list_namespace(<scope>user) returned:\n" << show(sorted(listed), keys.prefix())
+  INFO("list_namespace(<scope>user) returned:\n"
+       << show(sorted(listed), keys.prefix())
        << "Expected only <scope>user:1 and <scope>user:2. The pattern \"user*\" also matches "
           "\"users:1\", \"username\" and the key \"user\" itself: put the separator in the "
           "pattern, \"user:*\".");
@@ -189,8 +204,8 @@ TEST_CASE("glob characters in the namespace match only themselves") {
   struct Case {
     std::string ns, neighbour;
   };
-  const std::vector<Case> cases{{"shop[1]", "shop1"}, {"a*", "abc"}, {"who?", "whom"},
-                                {"back\\slash", "backslash"}};
+  const std::vector<Case> cases{
+      {"shop[1]", "shop1"}, {"a*", "abc"}, {"who?", "whom"}, {"back\\slash", "backslash"}};
   for (const auto& c : cases)
     create(client, {keys.key(c.ns + ":mine"), keys.key(c.neighbour + ":theirs")});
 
@@ -198,11 +213,13 @@ TEST_CASE("glob characters in the namespace match only themselves") {
     const std::string ns = keys.key(c.ns);
     require_no_keys([&](wb::Valkey& cl) { namespacing::list_namespace(cl, ns); });
     auto listed = namespacing::list_namespace(client, ns);
-    INFO("list_namespace(<scope>" << c.ns << ") returned:\n" << show(sorted(listed), keys.prefix())
-         << "Expected only <scope>" << c.ns << ":mine. In a MATCH pattern *, ?, [...] and \\ are "
+    INFO("list_namespace(<scope>"
+         << c.ns << ") returned:\n"
+         << show(sorted(listed), keys.prefix()) << "Expected only <scope>" << c.ns
+         << ":mine. In a MATCH pattern *, ?, [...] and \\ are "
             "wildcards, so the namespace's own text must be escaped (put a \\ before each of "
-            "* ? [ ] \\) or it lists a neighbour's keys (here <scope>" << c.neighbour
-         << ":theirs) and misses its own.");
+            "* ? [ ] \\) or it lists a neighbour's keys (here <scope>"
+         << c.neighbour << ":theirs) and misses its own.");
     REQUIRE(listed == std::vector<std::string>{keys.key(c.ns + ":mine")});
   }
 }
@@ -221,16 +238,18 @@ TEST_CASE("a large namespace is listed completely: SCAN until the cursor is 0") 
   auto scans = grading::count(client.recorded_commands(), "SCAN");
   auto unique = sorted(listed);
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-  INFO("The namespace holds 1200 keys; list_namespace returned " << listed.size() << " ("
-       << unique.size() << " different) after " << scans << " SCAN call(s). One SCAN looks at "
-       "only part of the keyspace: keep calling it with the cursor it returned until the cursor "
-       "is 0. A key SCAN returns twice must be listed once.");
+  INFO("The namespace holds 1200 keys; list_namespace returned "
+       << listed.size() << " (" << unique.size() << " different) after " << scans
+       << " SCAN call(s). One SCAN looks at "
+          "only part of the keyspace: keep calling it with the cursor it returned until the cursor "
+          "is 0. A key SCAN returns twice must be listed once.");
   CHECK(unique.size() == 1200);
   REQUIRE(listed.size() == 1200);
 }
 
 TEST_CASE("list_namespace refuses an empty namespace before sending anything") {
-  require_refused_before_sending("list_namespace", [](wb::Valkey& c) { namespacing::list_namespace(c, ""); });
+  require_refused_before_sending("list_namespace",
+                                 [](wb::Valkey& c) { namespacing::list_namespace(c, ""); });
 }
 
 // ---- task 3: delete_namespace --------------------------------------------------------
@@ -246,15 +265,18 @@ TEST_CASE("delete_namespace deletes every key of the namespace and returns how m
 
   long long deleted = namespacing::delete_namespace(client, ns);
   auto left = keys.keys();
-  INFO("delete_namespace returned " << deleted << " for a namespace of 25 keys; afterwards the "
-       "scope still holds:\n" << show(left, keys.prefix()) << "Expected 25 and no keys left: "
-       "return the sum of what DEL answered.");
+  INFO("delete_namespace returned " << deleted
+                                    << " for a namespace of 25 keys; afterwards the "
+                                       "scope still holds:\n"
+                                    << show(left, keys.prefix())
+                                    << "Expected 25 and no keys left: "
+                                       "return the sum of what DEL answered.");
   CHECK(left.empty());
   REQUIRE(deleted == 25);
 
   long long again = namespacing::delete_namespace(client, ns);
   INFO("A second delete_namespace on the now empty namespace returned " << again
-       << "; expected 0.");
+                                                                        << "; expected 0.");
   REQUIRE(again == 0);
 }
 
@@ -271,12 +293,14 @@ TEST_CASE("delete_namespace leaves every neighbour alone") {
     namespacing::delete_namespace(client, keys.key(ns));
   }
   auto left = keys.keys();
-  INFO("After deleting namespaces <scope>user, <scope>shop[1], <scope>a* and <scope>who?, the "
-       "scope holds:\n" << show(left, keys.prefix()) << "Expected exactly the six neighbours:\n"
-       << show(sorted(neighbours), keys.prefix())
-       << "A missing neighbour was deleted by a pattern that matched too much: keep the ':' in "
-          "the pattern and escape * ? [ ] \\ in the namespace. A key of the namespace still "
-          "there was missed.");
+  INFO(
+      "After deleting namespaces <scope>user, <scope>shop[1], <scope>a* and <scope>who?, the "
+      "scope holds:\n"
+      << show(left, keys.prefix()) << "Expected exactly the six neighbours:\n"
+      << show(sorted(neighbours), keys.prefix())
+      << "A missing neighbour was deleted by a pattern that matched too much: keep the ':' in "
+         "the pattern and escape * ? [ ] \\ in the namespace. A key of the namespace still "
+         "there was missed.");
   REQUIRE(left == sorted(neighbours));
 }
 
@@ -294,15 +318,17 @@ TEST_CASE("delete_namespace deletes in batches, not one key at a time") {
   auto sent = client.recorded_commands();
   auto scans = grading::count(sent, "SCAN");
   auto trips = grading::round_trips(sent);
-  INFO("Deleting 400 keys took " << trips << " round trips: " << scans << " SCAN, "
-       << grading::count(sent, "DEL") << " DEL, " << grading::count(sent, "UNLINK")
-       << " UNLINK. Expected at most one delete round trip per SCAN batch (at most "
-       << 2 * scans << " round trips): give DEL (or UNLINK) all the keys of a batch at once. "
+  INFO("Deleting 400 keys took "
+       << trips << " round trips: " << scans << " SCAN, " << grading::count(sent, "DEL") << " DEL, "
+       << grading::count(sent, "UNLINK")
+       << " UNLINK. Expected at most one delete round trip per SCAN batch (at most " << 2 * scans
+       << " round trips): give DEL (or UNLINK) all the keys of a batch at once. "
           "One round trip per key makes the delete as slow as the network times the key count.");
   CHECK(deleted == 400);
   REQUIRE(trips <= 2 * scans);
 }
 
 TEST_CASE("delete_namespace refuses an empty namespace before sending anything") {
-  require_refused_before_sending("delete_namespace", [](wb::Valkey& c) { namespacing::delete_namespace(c, ""); });
+  require_refused_before_sending("delete_namespace",
+                                 [](wb::Valkey& c) { namespacing::delete_namespace(c, ""); });
 }

@@ -47,13 +47,15 @@ std::string show(const ttl::TimeLeft& t) {
   switch (t.kind) {
     case ttl::TimeLeft::Kind::no_such_key: return "no_such_key";
     case ttl::TimeLeft::Kind::never_expires: return "never_expires";
-    case ttl::TimeLeft::Kind::expires: return "expires, left " + std::to_string(t.left.count()) + " ms";
+    case ttl::TimeLeft::Kind::expires:
+      return "expires, left " + std::to_string(t.left.count()) + " ms";
   }
   return "?";
 }
 
 bool is_code(const std::string& s) {
-  return s.size() == 6 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return s.size() == 6 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -67,10 +69,11 @@ TEST_CASE("cache_for stores the value with an expiry") {
   ttl::cache_for(client, key, "9.99", 60s);
   auto value = client.get(key);
   long long pttl = client.pttl(key);
-  INFO("After cache_for(key, \"9.99\", 60s): GET gave " << show(value) << ", PTTL "
-       << show_pttl(pttl) << ". Expected \"9.99\" and about 60000 ms. A SET without EX or PX "
-       "keeps the entry forever: the cache never forgets, memory only grows, and a server with "
-       "maxmemory-policy noeviction then refuses every write.");
+  INFO("After cache_for(key, \"9.99\", 60s): GET gave "
+       << show(value) << ", PTTL " << show_pttl(pttl)
+       << ". Expected \"9.99\" and about 60000 ms. A SET without EX or PX "
+          "keeps the entry forever: the cache never forgets, memory only grows, and a server with "
+          "maxmemory-policy noeviction then refuses every write.");
   CHECK(value == "9.99"s);
   REQUIRE(pttl > 0);
 }
@@ -83,9 +86,10 @@ TEST_CASE("cache_for keeps millisecond precision: 1500ms is not 1s") {
   ttl::cache_for(client, key, "9.99", 1500ms);
   long long pttl = client.pttl(key);
   long long least = 1500 - clock.ms();
-  INFO("cache_for(key, value, 1500ms) left a PTTL of " << show_pttl(pttl) << "; expected between "
-       << least << " and 1500 ms. Converting to whole seconds for EX loses the half second (1500ms "
-       "becomes EX 1); PX takes milliseconds.");
+  INFO("cache_for(key, value, 1500ms) left a PTTL of "
+       << show_pttl(pttl) << "; expected between " << least
+       << " and 1500 ms. Converting to whole seconds for EX loses the half second (1500ms "
+          "becomes EX 1); PX takes milliseconds.");
   REQUIRE(pttl >= least);
   REQUIRE(pttl <= 1500);
 }
@@ -96,7 +100,8 @@ TEST_CASE("cache_for writes the value and its expiry in one command") {
   client.record_commands();
   ttl::cache_for(client, keys.key("price"), "9.99", 30s);
   auto sent = client.recorded_commands();
-  INFO("cache_for sent:\n" << grading::describe(sent)
+  INFO("cache_for sent:\n"
+       << grading::describe(sent)
        << "Expected one SET with PX (or EX). SET and then EXPIRE leaves a moment in which the key "
           "exists without an expiry: if the program stops there (a crash, a timeout, a deploy), "
           "that entry never expires.");
@@ -114,8 +119,9 @@ TEST_CASE("cache_for replaces an old value and its old expiry") {
   ttl::cache_for(client, key, "new", 2s);
   long long pttl = client.pttl(key);
   INFO("The key held \"old\" for 100 s; after cache_for(key, \"new\", 2s): GET "
-       << show(client.get(key)) << ", PTTL " << show_pttl(pttl) << ". Expected \"new\" and at "
-       "most 2000 ms: a new entry gets a new expiry.");
+       << show(client.get(key)) << ", PTTL " << show_pttl(pttl)
+       << ". Expected \"new\" and at "
+          "most 2000 ms: a new entry gets a new expiry.");
   CHECK(client.get(key) == "new"s);
   REQUIRE(pttl >= 2000 - clock.ms());
   REQUIRE(pttl <= 2000);
@@ -127,13 +133,15 @@ TEST_CASE("cache_for refuses a ttl of zero or less and leaves the old value alon
   const std::string key = keys.key("price");
   client.set(key, "old");
   client.record_commands();
-  INFO("cache_for(key, value, 0ms) must throw std::invalid_argument. Passed on, a zero ttl "
-       "means \"no expiry\" to the client (SET without PX): the entry would live forever.");
+  INFO(
+      "cache_for(key, value, 0ms) must throw std::invalid_argument. Passed on, a zero ttl "
+      "means \"no expiry\" to the client (SET without PX): the entry would live forever.");
   CHECK_THROWS_AS(ttl::cache_for(client, key, "new", 0ms), std::invalid_argument);
   CHECK_THROWS_AS(ttl::cache_for(client, key, "new", -5ms), std::invalid_argument);
   auto sent = client.recorded_commands();
-  INFO("Sent before refusing:\n" << grading::describe(sent) << "The key now holds "
-       << show(client.get(key)) << " (expected \"old\", untouched).");
+  INFO("Sent before refusing:\n"
+       << grading::describe(sent) << "The key now holds " << show(client.get(key))
+       << " (expected \"old\", untouched).");
   CHECK(sent.empty());
   REQUIRE(client.get(key) == "old"s);
 }
@@ -144,8 +152,10 @@ TEST_CASE("time_left: a missing key is no_such_key") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   auto t = ttl::time_left(client, keys.key("never-set"));
-  INFO("time_left on a key that does not exist returned " << show(t) << ". PTTL answers -2 for "
-       "\"no such key\" and -1 for \"no expiry\": expected no_such_key.");
+  INFO("time_left on a key that does not exist returned "
+       << show(t)
+       << ". PTTL answers -2 for "
+          "\"no such key\" and -1 for \"no expiry\": expected no_such_key.");
   REQUIRE(t.kind == ttl::TimeLeft::Kind::no_such_key);
 }
 
@@ -155,8 +165,10 @@ TEST_CASE("time_left: a key without expiry is never_expires") {
   const std::string key = keys.key("config");
   client.set(key, "on");
   auto t = ttl::time_left(client, key);
-  INFO("time_left on a key without expiry returned " << show(t) << ". PTTL answers -1 for "
-       "\"no expiry\" and -2 for \"no such key\": expected never_expires.");
+  INFO("time_left on a key without expiry returned "
+       << show(t)
+       << ". PTTL answers -1 for "
+          "\"no expiry\" and -2 for \"no such key\": expected never_expires.");
   REQUIRE(t.kind == ttl::TimeLeft::Kind::never_expires);
 }
 
@@ -168,9 +180,10 @@ TEST_CASE("time_left reports an expiry to the millisecond") {
   client.set(key, "x", 700ms);
   auto t = ttl::time_left(client, key);
   long long least = 700 - clock.ms();
-  INFO("The key expires 700 ms after it was written; time_left returned " << show(t)
-       << ", expected expires with between " << least << " and 700 ms. TTL answers in whole "
-       "seconds (700 ms reads as 1 s); PTTL answers in milliseconds.");
+  INFO("The key expires 700 ms after it was written; time_left returned "
+       << show(t) << ", expected expires with between " << least
+       << " and 700 ms. TTL answers in whole "
+          "seconds (700 ms reads as 1 s); PTTL answers in milliseconds.");
   REQUIRE(t.kind == ttl::TimeLeft::Kind::expires);
   REQUIRE(t.left.count() >= least);
   REQUIRE(t.left.count() <= 700);
@@ -183,8 +196,8 @@ TEST_CASE("time_left sees a key expire") {
   client.set(key, "x", 50ms);
   std::this_thread::sleep_for(120ms);
   auto t = ttl::time_left(client, key);
-  INFO("The key had a 50 ms expiry and 120 ms have passed; time_left returned " << show(t)
-       << ", expected no_such_key.");
+  INFO("The key had a 50 ms expiry and 120 ms have passed; time_left returned "
+       << show(t) << ", expected no_such_key.");
   REQUIRE(t.kind == ttl::TimeLeft::Kind::no_such_key);
 }
 
@@ -198,9 +211,9 @@ TEST_CASE("extend_ttl moves a sooner expiry out to ttl") {
   Stopwatch clock;
   bool moved = ttl::extend_ttl(client, key, 2000ms);
   long long pttl = client.pttl(key);
-  INFO("The key had 500 ms left; extend_ttl(key, 2000ms) returned " << std::boolalpha << moved
-       << " and left a PTTL of " << show_pttl(pttl) << ". Expected true and between "
-       << 2000 - clock.ms() << " and 2000 ms.");
+  INFO("The key had 500 ms left; extend_ttl(key, 2000ms) returned "
+       << std::boolalpha << moved << " and left a PTTL of " << show_pttl(pttl)
+       << ". Expected true and between " << 2000 - clock.ms() << " and 2000 ms.");
   CHECK(moved);
   REQUIRE(pttl >= 2000 - clock.ms());
   REQUIRE(pttl <= 2000);
@@ -214,10 +227,11 @@ TEST_CASE("extend_ttl never brings an expiry closer") {
   client.set(key, "x", 5000ms);
   bool moved = ttl::extend_ttl(client, key, 1000ms);
   long long pttl = client.pttl(key);
-  INFO("The key had 5000 ms left; extend_ttl(key, 1000ms) returned " << std::boolalpha << moved
-       << " and left a PTTL of " << show_pttl(pttl) << ". Expected false and the 5000 ms kept: "
-       "a plain PEXPIRE sets the new time even when it is shorter. PEXPIRE ... GT changes it "
-       "only when the new expiry is later.");
+  INFO("The key had 5000 ms left; extend_ttl(key, 1000ms) returned "
+       << std::boolalpha << moved << " and left a PTTL of " << show_pttl(pttl)
+       << ". Expected false and the 5000 ms kept: "
+          "a plain PEXPIRE sets the new time even when it is shorter. PEXPIRE ... GT changes it "
+          "only when the new expiry is later.");
   CHECK_FALSE(moved);
   REQUIRE(pttl >= 5000 - clock.ms());
 }
@@ -229,11 +243,12 @@ TEST_CASE("extend_ttl leaves a key that never expires without expiry") {
   client.set(key, "on");
   bool moved = ttl::extend_ttl(client, key, 1000ms);
   long long pttl = client.pttl(key);
-  INFO("The key had no expiry; extend_ttl(key, 1000ms) returned " << std::boolalpha << moved
-       << " and left a PTTL of " << show_pttl(pttl) << ". Expected false and -1: \"never\" is "
-       "later than any time, so extending must not give the key an expiry. (Comparing PTTL's -1 "
-       "with the new ttl as a number gets this wrong; GT treats a key without expiry as "
-       "expiring never.)");
+  INFO("The key had no expiry; extend_ttl(key, 1000ms) returned "
+       << std::boolalpha << moved << " and left a PTTL of " << show_pttl(pttl)
+       << ". Expected false and -1: \"never\" is "
+          "later than any time, so extending must not give the key an expiry. (Comparing PTTL's -1 "
+          "with the new ttl as a number gets this wrong; GT treats a key without expiry as "
+          "expiring never.)");
   CHECK_FALSE(moved);
   REQUIRE(pttl == -1);
 }
@@ -243,8 +258,9 @@ TEST_CASE("extend_ttl leaves a missing key missing") {
   auto client = grading::connect();
   const std::string key = keys.key("gone");
   bool moved = ttl::extend_ttl(client, key, 1000ms);
-  INFO("extend_ttl on a key that does not exist returned " << std::boolalpha << moved
-       << "; EXISTS now says " << client.exists(key) << ". Expected false and 0.");
+  INFO("extend_ttl on a key that does not exist returned "
+       << std::boolalpha << moved << "; EXISTS now says " << client.exists(key)
+       << ". Expected false and 0.");
   CHECK_FALSE(moved);
   REQUIRE(client.exists(key) == 0);
 }
@@ -257,7 +273,8 @@ TEST_CASE("extend_ttl decides inside the server, in one command") {
   client.record_commands();
   ttl::extend_ttl(client, key, 2000ms);
   auto sent = client.recorded_commands();
-  INFO("extend_ttl sent:\n" << grading::describe(sent)
+  INFO("extend_ttl sent:\n"
+       << grading::describe(sent)
        << "Reading PTTL and then sending PEXPIRE is two steps: between them another caller can "
           "set a longer expiry, which yours then shortens again. Let the server compare: "
           "PEXPIRE key ms GT.");
@@ -271,14 +288,15 @@ TEST_CASE("eight callers extending at once leave the longest expiry") {
     const std::string key = keys.key("race:" + std::to_string(round));
     client.set(key, "x", 1000ms);
     Stopwatch clock;
-    grading::run_together(8, [&](int i) {
-      ttl::extend_ttl(client, key, milliseconds(2000 + 250 * i));
-    });
+    grading::run_together(
+        8, [&](int i) { ttl::extend_ttl(client, key, milliseconds(2000 + 250 * i)); });
     long long pttl = client.pttl(key);
-    INFO("Round " << round << ": 8 callers extended the key to 2000, 2250, ... 3750 ms at the "
-         "same moment; its PTTL is now " << show_pttl(pttl) << ", expected at least "
-         << 3750 - clock.ms() << " ms. A shorter extension won: check and change must be one "
-         "step inside the server.");
+    INFO("Round " << round
+                  << ": 8 callers extended the key to 2000, 2250, ... 3750 ms at the "
+                     "same moment; its PTTL is now "
+                  << show_pttl(pttl) << ", expected at least " << 3750 - clock.ms()
+                  << " ms. A shorter extension won: check and change must be one "
+                     "step inside the server.");
     REQUIRE(pttl >= 3750 - clock.ms());
   }
 }
@@ -289,8 +307,9 @@ TEST_CASE("extend_ttl refuses a ttl of zero or less before sending anything") {
   const std::string key = keys.key("session");
   client.set(key, "x", 5000ms);
   client.record_commands();
-  INFO("extend_ttl(key, 0ms) must throw std::invalid_argument: PEXPIRE with 0 or less deletes "
-       "the key.");
+  INFO(
+      "extend_ttl(key, 0ms) must throw std::invalid_argument: PEXPIRE with 0 or less deletes "
+      "the key.");
   CHECK_THROWS_AS(ttl::extend_ttl(client, key, 0ms), std::invalid_argument);
   auto sent = client.recorded_commands();
   INFO("Sent before refusing:\n" << grading::describe(sent));
@@ -311,8 +330,9 @@ TEST_CASE("replace_keeping_ttl changes the value and keeps the expiry") {
   INFO("The key held \"v1\" with 3000 ms to live; replace_keeping_ttl(key, \"v2\") returned "
        << std::boolalpha << replaced << ", GET gives " << show(client.get(key)) << " and PTTL "
        << show_pttl(pttl) << ". Expected true, \"v2\" and the old expiry (between "
-       << 3000 - clock.ms() << " and 3000 ms). A plain SET removes the expiry: the entry would "
-       "then never expire. SET ... KEEPTTL keeps it.");
+       << 3000 - clock.ms()
+       << " and 3000 ms). A plain SET removes the expiry: the entry would "
+          "then never expire. SET ... KEEPTTL keeps it.");
   CHECK(replaced);
   CHECK(client.get(key) == "v2"s);
   REQUIRE(pttl >= 3000 - clock.ms());
@@ -325,10 +345,11 @@ TEST_CASE("replace_keeping_ttl does not create a missing key") {
   const std::string key = keys.key("profile");
   bool replaced = ttl::replace_keeping_ttl(client, key, "v2");
   long long pttl = client.pttl(key);
-  INFO("replace_keeping_ttl on a missing key returned " << std::boolalpha << replaced
-       << "; the key's PTTL is now " << show_pttl(pttl) << ". Expected false and no key: there "
-       "is no expiry to keep, and a key created here would never expire. SET ... XX writes only "
-       "when the key exists.");
+  INFO("replace_keeping_ttl on a missing key returned "
+       << std::boolalpha << replaced << "; the key's PTTL is now " << show_pttl(pttl)
+       << ". Expected false and no key: there "
+          "is no expiry to keep, and a key created here would never expire. SET ... XX writes only "
+          "when the key exists.");
   CHECK_FALSE(replaced);
   REQUIRE(client.exists(key) == 0);
 }
@@ -338,9 +359,11 @@ TEST_CASE("replace_keeping_ttl does not create a missing key") {
 TEST_CASE("new_otp_code gives six decimal digits") {
   for (int i = 0; i < 3000; ++i) {
     std::string code = ttl::new_otp_code();
-    INFO("Code number " << i + 1 << " was \"" << code << "\"; expected exactly 6 digits. A "
-         "number below 100000 must keep its leading zeros: 42 is \"000042\" (format with "
-         "%06u, or pad the string).");
+    INFO("Code number "
+         << i + 1 << " was \"" << code
+         << "\"; expected exactly 6 digits. A "
+            "number below 100000 must keep its leading zeros: 42 is \"000042\" (format with "
+            "%06u, or pad the string).");
     REQUIRE(is_code(code));
   }
 }
@@ -357,10 +380,11 @@ TEST_CASE("every code from 000000 to 999999 can come: each digit is equally like
   }
   for (int p = 0; p < 6; ++p) {
     for (int d = 0; d < 10; ++d) {
-      INFO("In 3000 codes, digit " << d << " stood in position " << p + 1 << " "
-           << counts[p][d] << " times; expected about 300 (150 to 450). A first digit that is "
-           "never 0 means codes start at 100000 (like 100000 + r % 900000): a tenth of the "
-           "codes can never come, which makes guessing easier.");
+      INFO("In 3000 codes, digit "
+           << d << " stood in position " << p + 1 << " " << counts[p][d]
+           << " times; expected about 300 (150 to 450). A first digit that is "
+              "never 0 means codes start at 100000 (like 100000 + r % 900000): a tenth of the "
+              "codes can never come, which makes guessing easier.");
       REQUIRE(counts[p][d] >= 150);
       REQUIRE(counts[p][d] <= 450);
     }
@@ -370,8 +394,9 @@ TEST_CASE("every code from 000000 to 999999 can come: each digit is equally like
 TEST_CASE("new_otp_code does not repeat itself") {
   std::set<std::string> seen;
   for (int i = 0; i < 3000; ++i) seen.insert(ttl::new_otp_code());
-  INFO("3000 codes held only " << seen.size() << " different ones; with a million possible "
-       "codes, about 4 repeats are expected, not more than 25.");
+  INFO("3000 codes held only " << seen.size()
+                               << " different ones; with a million possible "
+                                  "codes, about 4 repeats are expected, not more than 25.");
   REQUIRE(seen.size() >= 2975);
 }
 
@@ -386,9 +411,12 @@ TEST_CASE("issue_otp stores a new code with its expiry and returns it") {
   auto stored = client.get(key);
   long long pttl = client.pttl(key);
   INFO("issue_otp(key, 2000ms) returned " << show(code) << "; the key holds " << show(stored)
-       << " with PTTL " << show_pttl(pttl) << ". Expected the same 6-digit code in both, "
-       "expiring in " << 2000 - clock.ms() << " to 2000 ms. A code without expiry stays valid "
-       "forever.");
+                                          << " with PTTL " << show_pttl(pttl)
+                                          << ". Expected the same 6-digit code in both, "
+                                             "expiring in "
+                                          << 2000 - clock.ms()
+                                          << " to 2000 ms. A code without expiry stays valid "
+                                             "forever.");
   REQUIRE(code.has_value());
   CHECK(is_code(*code));
   CHECK(stored == code);
@@ -407,10 +435,11 @@ TEST_CASE("asking again while a code is active changes nothing") {
   long long pttl = client.pttl(key);
   INFO("A code was issued for 5 s, then issue_otp was asked again (60 s): it returned "
        << show(second) << "; the key holds " << show(stored) << " (first code " << show(first)
-       << ") with PTTL " << show_pttl(pttl) << ". Expected std::nullopt, the first code and at "
-       "most 5000 ms. If asking again replaces the code, anyone who knows the user's name can "
-       "cancel their code, or keep a code alive forever; SET ... NX writes only when no code is "
-       "there.");
+       << ") with PTTL " << show_pttl(pttl)
+       << ". Expected std::nullopt, the first code and at "
+          "most 5000 ms. If asking again replaces the code, anyone who knows the user's name can "
+          "cancel their code, or keep a code alive forever; SET ... NX writes only when no code is "
+          "there.");
   CHECK_FALSE(second.has_value());
   CHECK(stored == first);
   REQUIRE(pttl <= 5000);
@@ -422,7 +451,8 @@ TEST_CASE("issue_otp writes the code and its expiry in one command") {
   client.record_commands();
   ttl::issue_otp(client, keys.key("otp:user:42"), 30s);
   auto sent = client.recorded_commands();
-  INFO("issue_otp sent:\n" << grading::describe(sent)
+  INFO("issue_otp sent:\n"
+       << grading::describe(sent)
        << "Expected one SET with NX and PX (or EX). SET NX and then PEXPIRE leaves a moment in "
           "which the code exists without an expiry: if the program stops there, that code is "
           "valid forever.");
@@ -439,8 +469,8 @@ TEST_CASE("after a code expires, a new one can be issued") {
   REQUIRE(ttl::issue_otp(client, key, 80ms).has_value());
   std::this_thread::sleep_for(150ms);
   auto again = ttl::issue_otp(client, key, 2000ms);
-  INFO("The first code expired (80 ms, 150 ms ago); issue_otp returned " << show(again)
-       << ", expected a new code.");
+  INFO("The first code expired (80 ms, 150 ms ago); issue_otp returned "
+       << show(again) << ", expected a new code.");
   REQUIRE(again.has_value());
   REQUIRE(client.get(key) == again);
 }
@@ -468,8 +498,9 @@ TEST_CASE("the right code is accepted once, then it is used up") {
   REQUIRE(first);
   bool second = ttl::verify_otp(client, key, "042917");
   INFO("The same code again returned " << std::boolalpha << second << " and the key "
-       << (client.exists(key) ? "still exists" : "is gone") << ". Expected false: a one-time "
-       "password works once. Delete it when it is accepted.");
+                                       << (client.exists(key) ? "still exists" : "is gone")
+                                       << ". Expected false: a one-time "
+                                          "password works once. Delete it when it is accepted.");
   REQUIRE_FALSE(second);
 }
 
@@ -480,10 +511,11 @@ TEST_CASE("a wrong code is refused and the right one still works") {
   client.set(key, "042917", 60s);
   bool wrong = ttl::verify_otp(client, key, "042918");
   auto stored = client.get(key);
-  INFO("verify_otp with a wrong code returned " << std::boolalpha << wrong
-       << "; the key now holds " << show(stored) << ". Expected false, and \"042917\" still "
-       "there: reading the code with GETDEL before comparing throws the right code away on "
-       "every typo. Delete only when the code matches.");
+  INFO("verify_otp with a wrong code returned "
+       << std::boolalpha << wrong << "; the key now holds " << show(stored)
+       << ". Expected false, and \"042917\" still "
+          "there: reading the code with GETDEL before comparing throws the right code away on "
+          "every typo. Delete only when the code matches.");
   CHECK_FALSE(wrong);
   REQUIRE(stored == "042917"s);
   REQUIRE(ttl::verify_otp(client, key, "042917"));
@@ -512,11 +544,13 @@ TEST_CASE("two requests with the right code at the same moment: exactly one wins
     grading::run_together(8, [&](int) {
       if (ttl::verify_otp(client, key, "042917")) ++accepted;
     });
-    INFO("Round " << round << ": 8 requests brought the right code at once and "
-         << accepted.load() << " were accepted; expected exactly 1. GET, compare, then DEL is "
-         "three steps: several requests can all read the code before the first deletes it, "
-         "and a stolen code is then used twice. Compare and delete in one step inside the server "
-         "(a Lua script with EVAL).");
+    INFO(
+        "Round "
+        << round << ": 8 requests brought the right code at once and " << accepted.load()
+        << " were accepted; expected exactly 1. GET, compare, then DEL is "
+           "three steps: several requests can all read the code before the first deletes it, "
+           "and a stolen code is then used twice. Compare and delete in one step inside the server "
+           "(a Lua script with EVAL).");
     REQUIRE(accepted.load() == 1);
   }
 }

@@ -100,9 +100,10 @@ TEST_CASE("save_employee writes the four fields of the record") {
 
   Fields stored = fields_of(client, key);
   INFO("After save_employee(Chloe), HGETALL answered " << show(stored) << ".");
-  INFO("Expected {department: \"Finance\", job_title: \"Financial Analyst\", name: \"Chloe "
-       "Nguyen\", vacation_days: \"25\"}: one hash, these four field names, the number "
-       "in decimal.");
+  INFO(
+      "Expected {department: \"Finance\", job_title: \"Financial Analyst\", name: \"Chloe "
+      "Nguyen\", vacation_days: \"25\"}: one hash, these four field names, the number "
+      "in decimal.");
   REQUIRE(stored == Fields{{"name", "Chloe Nguyen"},
                            {"department", "Finance"},
                            {"job_title", "Financial Analyst"},
@@ -118,10 +119,11 @@ TEST_CASE("save_employee sends one HSET carrying every field") {
 
   auto sent = client.recorded_commands();
   INFO("save_employee sent:\n" << grading::describe(sent));
-  INFO("One HSET per field costs a round trip each, and for a moment the record exists "
-       "half written (a reader can see the name without the department). HSET takes "
-       "many field/value pairs: HSET key name ... department ... job_title ... "
-       "vacation_days ...");
+  INFO(
+      "One HSET per field costs a round trip each, and for a moment the record exists "
+      "half written (a reader can see the name without the department). HSET takes "
+      "many field/value pairs: HSET key name ... department ... job_title ... "
+      "vacation_days ...");
   REQUIRE(grading::count(sent, "HSET") == 1);
   REQUIRE(sent.size() == 1);
 }
@@ -136,10 +138,14 @@ TEST_CASE("save_employee returns how many fields were new: 4, then 0 when saved 
   moved.department = "Sales";
   long long second = hashes::save_employee(client, key, moved);
 
-  INFO("The first save returned " << first << " (expected 4: every field was new); saving "
-       "the same employee again returned " << second << " (expected 0). HSET counts only "
-       "the fields it CREATED; an overwritten field counts 0. Return HSET's answer, do not "
-       "count the fields you sent.");
+  INFO("The first save returned "
+       << first
+       << " (expected 4: every field was new); saving "
+          "the same employee again returned "
+       << second
+       << " (expected 0). HSET counts only "
+          "the fields it CREATED; an overwritten field counts 0. Return HSET's answer, do not "
+          "count the fields you sent.");
   CHECK(first == 4);
   REQUIRE(second == 0);
   REQUIRE(client.hget(key, "department") == "Sales"s);
@@ -153,9 +159,10 @@ TEST_CASE("save_employee refuses an empty key or a nameless employee, sending no
   auto no_name = in_dry_run(
       [&](wb::Valkey& c) { hashes::save_employee(c, keys.key("employee:3"), nameless); });
 
-  INFO("An empty key is an id that was never filled in; an employee without a name is "
-       "not a record worth keeping. Both must throw std::invalid_argument before "
-       "anything is sent. (This grader did not let the commands reach the server.)");
+  INFO(
+      "An empty key is an id that was never filled in; an employee without a name is "
+      "not a record worth keeping. Both must throw std::invalid_argument before "
+      "anything is sent. (This grader did not let the commands reach the server.)");
   INFO("save_employee(client, \"\", chloe) tried to send:\n"
        << grading::describe(empty_key.sent)
        << "save_employee(client, key, employee without a name) tried to send:\n"
@@ -179,8 +186,10 @@ TEST_CASE("load_employee reads back the stored record") {
 
   auto loaded = hashes::load_employee(client, key);
 
-  INFO("load_employee returned " << show(loaded) << "; the hash holds Dmitri Ivanov, "
-       "Engineering, Site Reliability Engineer, -2 vacation days (overdrawn).");
+  INFO("load_employee returned "
+       << show(loaded)
+       << "; the hash holds Dmitri Ivanov, "
+          "Engineering, Site Reliability Engineer, -2 vacation days (overdrawn).");
   REQUIRE(loaded.has_value());
   REQUIRE(*loaded == Employee{"Dmitri Ivanov", "Engineering", "Site Reliability Engineer", -2});
 }
@@ -191,10 +200,12 @@ TEST_CASE("a missing employee is std::nullopt, not an empty Employee") {
 
   auto loaded = hashes::load_employee(client, keys.key("employee:404"));
 
-  INFO("load_employee on a key that does not exist returned " << show(loaded) << ". "
-       "HGETALL answers an empty list for a missing key; turning that into Employee{} "
-       "gives the caller an employee with no name instead of \"there is none\". Return "
-       "std::nullopt.");
+  INFO("load_employee on a key that does not exist returned "
+       << show(loaded)
+       << ". "
+          "HGETALL answers an empty list for a missing key; turning that into Employee{} "
+          "gives the caller an employee with no name instead of \"there is none\". Return "
+          "std::nullopt.");
   REQUIRE_FALSE(loaded.has_value());
 }
 
@@ -205,9 +216,10 @@ TEST_CASE_METHOD(ChloeStored, "load_employee reads the record in one round trip"
 
   auto sent = client.recorded_commands();
   INFO("load_employee sent:\n" << grading::describe(sent));
-  INFO("One HGET per field is four round trips, and another client can change the record "
-       "between them, so you may read a department that never went with that name. "
-       "HGETALL (or HMGET) reads every field in one command.");
+  INFO(
+      "One HGET per field is four round trips, and another client can change the record "
+      "between them, so you may read a department that never went with that name. "
+      "HGETALL (or HMGET) reads every field in one command.");
   REQUIRE(grading::round_trips(sent) == 1);
   REQUIRE(loaded == chloe);
 }
@@ -220,7 +232,8 @@ TEST_CASE("a record with a field missing is std::nullopt, not a half-filled Empl
 
   auto loaded = hashes::load_employee(client, key);
 
-  INFO("The hash holds only name and department; load_employee returned " << show(loaded)
+  INFO("The hash holds only name and department; load_employee returned "
+       << show(loaded)
        << ". Filling the missing fields with \"\" and 0 invents a record nobody wrote. A "
           "record that is not whole is std::nullopt (for a cache: a miss).");
   REQUIRE_FALSE(loaded.has_value());
@@ -242,13 +255,16 @@ TEST_CASE("a vacation_days that is not a whole number is std::nullopt, not an ex
   } catch (const wb::NotImplemented&) {
     throw;
   } catch (const std::exception& e) {
-    FAIL("load_employee threw (" << e.what() << ") for a vacation_days of \"twenty\" or \"12 "
-         "days\". std::stoll throws on the first and quietly reads 12 from the second. A "
-         "corrupt record is std::nullopt, never an exception: parse with std::from_chars "
-         "and check it used every character.");
+    FAIL("load_employee threw ("
+         << e.what()
+         << ") for a vacation_days of \"twenty\" or \"12 "
+            "days\". std::stoll throws on the first and quietly reads 12 from the second. A "
+            "corrupt record is std::nullopt, never an exception: parse with std::from_chars "
+            "and check it used every character.");
   }
-  INFO("vacation_days \"twenty\" gave " << show(from_spelled) << ", \"12 days\" gave "
-       << show(from_suffixed) << "; both should be std::nullopt. Accepting \"12 days\" as "
+  INFO("vacation_days \"twenty\" gave "
+       << show(from_spelled) << ", \"12 days\" gave " << show(from_suffixed)
+       << "; both should be std::nullopt. Accepting \"12 days\" as "
           "12 means the whole text was not checked (std::stoll stops at the space).");
   CHECK_FALSE(from_spelled.has_value());
   REQUIRE_FALSE(from_suffixed.has_value());
@@ -258,8 +274,8 @@ TEST_CASE_METHOD(ChloeStored, "load_employee ignores fields it does not know") {
   client.hset(key, "badge", "F-0031");
 
   auto loaded = hashes::load_employee(client, key);
-  INFO("The record has one extra field (badge); load_employee returned " << show(loaded)
-       << ". Other programs may add fields: ignore the ones you do not need.");
+  INFO("The record has one extra field (badge); load_employee returned "
+       << show(loaded) << ". Other programs may add fields: ignore the ones you do not need.");
   REQUIRE(loaded == chloe);
 }
 
@@ -275,16 +291,18 @@ TEST_CASE("load_employee refuses an empty key") {
 
 // ---- task 3: change_job -------------------------------------------------------------
 
-TEST_CASE_METHOD(ChloeStored, "change_job sets department and job title and leaves the other fields alone") {
+TEST_CASE_METHOD(ChloeStored,
+                 "change_job sets department and job title and leaves the other fields alone") {
   client.hset(key, "badge", "F-0031");
 
   bool changed = hashes::change_job(client, key, "Engineering", "Data Engineer");
 
   Fields stored = fields_of(client, key);
   INFO("change_job returned " << std::boolalpha << changed << " and the hash is now "
-       << show(stored) << ".");
-  INFO("Expected department \"Engineering\", job_title \"Data Engineer\", and name, "
-       "vacation_days and badge exactly as before; change_job returns true.");
+                              << show(stored) << ".");
+  INFO(
+      "Expected department \"Engineering\", job_title \"Data Engineer\", and name, "
+      "vacation_days and badge exactly as before; change_job returns true.");
   CHECK(changed);
   REQUIRE(stored == Fields{{"name", "Chloe Nguyen"},
                            {"department", "Engineering"},
@@ -301,17 +319,18 @@ TEST_CASE_METHOD(ChloeStored, "change_job writes only department and job_title")
   auto sent = client.recorded_commands();
   bool rewrote_others = false;
   for (const auto& command : sent) {
-    bool field_write = command.name() == "HSET" || command.name() == "HMSET" ||
-                       command.name() == "HSETNX";
+    bool field_write =
+        command.name() == "HSET" || command.name() == "HMSET" || command.name() == "HSETNX";
     if (field_write &&
         (grading::has_arg(command, "vacation_days") || grading::has_arg(command, "name")))
       rewrote_others = true;
   }
   INFO("change_job sent:\n" << grading::describe(sent));
-  INFO("It wrote name or vacation_days too. Reading the whole record, changing two fields "
-       "in C++ and saving it all back overwrites what others changed in between: a "
-       "vacation day added at that moment is lost. Write only the two fields that change: "
-       "that is what a hash is for.");
+  INFO(
+      "It wrote name or vacation_days too. Reading the whole record, changing two fields "
+      "in C++ and saving it all back overwrites what others changed in between: a "
+      "vacation day added at that moment is lost. Write only the two fields that change: "
+      "that is what a hash is for.");
   REQUIRE_FALSE(rewrote_others);
 }
 
@@ -323,8 +342,9 @@ TEST_CASE("change_job on a missing employee creates nothing and returns false") 
   bool changed = hashes::change_job(client, key, "Engineering", "Data Engineer");
 
   Fields stored = fields_of(client, key);
-  INFO("change_job on a key that did not exist returned " << std::boolalpha << changed
-       << " and left " << show(stored) << ". HSET creates the key when it is missing: "
+  INFO("change_job on a key that did not exist returned "
+       << std::boolalpha << changed << " and left " << show(stored)
+       << ". HSET creates the key when it is missing: "
           "a plain HSET leaves a half record (department and job title, no name). Check "
           "that the employee exists (HEXISTS key name) and change only then.");
   CHECK(stored.empty());
@@ -338,15 +358,15 @@ TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command") {
 
   auto sent = client.recorded_commands();
   INFO("change_job sent:\n" << grading::describe(sent));
-  INFO("A check (HEXISTS) and then a change (HSET) are two commands: between them another "
-       "client can delete the employee, and your HSET creates a half record after all. "
-       "Put the check and the change in one small script (EVAL), which the server runs "
-       "as one step.");
+  INFO(
+      "A check (HEXISTS) and then a change (HSET) are two commands: between them another "
+      "client can delete the employee, and your HSET creates a half record after all. "
+      "Put the check and the change in one small script (EVAL), which the server runs "
+      "as one step.");
   REQUIRE(trips_without_script_load(sent) == 1);
 }
 
 TEST_CASE_METHOD(ChloeStored, "change_job refuses an empty key, department or job title") {
-
   INFO("Each of these must throw std::invalid_argument and change nothing.");
   {
     auto empty_key = in_dry_run([](wb::Valkey& c) { hashes::change_job(c, "", "Sales", "Buyer"); });
@@ -379,8 +399,11 @@ TEST_CASE_METHOD(ChloeStored, "change_job loses no vacation day added at the sam
 
   auto days = client.hget(key, "vacation_days");
   const long long expected = 25 + (threads / 2) * rounds;
-  INFO("While change_job ran, 4 threads added " << (threads / 2) * rounds << " vacation days "
-       "to 25; the record now holds " << days.value_or("nothing") << ", expected " << expected
+  INFO("While change_job ran, 4 threads added "
+       << (threads / 2) * rounds
+       << " vacation days "
+          "to 25; the record now holds "
+       << days.value_or("nothing") << ", expected " << expected
        << ". Lost days mean change_job wrote vacation_days back from an old copy.");
   REQUIRE(days == std::to_string(expected));
 }
@@ -388,13 +411,13 @@ TEST_CASE_METHOD(ChloeStored, "change_job loses no vacation day added at the sam
 // ---- task 4: add_vacation_days --------------------------------------------------------
 
 TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds and returns the new total") {
-
   auto after_add = hashes::add_vacation_days(client, key, 3);
   auto after_take = hashes::add_vacation_days(client, key, -5);
 
   INFO("From 25: +3 returned " << (after_add ? std::to_string(*after_add) : "std::nullopt"s)
-       << " (expected 28), then -5 returned "
-       << (after_take ? std::to_string(*after_take) : "std::nullopt"s) << " (expected 23).");
+                               << " (expected 28), then -5 returned "
+                               << (after_take ? std::to_string(*after_take) : "std::nullopt"s)
+                               << " (expected 23).");
   CHECK(after_add == 28);
   REQUIRE(after_take == 23);
   REQUIRE(client.hget(key, "vacation_days") == "23"s);
@@ -407,10 +430,11 @@ TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds inside the server, in one 
 
   auto sent = client.recorded_commands();
   INFO("add_vacation_days sent:\n" << grading::describe(sent));
-  INFO("Reading vacation_days (HGET), adding in C++ and writing it back (HSET) is a "
-       "read-modify-write: two callers both read 25, both write 26, and a day is lost. "
-       "HINCRBY adds inside the server; with the existence check around it, in one "
-       "script.");
+  INFO(
+      "Reading vacation_days (HGET), adding in C++ and writing it back (HSET) is a "
+      "read-modify-write: two callers both read 25, both write 26, and a day is lost. "
+      "HINCRBY adds inside the server; with the existence check around it, in one "
+      "script.");
   CHECK(grading::count(sent, "HSET") == 0);
   REQUIRE(trips_without_script_load(sent) == 1);
 }

@@ -42,10 +42,10 @@ std::string show(const std::vector<StaffRow>& rows) {
 // What staff_in should answer, asked of the database directly (grader's connection).
 std::vector<StaffRow> expected_staff(StaffCopy& copy, std::vector<std::string> departments) {
   std::vector<StaffRow> rows;
-  for (const auto& r : copy.admin().query(cache_aside::staff_in_sql,
-                                          nlohmann::json(departments).dump()))
-    rows.push_back(StaffRow{r[0].as<long long>(), r[1].as<std::string>(),
-                            r[2].as<std::string>(), r[3].as<std::string>()});
+  for (const auto& r :
+       copy.admin().query(cache_aside::staff_in_sql, nlohmann::json(departments).dump()))
+    rows.push_back(StaffRow{r[0].as<long long>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                            r[3].as<std::string>()});
   return rows;
 }
 
@@ -110,24 +110,26 @@ struct StaffTest {
 // ---- task 1: employee_name ----------------------------------------------------------
 
 TEST_CASE_METHOD(StaffTest, "employee_name reads the name from the database on a miss") {
-
   auto name = cache_aside::employee_name(staff, 3);
 
-  INFO("employee_name(3) returned " << show(name) << " after " << copy.db().query_count()
-       << " database queries; the database says \"" << copy.name_in_db(3) << "\". On a miss, "
-       "read employees.name by id: SELECT name FROM employees WHERE id = $1.");
+  INFO("employee_name(3) returned "
+       << show(name) << " after " << copy.db().query_count()
+       << " database queries; the database says \"" << copy.name_in_db(3)
+       << "\". On a miss, "
+          "read employees.name by id: SELECT name FROM employees WHERE id = $1.");
   REQUIRE(name == copy.name_in_db(3));
   REQUIRE(copy.db().query_count() == 1);
 }
 
 TEST_CASE_METHOD(StaffTest, "100 reads of the same id make exactly one query") {
-
   for (int i = 0; i < 100; ++i) cache_aside::employee_name(staff, 2);
 
-  INFO("100 calls of employee_name(2) made " << copy.db().query_count() << " database queries; "
-       "expected 1: the first read misses and fills the cache, the other 99 are hits. Does "
-       "employee_name look in the cache (GET employee:<id>) before asking the database, and "
-       "store what it read?");
+  INFO("100 calls of employee_name(2) made "
+       << copy.db().query_count()
+       << " database queries; "
+          "expected 1: the first read misses and fills the cache, the other 99 are hits. Does "
+          "employee_name look in the cache (GET employee:<id>) before asking the database, and "
+          "store what it read?");
   REQUIRE(copy.db().query_count() == 1);
 }
 
@@ -139,11 +141,12 @@ TEST_CASE_METHOD(StaffTest, "the name is cached under employee:<id> for 30 secon
   auto stored = client.get(key);
   long long pttl = client.pttl(key);
   INFO("After employee_name(4), GET employee:4 gave " << show(stored) << " with PTTL " << pttl
-       << " ms.");
+                                                      << " ms.");
   REQUIRE(stored == copy.name_in_db(4));
-  INFO("Expected a TTL just under 30000 ms (name_ttl). -1 means no TTL at all: the copy would "
-       "be served forever, long after the database changed. 120000 is the query results' TTL, "
-       "5000 the not-found TTL: each cache has its own.");
+  INFO(
+      "Expected a TTL just under 30000 ms (name_ttl). -1 means no TTL at all: the copy would "
+      "be served forever, long after the database changed. 120000 is the query results' TTL, "
+      "5000 the not-found TTL: each cache has its own.");
   REQUIRE(pttl > 27000);
   REQUIRE(pttl <= 30000);
 }
@@ -155,11 +158,12 @@ TEST_CASE_METHOD(StaffTest, "the name and its expiry are written in one command"
 
   auto sent = client.recorded_commands();
   auto sets = grading::only(sent, "SET");
-  bool with_expiry = sets.size() == 1 && (grading::has_arg(sets[0], "EX") ||
-                                          grading::has_arg(sets[0], "PX"));
+  bool with_expiry =
+      sets.size() == 1 && (grading::has_arg(sets[0], "EX") || grading::has_arg(sets[0], "PX"));
   INFO("employee_name sent:\n" << grading::describe(sent));
-  INFO("SET then EXPIRE is two commands: if the program stops in between, the name stays "
-       "cached forever. SET key name EX 30 (the client's set(key, name, ttl)) does both at once.");
+  INFO(
+      "SET then EXPIRE is two commands: if the program stops in between, the name stays "
+      "cached forever. SET key name EX 30 (the client's set(key, name, ttl)) does both at once.");
   REQUIRE(with_expiry);
   REQUIRE(grading::count(sent, "EXPIRE") + grading::count(sent, "PEXPIRE") == 0);
 }
@@ -169,24 +173,26 @@ TEST_CASE_METHOD(StaffTest, "a cached name is served without asking the database
 
   auto name = cache_aside::employee_name(staff, 1);
 
-  INFO("employee:1 is cached as \"Name From The Cache\"; employee_name(1) returned " << show(name)
-       << " after " << copy.db().query_count() << " queries. A hit answers from the cache "
-       "and leaves the database alone (expected 0 queries).");
+  INFO("employee:1 is cached as \"Name From The Cache\"; employee_name(1) returned "
+       << show(name) << " after " << copy.db().query_count()
+       << " queries. A hit answers from the cache "
+          "and leaves the database alone (expected 0 queries).");
   REQUIRE(name == "Name From The Cache"s);
   REQUIRE(copy.db().query_count() == 0);
 }
 
-TEST_CASE_METHOD(StaffTest, "a missing employee reaches the database once, then the cache answers") {
-
+TEST_CASE_METHOD(StaffTest,
+                 "a missing employee reaches the database once, then the cache answers") {
   auto first = cache_aside::employee_name(staff, 999999);
   auto second = cache_aside::employee_name(staff, 999999);
   auto third = cache_aside::employee_name(staff, 999999);
 
-  INFO("Three reads of employee 999999 (there is none) returned " << show(first) << ", "
-       << show(second) << ", " << show(third) << " and made " << copy.db().query_count()
+  INFO("Three reads of employee 999999 (there is none) returned "
+       << show(first) << ", " << show(second) << ", " << show(third) << " and made "
+       << copy.db().query_count()
        << " queries; expected std::nullopt each time and 1 query. Not caching \"not found\" "
-       "lets anyone flood the database with ids that do not exist (cache penetration): "
-       "store not_found_marker under employee:<id>.");
+          "lets anyone flood the database with ids that do not exist (cache penetration): "
+          "store not_found_marker under employee:<id>.");
   CHECK_FALSE(first.has_value());
   CHECK_FALSE(second.has_value());
   CHECK_FALSE(third.has_value());
@@ -200,10 +206,11 @@ TEST_CASE_METHOD(StaffTest, "a not-found is cached briefly: 5 seconds") {
 
   auto stored = client.get(key);
   long long pttl = client.pttl(key);
-  INFO("After employee_name(999999), employee:999999 holds " << show(stored) << " with PTTL "
-       << pttl << " ms. Expected not_found_marker with a TTL just under 5000 ms "
-       "(not_found_ttl): short, because the employee may be created any moment, and "
-       "until the marker expires readers are told there is none.");
+  INFO("After employee_name(999999), employee:999999 holds "
+       << show(stored) << " with PTTL " << pttl
+       << " ms. Expected not_found_marker with a TTL just under 5000 ms "
+          "(not_found_ttl): short, because the employee may be created any moment, and "
+          "until the marker expires readers are told there is none.");
   bool is_marker = stored && *stored == cache_aside::not_found_marker;
   REQUIRE(is_marker);
   REQUIRE(pttl > 3000);
@@ -244,24 +251,26 @@ TEST_CASE_METHOD(StaffTest, "employee_name refuses an id below 1 without asking 
 TEST_CASE("query_key is the prefix, \"query:\" and 64 lower-case hex digits") {
   const std::string key = cache_aside::query_key("p:", "SELECT name FROM employees", {});
   const std::string tail = key.size() > 8 ? key.substr(8) : "";
-  bool hex = tail.size() == 64 &&
-             tail.find_first_not_of("0123456789abcdef") == std::string::npos;
-  INFO("query_key(\"p:\", \"SELECT name FROM employees\", {}) returned \"" << key << "\". "
-       "Expected \"p:query:\" and the 64 hex digits of a SHA-256 digest. A number of up to 20 "
-       "digits is usually std::hash: it is not a cache key, because its value may change "
-       "with the compiler, the standard library or the run (and it collides far more often).");
+  bool hex = tail.size() == 64 && tail.find_first_not_of("0123456789abcdef") == std::string::npos;
+  INFO("query_key(\"p:\", \"SELECT name FROM employees\", {}) returned \""
+       << key
+       << "\". "
+          "Expected \"p:query:\" and the 64 hex digits of a SHA-256 digest. A number of up to 20 "
+          "digits is usually std::hash: it is not a cache key, because its value may change "
+          "with the compiler, the standard library or the run (and it collides far more often).");
   REQUIRE(key.rfind("p:query:", 0) == 0);
   REQUIRE(hex);
 }
 
 TEST_CASE("query_key ignores how the SQL is spread over lines") {
-  const auto one_line = cache_aside::query_key("p:", "SELECT name FROM employees WHERE id = $1",
-                                               {"3"});
+  const auto one_line =
+      cache_aside::query_key("p:", "SELECT name FROM employees WHERE id = $1", {"3"});
   const auto spread = cache_aside::query_key(
       "p:", "\n  SELECT name\n\t FROM employees\r\n  WHERE id = $1  \n", {"3"});
-  INFO("The same query on one line gave \"" << one_line << "\", spread over lines \"" << spread
+  INFO("The same query on one line gave \""
+       << one_line << "\", spread over lines \"" << spread
        << "\". Without normalising the white space, two places that write the same query "
-       "differently never share a cached result.");
+          "differently never share a cached result.");
   REQUIRE(one_line == spread);
 }
 
@@ -269,11 +278,14 @@ TEST_CASE("query_key keeps parameters apart") {
   const std::string sql = "SELECT $1, $2";
   const auto ab_c = cache_aside::query_key("p:", sql, {"ab", "c"});
   const auto a_bc = cache_aside::query_key("p:", sql, {"a", "bc"});
-  const auto three = cache_aside::query_key("p:", "SELECT name FROM employees WHERE id = $1", {"3"});
+  const auto three =
+      cache_aside::query_key("p:", "SELECT name FROM employees WHERE id = $1", {"3"});
   const auto four = cache_aside::query_key("p:", "SELECT name FROM employees WHERE id = $1", {"4"});
-  INFO("{\"ab\", \"c\"} gave \"" << ab_c << "\" and {\"a\", \"bc\"} gave \"" << a_bc << "\". "
-       "Pasting the parameters together makes both \"abc\": two different questions would "
-       "share one cached answer. Put each parameter's length in front of it.");
+  INFO("{\"ab\", \"c\"} gave \""
+       << ab_c << "\" and {\"a\", \"bc\"} gave \"" << a_bc
+       << "\". "
+          "Pasting the parameters together makes both \"abc\": two different questions would "
+          "share one cached answer. Put each parameter's length in front of it.");
   CHECK(ab_c != a_bc);
   {
     INFO("Parameters 3 and 4 gave the same key: the parameters must be part of the digest.");
@@ -289,7 +301,8 @@ TEST_CASE("query_key is the SHA-256 of the text the contract describes") {
   };
   const std::vector<Case> cases{
       {" SELECT  1 ", {"ab"}, "SELECT 1\n2:ab"},
-      {"SELECT name FROM employees WHERE id = $1", {"3"},
+      {"SELECT name FROM employees WHERE id = $1",
+       {"3"},
        "SELECT name FROM employees WHERE id = $1\n1:3"},
       {"SELECT\t1", {}, "SELECT 1"},
       {"SELECT $1, $2", {"caf\xc3\xa9", ""}, "SELECT $1, $2\n5:caf\xc3\xa9\n0:"},
@@ -297,11 +310,15 @@ TEST_CASE("query_key is the SHA-256 of the text the contract describes") {
   for (const auto& c : cases) {
     const std::string expected = "k:query:" + staff_copy::sha256_hex(c.text);
     const std::string got = cache_aside::query_key("k:", c.sql, c.params);
-    INFO("For SQL \"" << escaped(c.sql) << "\" with " << c.params.size() << " parameter(s), "
-         "the text to digest is \"" << escaped(c.text) << "\", whose SHA-256 makes \""
-         << expected << "\"; query_key returned \"" << got << "\". Check the normalisation, the "
-         "\\n<length>:<value> per parameter, and that you hex-encode all 32 bytes, two "
-         "lower-case digits each.");
+    INFO("For SQL \""
+         << escaped(c.sql) << "\" with " << c.params.size()
+         << " parameter(s), "
+            "the text to digest is \""
+         << escaped(c.text) << "\", whose SHA-256 makes \"" << expected
+         << "\"; query_key returned \"" << got
+         << "\". Check the normalisation, the "
+            "\\n<length>:<value> per parameter, and that you hex-encode all 32 bytes, two "
+            "lower-case digits each.");
     REQUIRE(got == expected);
   }
 }
@@ -315,72 +332,76 @@ TEST_CASE("query_key refuses an SQL text of only white space") {
 // ---- task 3: staff_in ---------------------------------------------------------------------
 
 TEST_CASE_METHOD(StaffTest, "staff_in returns the staff of the departments, ordered by id") {
-
   auto rows = cache_aside::staff_in(staff, {"Sales", "Engineering"});
 
   auto expected = expected_staff(copy, {"Engineering", "Sales"});
-  INFO("staff_in({\"Sales\", \"Engineering\"}) returned:" << show(rows) << "\nexpected:"
-       << show(expected) << "\nRun staff_in_sql with one parameter, the JSON array of the "
-       "departments.");
+  INFO("staff_in({\"Sales\", \"Engineering\"}) returned:"
+       << show(rows) << "\nexpected:" << show(expected)
+       << "\nRun staff_in_sql with one parameter, the JSON array of the "
+          "departments.");
   REQUIRE(rows == expected);
   REQUIRE(copy.db().query_count() == 1);
 }
 
 TEST_CASE_METHOD(StaffTest, "a second staff_in for the same departments is served from the cache") {
-
   auto first = cache_aside::staff_in(staff, {"Engineering"});
   auto second = cache_aside::staff_in(staff, {"Engineering"});
 
-  INFO("Two calls of staff_in({\"Engineering\"}) made " << copy.db().query_count()
-       << " queries (expected 1); the second returned:" << show(second) << "\nthe first:"
-       << show(first));
+  INFO("Two calls of staff_in({\"Engineering\"}) made "
+       << copy.db().query_count() << " queries (expected 1); the second returned:" << show(second)
+       << "\nthe first:" << show(first));
   REQUIRE(second == first);
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "the same departments in another order, or repeated, share one cached result") {
-
+TEST_CASE_METHOD(StaffTest,
+                 "the same departments in another order, or repeated, share one cached result") {
   cache_aside::staff_in(staff, {"Sales", "Finance"});
   auto swapped = cache_aside::staff_in(staff, {"Finance", "Sales"});
   auto repeated = cache_aside::staff_in(staff, {"Sales", "Finance", "Sales"});
 
-  INFO("{Sales, Finance}, {Finance, Sales} and {Sales, Finance, Sales} are one question; "
-       "they made " << copy.db().query_count() << " queries and left " << query_keys(keys).size()
-       << " cached results (expected 1 and 1). Sort the departments and drop repeats before "
-       "they go into the key.");
+  INFO(
+      "{Sales, Finance}, {Finance, Sales} and {Sales, Finance, Sales} are one question; "
+      "they made "
+      << copy.db().query_count() << " queries and left " << query_keys(keys).size()
+      << " cached results (expected 1 and 1). Sort the departments and drop repeats before "
+         "they go into the key.");
   REQUIRE(swapped == expected_staff(copy, {"Finance", "Sales"}));
   REQUIRE(repeated == swapped);
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "the result is cached as a hash under query_key of the SQL and the sorted departments") {
-
+TEST_CASE_METHOD(
+    StaffTest,
+    "the result is cached as a hash under query_key of the SQL and the sorted departments") {
   auto rows = cache_aside::staff_in(staff, {"Sales", "Engineering"});
 
   const std::string key = staff_in_key(keys.prefix(), R"(["Engineering","Sales"])");
   std::map<std::string, std::string> fields;
   client.hgetall(key, std::inserter(fields, fields.end()));
-  INFO("Expected a hash at query:<digest>, the digest of staff_in_sql with the parameter "
-       "[\"Engineering\",\"Sales\"] (query_key's rules); TYPE of that key is "
-       << client.type(key) << ".");
+  INFO(
+      "Expected a hash at query:<digest>, the digest of staff_in_sql with the parameter "
+      "[\"Engineering\",\"Sales\"] (query_key's rules); TYPE of that key is "
+      << client.type(key) << ".");
   REQUIRE(client.type(key) == "hash");
   INFO("Its count field is \"" << fields["count"] << "\", expected \"" << rows.size()
-       << "\"; row 0's name is \"" << fields["0:name"] << "\".");
+                               << "\"; row 0's name is \"" << fields["0:name"] << "\".");
   REQUIRE(fields["count"] == std::to_string(rows.size()));
   REQUIRE(fields["0:name"] == rows.at(0).name);
   REQUIRE(fields["0:id"] == std::to_string(rows.at(0).id));
 }
 
 TEST_CASE_METHOD(StaffTest, "a query result expires after 120 seconds") {
-
   cache_aside::staff_in(staff, {"Finance"});
 
   auto found = query_keys(keys);
   REQUIRE(found.size() == 1);
   long long pttl = client.pttl(found[0]);
-  INFO("The cached result's PTTL is " << pttl << " ms; expected just under 120000 (query_ttl). "
-       "-1 means it never expires: a rename would be the only thing that ever refreshes it, "
-       "and every other change to the tables would be missed forever.");
+  INFO("The cached result's PTTL is "
+       << pttl
+       << " ms; expected just under 120000 (query_ttl). "
+          "-1 means it never expires: a rename would be the only thing that ever refreshes it, "
+          "and every other change to the tables would be missed forever.");
   REQUIRE(pttl > 117000);
   REQUIRE(pttl <= 120000);
 }
@@ -399,14 +420,15 @@ TEST_CASE_METHOD(StaffTest, "the result and its expiry are written in one round 
           c.round_trip == h.round_trip)
         same_trip = true;
   INFO("staff_in sent:\n" << grading::describe(sent));
-  INFO("The HSET of the result and the EXPIRE of its key must travel together (MULTI ... EXEC "
-       "with the client's transaction()): sent apart, a crash in between leaves a result that "
-       "never expires.");
+  INFO(
+      "The HSET of the result and the EXPIRE of its key must travel together (MULTI ... EXEC "
+      "with the client's transaction()): sent apart, a crash in between leaves a result that "
+      "never expires.");
   REQUIRE(same_trip);
 }
 
-TEST_CASE_METHOD(StaffTest, "each employee in a result lists it in employee:<id>:queries, with an expiry") {
-
+TEST_CASE_METHOD(StaffTest,
+                 "each employee in a result lists it in employee:<id>:queries, with an expiry") {
   auto rows = cache_aside::staff_in(staff, {"Engineering"});
 
   auto found = query_keys(keys);
@@ -415,7 +437,8 @@ TEST_CASE_METHOD(StaffTest, "each employee in a result lists it in employee:<id>
     const std::string index = keys.key("employee:" + std::to_string(row.id) + ":queries");
     bool listed = client.sismember(index, found[0]);
     long long pttl = client.pttl(index);
-    INFO("employee:" << row.id << ":queries " << (listed ? "lists" : "does not list")
+    INFO("employee:"
+         << row.id << ":queries " << (listed ? "lists" : "does not list")
          << " the cached result, PTTL " << pttl << " ms. A rename of employee " << row.id
          << " finds the results to delete through this set; give it query_ttl too, or it "
             "outlives everything it points to.");
@@ -426,19 +449,20 @@ TEST_CASE_METHOD(StaffTest, "each employee in a result lists it in employee:<id>
 }
 
 TEST_CASE_METHOD(StaffTest, "an empty result is cached too") {
-
   auto first = cache_aside::staff_in(staff, {"Astronomy"});
   auto second = cache_aside::staff_in(staff, {"Astronomy"});
 
-  INFO("Nobody works in Astronomy. Two calls returned " << first.size() << " and "
-       << second.size() << " rows and made " << copy.db().query_count() << " queries "
-       "(expected 0, 0 and 1). \"Nobody\" is an answer worth caching: count \"0\".");
+  INFO("Nobody works in Astronomy. Two calls returned "
+       << first.size() << " and " << second.size() << " rows and made " << copy.db().query_count()
+       << " queries "
+          "(expected 0, 0 and 1). \"Nobody\" is an answer worth caching: count \"0\".");
   CHECK(first.empty());
   CHECK(second.empty());
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "a cached result that cannot be read back is a miss, not an exception") {
+TEST_CASE_METHOD(StaffTest,
+                 "a cached result that cannot be read back is a miss, not an exception") {
   const auto expected = expected_staff(copy, {"Engineering"});
   cache_aside::staff_in(staff, {"Engineering"});
   auto found = query_keys(keys);
@@ -449,11 +473,11 @@ TEST_CASE_METHOD(StaffTest, "a cached result that cannot be read back is a miss,
     std::vector<std::pair<std::string, std::string>> set;
     const char* removed;
   };
-  const std::vector<Damage> damages{{"count is \"lots\"", {{"count", "lots"}}, nullptr},
-                                    {"0:name is missing", {}, "0:name"},
-                                    {"1:id is \"two\"", {{"1:id", "two"}}, nullptr},
-                                    {"count is \"9\" (more rows than stored)", {{"count", "9"}},
-                                     nullptr}};
+  const std::vector<Damage> damages{
+      {"count is \"lots\"", {{"count", "lots"}}, nullptr},
+      {"0:name is missing", {}, "0:name"},
+      {"1:id is \"two\"", {{"1:id", "two"}}, nullptr},
+      {"count is \"9\" (more rows than stored)", {{"count", "9"}}, nullptr}};
   for (const auto& damage : damages) {
     cache_aside::staff_in(staff, {"Engineering"});  // whole again
     for (const auto& [field, value] : damage.set) client.hset(found[0], field, value);
@@ -466,12 +490,14 @@ TEST_CASE_METHOD(StaffTest, "a cached result that cannot be read back is a miss,
     } catch (const wb::NotImplemented&) {
       throw;
     } catch (const std::exception& e) {
-      FAIL("With the cached result damaged (" << damage.what << "), staff_in threw: " << e.what()
+      FAIL("With the cached result damaged ("
+           << damage.what << "), staff_in threw: " << e.what()
            << ". A cache entry that cannot be read is a miss: ask the database and cache the "
               "answer again. Parse numbers with std::from_chars and check every field exists.");
     }
-    INFO("With the cached result damaged (" << damage.what << "), staff_in returned:"
-         << show(rows) << "\nafter " << copy.db().query_count() - queries_before
+    INFO("With the cached result damaged ("
+         << damage.what << "), staff_in returned:" << show(rows) << "\nafter "
+         << copy.db().query_count() - queries_before
          << " new queries; expected the real rows, read again from the database (1 query).");
     CHECK(rows == expected);
     REQUIRE(copy.db().query_count() == queries_before + 1);
@@ -487,12 +513,16 @@ TEST_CASE_METHOD(StaffTest, "a department name cannot change the query (SQL inje
   } catch (const wb::NotImplemented&) {
     throw;
   } catch (const std::exception& e) {
-    FAIL("staff_in({\"" << evil << "\"}) threw: " << e.what() << ". The department name ended "
-         "up inside the SQL text. Pass it as a parameter ($1), never by pasting.");
+    FAIL(
+        "staff_in({\"" << evil << "\"}) threw: " << e.what()
+                       << ". The department name ended "
+                          "up inside the SQL text. Pass it as a parameter ($1), never by pasting.");
   }
-  INFO("staff_in({\"" << evil << "\"}) returned:" << show(rows) << "\nNo department has that "
-       "name, so the answer is no rows. Rows mean the name was pasted into the SQL and "
-       "rewrote the WHERE clause: SQL injection. Send it as the parameter $1.");
+  INFO("staff_in({\""
+       << evil << "\"}) returned:" << show(rows)
+       << "\nNo department has that "
+          "name, so the answer is no rows. Rows mean the name was pasted into the SQL and "
+          "rewrote the WHERE clause: SQL injection. Send it as the parameter $1.");
   REQUIRE(rows.empty());
 }
 
@@ -505,12 +535,12 @@ TEST_CASE_METHOD(StaffTest, "staff_in refuses an empty list of departments") {
 // ---- task 4: rename_employee -----------------------------------------------------------
 
 TEST_CASE_METHOD(StaffTest, "rename_employee changes the name in the database") {
-
   bool renamed = cache_aside::rename_employee(staff, 3, "Chloe Brown");
 
-  INFO("rename_employee(3, \"Chloe Brown\") returned " << std::boolalpha << renamed
-       << "; the database now says \"" << copy.name_in_db(3) << "\". The database is the "
-       "truth: UPDATE employees SET name = $1 WHERE id = $2.");
+  INFO("rename_employee(3, \"Chloe Brown\") returned "
+       << std::boolalpha << renamed << "; the database now says \"" << copy.name_in_db(3)
+       << "\". The database is the "
+          "truth: UPDATE employees SET name = $1 WHERE id = $2.");
   CHECK(renamed);
   REQUIRE(copy.name_in_db(3) == "Chloe Brown");
 }
@@ -522,10 +552,14 @@ TEST_CASE_METHOD(StaffTest, "a read after a rename returns the new name") {
   cache_aside::rename_employee(staff, 3, "Chloe Brown");
   auto after = cache_aside::employee_name(staff, 3);
 
-  INFO("employee_name(3) was cached as \"" << old_name << "\"; after rename_employee(3, \"Chloe "
-       "Brown\") it returned " << show(after) << ". A stale read: the rename changed the "
-       "database but left the cached copy, which is served until its TTL runs out. Delete "
-       "employee:<id> after the UPDATE.");
+  INFO("employee_name(3) was cached as \""
+       << old_name
+       << "\"; after rename_employee(3, \"Chloe "
+          "Brown\") it returned "
+       << show(after)
+       << ". A stale read: the rename changed the "
+          "database but left the cached copy, which is served until its TTL runs out. Delete "
+          "employee:<id> after the UPDATE.");
   REQUIRE(after == "Chloe Brown"s);
 }
 
@@ -535,9 +569,12 @@ TEST_CASE_METHOD(StaffTest, "a rename removes the cached results that mention th
   cache_aside::rename_employee(staff, 3, "Chloe Brown");
   auto after = cache_aside::staff_in(staff, {"Finance"});
 
-  INFO("staff_in({\"Finance\"}) was cached with employee 3; after renaming 3 to Chloe Brown it "
-       "returned:" << show(after) << "\nThe cached query result still has the old name. A "
-       "rename must also delete every result listed in employee:<id>:queries.");
+  INFO(
+      "staff_in({\"Finance\"}) was cached with employee 3; after renaming 3 to Chloe Brown it "
+      "returned:"
+      << show(after)
+      << "\nThe cached query result still has the old name. A "
+         "rename must also delete every result listed in employee:<id>:queries.");
   REQUIRE(after == expected_staff(copy, {"Finance"}));
 }
 
@@ -552,10 +589,13 @@ TEST_CASE_METHOD(StaffTest, "a rename keeps the cached results that do not menti
   cache_aside::employee_name(staff, 5);
 
   const auto extra = copy.db().query_count() - before;
-  INFO("After renaming employee 3 (Finance), reading the cached Marketing result and employee "
-       "5's name made " << extra - 1 << " queries besides the UPDATE (expected 0). Deleting "
-       "every cached result on every write empties the cache whenever anything changes; delete "
-       "only what mentions the employee.");
+  INFO(
+      "After renaming employee 3 (Finance), reading the cached Marketing result and employee "
+      "5's name made "
+      << extra - 1
+      << " queries besides the UPDATE (expected 0). Deleting "
+         "every cached result on every write empties the cache whenever anything changes; delete "
+         "only what mentions the employee.");
   REQUIRE(extra == 1);
 }
 
@@ -585,18 +625,22 @@ TEST_CASE_METHOD(StaffTest, "rename deletes the copies only after the database h
   }
   if (failure) std::rethrow_exception(failure);
   {
-    INFO("rename_employee(3, ...) never reached the COMMIT of an UPDATE of employees: it must "
-         "change the database.");
+    INFO(
+        "rename_employee(3, ...) never reached the COMMIT of an UPDATE of employees: it must "
+        "change the database.");
     REQUIRE(waited);
   }
 
   auto after = cache_aside::employee_name(staff, 3);
   INFO("While the rename's UPDATE waited to commit, another reader asked for employee 3 and got "
-       << show(read_meanwhile) << " (the old name, correct at that moment). After the rename "
-       "finished, employee_name(3) returned " << show(after) << ". The rename deleted the "
-       "cached name BEFORE its UPDATE committed: the reader in between missed, read the old "
-       "name from the database and cached it again, for 30 seconds. Delete the copies after "
-       "the database write has committed.");
+       << show(read_meanwhile)
+       << " (the old name, correct at that moment). After the rename "
+          "finished, employee_name(3) returned "
+       << show(after)
+       << ". The rename deleted the "
+          "cached name BEFORE its UPDATE committed: the reader in between missed, read the old "
+          "name from the database and cached it again, for 30 seconds. Delete the copies after "
+          "the database write has committed.");
   REQUIRE(after == "Chloe Brown"s);
 }
 
@@ -608,9 +652,11 @@ TEST_CASE_METHOD(StaffTest, "a name with a quote is stored as it is (parameteris
   } catch (const wb::NotImplemented&) {
     throw;
   } catch (const std::exception& e) {
-    FAIL("rename_employee(3, \"" << name << "\") threw: " << e.what() << ". The quote ended the "
-         "SQL string early: the name was pasted into the SQL text. A name like "
-         "\"x'; DROP TABLE employees; --\" would run as SQL. Pass it as a parameter ($1).");
+    FAIL("rename_employee(3, \""
+         << name << "\") threw: " << e.what()
+         << ". The quote ended the "
+            "SQL string early: the name was pasted into the SQL text. A name like "
+            "\"x'; DROP TABLE employees; --\" would run as SQL. Pass it as a parameter ($1).");
   }
   INFO("The database says \"" << copy.name_in_db(3) << "\", expected \"" << name << "\".");
   REQUIRE(copy.name_in_db(3) == name);
@@ -621,13 +667,14 @@ TEST_CASE_METHOD(StaffTest, "renaming a missing employee returns false and chang
 
   bool renamed = cache_aside::rename_employee(staff, 999999, "Nobody");
 
-  INFO("rename_employee(999999, ...) returned " << std::boolalpha << renamed << "; there is no "
-       "such employee, so the UPDATE changed no row: return false.");
+  INFO("rename_employee(999999, ...) returned "
+       << std::boolalpha << renamed
+       << "; there is no "
+          "such employee, so the UPDATE changed no row: return false.");
   REQUIRE_FALSE(renamed);
 }
 
 TEST_CASE_METHOD(StaffTest, "rename_employee refuses an empty name or an id below 1") {
-
   INFO("An empty name and an id below 1 must throw std::invalid_argument before any query.");
   CHECK_THROWS_AS(cache_aside::rename_employee(staff, 3, ""), std::invalid_argument);
   CHECK_THROWS_AS(cache_aside::rename_employee(staff, 0, "Zero"), std::invalid_argument);

@@ -62,7 +62,8 @@ std::string StaffCopy::name_in_db(long long id) {
 }
 
 std::string sha256_hex(const std::string& text) {
-  return wb::grading::database().query("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", text)[0][0]
+  return wb::grading::database()
+      .query("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", text)[0][0]
       .as<std::string>();
 }
 

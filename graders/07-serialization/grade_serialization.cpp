@@ -73,8 +73,8 @@ Parsed parse(const std::string& text) {
 
 // The payload of a v2 post, as the contract writes it, for tests to spoil.
 json good_data() {
-  return json{{"id", "42"}, {"title", "Hello"}, {"author", "Ann"}, {"score", 0.75},
-              {"summary", nullptr}, {"tags", {"news", "c++"}}};
+  return json{{"id", "42"},    {"title", "Hello"},   {"author", "Ann"},
+              {"score", 0.75}, {"summary", nullptr}, {"tags", {"news", "c++"}}};
 }
 std::string envelope(const json& data, const json& version = 2) {
   return json{{"v", version}, {"data", data}}.dump();
@@ -108,10 +108,12 @@ auto attempt(const std::string& text) {
 TEST_CASE("to_cache_text writes JSON that any language can parse") {
   std::string text = serialization::to_cache_text(tricky_post());
   Parsed parsed = parse(text);
-  INFO("to_cache_text wrote:\n" << text << "\nThe JSON parser says: " << parsed.error << "\n"
-       "JSON glued together with + and std::to_string breaks on a quote, a backslash or a "
-       "newline in the text, and std::to_string keeps only 6 decimals of a double. Build a "
-       "nlohmann::json object and dump() it: it escapes and formats everything.");
+  INFO("to_cache_text wrote:\n"
+       << text << "\nThe JSON parser says: " << parsed.error
+       << "\n"
+          "JSON glued together with + and std::to_string breaks on a quote, a backslash or a "
+          "newline in the text, and std::to_string keeps only 6 decimals of a double. Build a "
+          "nlohmann::json object and dump() it: it escapes and formats everything.");
   REQUIRE(parsed.error.empty());
 }
 
@@ -119,9 +121,11 @@ TEST_CASE("the envelope holds the schema version and the post: {\"v\": 2, \"data
   Parsed parsed = parse(serialization::to_cache_text(tricky_post()));
   REQUIRE(parsed.error.empty());
   const json& j = parsed.value;
-  INFO("to_cache_text wrote " << j.dump() << ". Expected an object with \"v\": 2 (a number: "
-       "serialization::kSchemaVersion) and \"data\": the post as an object. Without the "
-       "version, a reader cannot tell an old shape from the current one.");
+  INFO("to_cache_text wrote "
+       << j.dump()
+       << ". Expected an object with \"v\": 2 (a number: "
+          "serialization::kSchemaVersion) and \"data\": the post as an object. Without the "
+          "version, a reader cannot tell an old shape from the current one.");
   REQUIRE(j.is_object());
   REQUIRE(j.contains("v"));
   REQUIRE(j["v"] == serialization::kSchemaVersion);
@@ -141,9 +145,11 @@ TEST_CASE("the score is a JSON number that reads back exactly") {
   Parsed parsed = parse(serialization::to_cache_text(tricky_post()));
   REQUIRE(parsed.error.empty());
   const json& score = parsed.value["data"]["score"];
-  INFO("data.score is " << score.dump() << "; expected the number 0.30000000000000004 (0.1 + 0.2) "
-       "exactly. A string, or std::to_string's \"0.300000\", loses the double: let "
-       "nlohmann::json write it (it prints the shortest text that reads back exactly).");
+  INFO("data.score is "
+       << score.dump()
+       << "; expected the number 0.30000000000000004 (0.1 + 0.2) "
+          "exactly. A string, or std::to_string's \"0.300000\", loses the double: let "
+          "nlohmann::json write it (it prints the shortest text that reads back exactly).");
   REQUIRE(score.is_number());
   REQUIRE(score.get<double>() == 0.1 + 0.2);
 }
@@ -152,10 +158,12 @@ TEST_CASE("the 64-bit id is written as a decimal string (2^64 - 1 survives in an
   Parsed parsed = parse(serialization::to_cache_text(tricky_post()));
   REQUIRE(parsed.error.empty());
   const json& id = parsed.value["data"]["id"];
-  INFO("data.id is " << id.dump() << "; expected the string \"18446744073709551615\". As a JSON "
-       "number it is fine for nlohmann, but JavaScript, and many other readers, turn every JSON "
-       "number into a double, exact only up to 2^53 = 9007199254740992: they would read "
-       "18446744073709551616 and fetch the wrong post. A string is exact everywhere.");
+  INFO("data.id is "
+       << id.dump()
+       << "; expected the string \"18446744073709551615\". As a JSON "
+          "number it is fine for nlohmann, but JavaScript, and many other readers, turn every JSON "
+          "number into a double, exact only up to 2^53 = 9007199254740992: they would read "
+          "18446744073709551616 and fetch the wrong post. A string is exact everywhere.");
   REQUIRE(id.is_string());
   REQUIRE(id == "18446744073709551615");
 }
@@ -165,9 +173,11 @@ TEST_CASE("a post without a summary is written with summary null, not \"\"") {
   Parsed parsed = parse(serialization::to_cache_text(p));
   REQUIRE(parsed.error.empty());
   const json& d = parsed.value["data"];
-  INFO("For a post with no summary, data is " << d.dump() << ". Expected \"summary\": null (or "
-       "no summary field). Writing \"\" turns \"no summary\" into \"an empty summary\": a "
-       "reader can no longer tell them apart (value_or(\"\") is the usual culprit).");
+  INFO("For a post with no summary, data is "
+       << d.dump()
+       << ". Expected \"summary\": null (or "
+          "no summary field). Writing \"\" turns \"no summary\" into \"an empty summary\": a "
+          "reader can no longer tell them apart (value_or(\"\") is the usual culprit).");
   REQUIRE((!d.contains("summary") || d["summary"].is_null()));
 }
 
@@ -180,9 +190,13 @@ TEST_CASE("a post with a summary writes it as a string, even an empty one") {
   Parsed b = parse(serialization::to_cache_text(with_empty));
   REQUIRE(a.error.empty());
   REQUIRE(b.error.empty());
-  INFO("summary \"Short\" was written as: " << a.value["data"].dump() << "\nsummary \"\" was "
-       "written as: " << b.value["data"].dump() << "\nExpected \"summary\": \"Short\" and "
-       "\"summary\": \"\". An optional field that is never written is lost on the way.");
+  INFO("summary \"Short\" was written as: "
+       << a.value["data"].dump()
+       << "\nsummary \"\" was "
+          "written as: "
+       << b.value["data"].dump()
+       << "\nExpected \"summary\": \"Short\" and "
+          "\"summary\": \"\". An optional field that is never written is lost on the way.");
   REQUIRE(a.value["data"].contains("summary"));
   REQUIRE(a.value["data"]["summary"] == "Short");
   REQUIRE(b.value["data"].contains("summary"));
@@ -190,22 +204,25 @@ TEST_CASE("a post with a summary writes it as a string, even an empty one") {
 }
 
 TEST_CASE("to_cache_text refuses a score JSON cannot carry: NaN and infinity") {
-  for (double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-                     -std::numeric_limits<double>::infinity()}) {
+  for (double bad :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+        -std::numeric_limits<double>::infinity()}) {
     Post p = plain_post(10, "Bad score");
     p.score = bad;
-    INFO("score " << bad << ": JSON has no NaN or infinity. nlohmann writes null instead, and "
-         "the entry would read back as a miss every time. Task 1 asks for "
-         "std::invalid_argument.");
+    INFO("score " << bad
+                  << ": JSON has no NaN or infinity. nlohmann writes null instead, and "
+                     "the entry would read back as a miss every time. Task 1 asks for "
+                     "std::invalid_argument.");
     REQUIRE_THROWS_AS(serialization::to_cache_text(p), std::invalid_argument);
   }
 }
 
 TEST_CASE("to_cache_text refuses text that is not UTF-8 with std::invalid_argument") {
   Post p = plain_post(11, "Latin-1 caf\xe9");  // 0xE9 alone is not UTF-8
-  INFO("The title holds the byte 0xE9 on its own (Latin-1, not UTF-8). JSON text is UTF-8: "
-       "nlohmann's dump() throws json::type_error (316) for it. Turn that into "
-       "std::invalid_argument, the error this contract promises for bad input.");
+  INFO(
+      "The title holds the byte 0xE9 on its own (Latin-1, not UTF-8). JSON text is UTF-8: "
+      "nlohmann's dump() throws json::type_error (316) for it. Turn that into "
+      "std::invalid_argument, the error this contract promises for bad input.");
   REQUIRE_THROWS_AS(serialization::to_cache_text(p), std::invalid_argument);
 }
 
@@ -221,7 +238,7 @@ TEST_CASE("a post survives to_cache_text and from_cache_text exactly") {
     std::string text = serialization::to_cache_text(p);
     auto back = attempt(text);
     INFO("Wrote " << describe(p) << "\nas " << text << "\nread back "
-         << (back.error.empty() ? describe(back.value) : "an exception: " + back.error));
+                  << (back.error.empty() ? describe(back.value) : "an exception: " + back.error));
     REQUIRE(back.error.empty());
     REQUIRE(back.value.has_value());
     REQUIRE(*back.value == p);
@@ -229,14 +246,16 @@ TEST_CASE("a post survives to_cache_text and from_cache_text exactly") {
 }
 
 TEST_CASE("summary: none stays none, \"\" stays \"\", text stays text") {
-  for (std::optional<std::string> summary : {std::optional<std::string>(), std::optional<std::string>(""),
-                                             std::optional<std::string>("Short")}) {
+  for (std::optional<std::string> summary :
+       {std::optional<std::string>(), std::optional<std::string>(""),
+        std::optional<std::string>("Short")}) {
     Post p = plain_post(13, "Summary");
     p.summary = summary;
     auto back = serialization::from_cache_text(serialization::to_cache_text(p));
     INFO("Wrote summary " << (summary ? "\"" + *summary + "\"" : "none") << ", read back "
-         << (back ? (back->summary ? "\"" + *back->summary + "\"" : "none") : "a miss")
-         << ". \"No summary\" and \"an empty summary\" are different answers.");
+                          << (back ? (back->summary ? "\"" + *back->summary + "\"" : "none")
+                                   : "a miss")
+                          << ". \"No summary\" and \"an empty summary\" are different answers.");
     REQUIRE(back.has_value());
     REQUIRE(back->summary == summary);
   }
@@ -270,9 +289,10 @@ TEST_CASE("an envelope with a newer version, or with none, is a miss") {
   };
   for (const auto& c : cases) {
     auto got = attempt(c.text);
-    INFO("Envelope with " << c.what << ": " << c.text << "\nread as "
-         << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
-         << ". Only \"v\": 2 is this version; anything else is a miss.");
+    INFO(
+        "Envelope with " << c.what << ": " << c.text << "\nread as "
+                         << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
+                         << ". Only \"v\": 2 is this version; anything else is a miss.");
     REQUIRE(got.error.empty());
     REQUIRE_FALSE(got.value.has_value());
   }
@@ -282,8 +302,9 @@ TEST_CASE("text that is not JSON is a miss, never an exception") {
   for (std::string text : {""s, "{"s, "not json"s, "{\"v\": 2, \"data\": "s, "\xff\xfe\x00garbage"s,
                            "{\"v\": 2, \"data\": {\"title\": \"caf\xe9\"}}"s}) {
     auto got = attempt(text);
-    INFO("from_cache_text(" << json(text).dump(-1, ' ', true, json::error_handler_t::replace)
-         << ") " << (got.error.empty() ? "returned " + describe(got.value) : "threw: " + got.error)
+    INFO("from_cache_text("
+         << json(text).dump(-1, ' ', true, json::error_handler_t::replace) << ") "
+         << (got.error.empty() ? "returned " + describe(got.value) : "threw: " + got.error)
          << ". A cache entry can be cut short, written by other code or left from another "
             "format; it must never take the request down. Parse without exceptions "
             "(json::parse(text, nullptr, false) and is_discarded()) or catch them, and return "
@@ -326,7 +347,8 @@ TEST_CASE("a field of the wrong type is a miss, never an exception") {
   };
   for (const auto& c : cases) {
     auto got = attempt(c.text);
-    INFO("Entry with " << c.what << ": " << c.text << "\n"
+    INFO("Entry with "
+         << c.what << ": " << c.text << "\n"
          << (got.error.empty() ? "returned " + describe(got.value) : "threw: " + got.error)
          << ". Expected a miss. json::parse_error is not the only way JSON fails: at() on a "
             "missing field throws out_of_range, get<std::string>() on a number throws "
@@ -342,7 +364,8 @@ TEST_CASE("an id that is not a decimal 64-bit number is a miss") {
     json d = good_data();
     d["id"] = id;
     auto got = attempt(envelope(d));
-    INFO("data.id = " << id.dump() << " read as "
+    INFO("data.id = "
+         << id.dump() << " read as "
          << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
          << ". Expected a miss. std::stoull reads \"12ab\" as 12 and \"-1\" as "
             "18446744073709551615 without complaint; std::from_chars with a check that it "
@@ -361,8 +384,8 @@ TEST_CASE("a summary that is null or missing means no summary; unknown fields ar
   for (const json& d : {with_null, missing, extra}) {
     auto got = attempt(envelope(d));
     INFO("data = " << d.dump() << " read as "
-         << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
-         << ". Expected the post (id 42, \"Hello\") with no summary.");
+                   << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
+                   << ". Expected the post (id 42, \"Hello\") with no summary.");
     REQUIRE(got.error.empty());
     REQUIRE(got.value.has_value());
     REQUIRE(got.value->id == 42);
@@ -384,7 +407,8 @@ TEST_CASE("put_post stores the envelope under the key with PX ttl") {
   }
   Parsed parsed = parse(*stored);
   {
-    INFO("The stored value is not the JSON envelope of task 1: " << *stored << " (" << parsed.error << ")");
+    INFO("The stored value is not the JSON envelope of task 1: " << *stored << " (" << parsed.error
+                                                                 << ")");
     REQUIRE(parsed.error.empty());
     REQUIRE(parsed.value.is_object());
     REQUIRE(parsed.value["v"] == serialization::kSchemaVersion);
@@ -424,7 +448,8 @@ TEST_CASE("get_post of a corrupt or old entry is std::nullopt, never an exceptio
     const std::string key = keys.key("post:" + std::to_string(i++));
     client.set(key, entry, 60000ms);
     auto [got, error] = outcome_of([&] { return serialization::get_post(client, key); });
-    INFO("The key holds " << entry << "\nget_post "
+    INFO("The key holds "
+         << entry << "\nget_post "
          << (error.empty() ? "returned " + describe(got) : "threw: " + error)
          << ". Expected std::nullopt: the caller then loads from the database and the next "
             "put_post replaces the entry.");
@@ -444,12 +469,14 @@ TEST_CASE("put_post refuses a post it cannot store, sends nothing, and the old e
   client.record_commands();
   {
     INFO("put_post with a NaN score must throw std::invalid_argument (task 1 refuses it).");
-    REQUIRE_THROWS_AS(serialization::put_post(client, key, nan_score, 60000ms), std::invalid_argument);
+    REQUIRE_THROWS_AS(serialization::put_post(client, key, nan_score, 60000ms),
+                      std::invalid_argument);
   }
   auto sent = client.recorded_commands();
-  INFO("put_post sent, before refusing:\n" << grading::describe(sent) << "The entry now holds "
-       << client.get(key).value_or("nothing") << ". Encode first, then SET: a refused post must "
-       "leave the good entry that was there.");
+  INFO("put_post sent, before refusing:\n"
+       << grading::describe(sent) << "The entry now holds " << client.get(key).value_or("nothing")
+       << ". Encode first, then SET: a refused post must "
+          "leave the good entry that was there.");
   REQUIRE(sent.empty());
   REQUIRE(client.get(key) == before);
 }
@@ -459,7 +486,9 @@ TEST_CASE("put_post refuses a ttl of zero or less") {
   auto client = grading::connect();
   client.record_commands();
   {
-    INFO("A cache entry without a positive TTL never expires: task 3 asks for std::invalid_argument.");
+    INFO(
+        "A cache entry without a positive TTL never expires: task 3 asks for "
+        "std::invalid_argument.");
     REQUIRE_THROWS_AS(serialization::put_post(client, keys.key("p"), plain_post(1, "x"), 0ms),
                       std::invalid_argument);
   }
@@ -478,8 +507,10 @@ TEST_CASE("the popular list is one envelope whose data is an array, with PX ttl"
   auto stored = client.get(key);
   Parsed parsed = parse(stored.value_or(""));
   {
-    INFO("The key holds " << stored.value_or("nothing") << "; expected {\"v\": 2, \"data\": "
-         "[post, post]} (" << parsed.error << ").");
+    INFO("The key holds " << stored.value_or("nothing")
+                          << "; expected {\"v\": 2, \"data\": "
+                             "[post, post]} ("
+                          << parsed.error << ").");
     REQUIRE(parsed.error.empty());
     REQUIRE(parsed.value["v"] == serialization::kSchemaVersion);
     REQUIRE(parsed.value["data"].is_array());
@@ -499,7 +530,7 @@ TEST_CASE("the popular list reads back whole and in order") {
   serialization::put_popular(client, key, posts, 30000ms);
   auto got = serialization::get_popular(client, key);
   INFO("get_popular gave " << (got ? std::to_string(got->size()) + " posts" : "a miss")
-       << "; expected the 3 posts in the order they were put.");
+                           << "; expected the 3 posts in the order they were put.");
   REQUIRE(got.has_value());
   REQUIRE(got->size() == 3);
   for (std::size_t i = 0; i < 3; ++i) {
@@ -514,8 +545,9 @@ TEST_CASE("an empty popular list is cached, and read back as an empty list: a hi
   const std::string key = keys.key("popular");
   serialization::put_popular(client, key, {}, 30000ms);
   {
-    INFO("put_popular with no posts stored nothing. \"Nothing is popular yet\" is an answer "
-         "from the database; cache it, or every request asks the database again.");
+    INFO(
+        "put_popular with no posts stored nothing. \"Nothing is popular yet\" is an answer "
+        "from the database; cache it, or every request asks the database again.");
     REQUIRE(client.exists(key) == 1);
   }
   auto got = serialization::get_popular(client, key);
@@ -557,9 +589,11 @@ TEST_CASE("an old-version popular list, or one whose data is not an array, is a 
     client.set(key, entry, 30000ms);
     auto [got, error] = outcome_of([&] { return serialization::get_popular(client, key); });
     INFO("The key holds " << entry << "\nget_popular "
-         << (error.empty() ? "gave " + (got ? std::to_string(got->size()) + " posts" : "a miss"s)
-                           : "threw: " + error)
-         << ". Expected a miss.");
+                          << (error.empty()
+                                  ? "gave " +
+                                        (got ? std::to_string(got->size()) + " posts" : "a miss"s)
+                                  : "threw: " + error)
+                          << ". Expected a miss.");
     REQUIRE(error.empty());
     REQUIRE_FALSE(got.has_value());
   }
@@ -575,10 +609,11 @@ TEST_CASE("put_popular refuses a list with a post it cannot store, and the old l
   bad.score = std::numeric_limits<double>::infinity();
   {
     INFO("A list with an infinite score: std::invalid_argument expected.");
-    REQUIRE_THROWS_AS(serialization::put_popular(client, key, {plain_post(3, "Fine"), bad}, 30000ms),
-                      std::invalid_argument);
+    REQUIRE_THROWS_AS(
+        serialization::put_popular(client, key, {plain_post(3, "Fine"), bad}, 30000ms),
+        std::invalid_argument);
   }
-  INFO("After the refused put_popular the key holds " << client.get(key).value_or("nothing")
-       << "; the previous list should still be there.");
+  INFO("After the refused put_popular the key holds "
+       << client.get(key).value_or("nothing") << "; the previous list should still be there.");
   REQUIRE(client.get(key) == before);
 }

@@ -55,16 +55,20 @@ int main() try {
   std::cout << "    SET again replaces the value: GET -> " << show(client.get(greeting)) << "\n\n";
 
   std::cout << "2. A missing key is nil, which the client gives you as std::nullopt\n";
-  std::cout << "    GET " << prefix << "nobody -> " << show(client.get(prefix + "nobody")) << "\n\n";
+  std::cout << "    GET " << prefix << "nobody -> " << show(client.get(prefix + "nobody"))
+            << "\n\n";
 
   std::cout << "3. DEL says how many keys it removed\n";
   std::cout << "    DEL " << greeting << " -> " << client.del(greeting) << "\n";
-  std::cout << "    DEL " << greeting << " -> " << client.del(greeting) << " (it was already gone)\n\n";
+  std::cout << "    DEL " << greeting << " -> " << client.del(greeting)
+            << " (it was already gone)\n\n";
 
   std::cout << "4. INCR counts inside the server, one atomic step per call\n";
   const std::string visits = prefix + "visits";
-  for (int i = 0; i < 3; ++i) std::cout << "    INCR " << visits << " -> " << client.incr(visits) << "\n";
-  std::cout << "    the value is a string all the same: GET -> " << show(client.get(visits)) << "\n\n";
+  for (int i = 0; i < 3; ++i)
+    std::cout << "    INCR " << visits << " -> " << client.incr(visits) << "\n";
+  std::cout << "    the value is a string all the same: GET -> " << show(client.get(visits))
+            << "\n\n";
 
   std::cout << "5. Cache-aside: the first read misses and asks the database, later reads hit\n";
   for (int i = 0; i < 3; ++i) {

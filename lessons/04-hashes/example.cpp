@@ -64,9 +64,8 @@ int main() try {
   std::cout << "    HSET ... badge F-0031 -> " << client.hset(chloe, "badge", "F-0031")
             << " (a new field)\n";
   std::cout << "    HEXISTS ... badge -> " << client.hexists(chloe, "badge")
-            << ", HDEL ... badge -> " << client.hdel(chloe, "badge")
-            << ", HDEL ... badge again -> " << client.hdel(chloe, "badge")
-            << ", HLEN -> " << client.hlen(chloe) << "\n\n";
+            << ", HDEL ... badge -> " << client.hdel(chloe, "badge") << ", HDEL ... badge again -> "
+            << client.hdel(chloe, "badge") << ", HLEN -> " << client.hlen(chloe) << "\n\n";
 
   std::cout << "3. The same record as one serialized string (JSON)\n";
   const std::string as_json = prefix + "employee:3:json";
@@ -76,7 +75,8 @@ int main() try {
                            {"vacation_days", 25}};
   client.set(as_json, record.dump());
   std::cout << "    SET " << as_json << " '" << record.dump() << "'\n";
-  std::cout << "    to change the job title: GET the whole string, parse, change, SET it all back\n";
+  std::cout
+      << "    to change the job title: GET the whole string, parse, change, SET it all back\n";
   const std::string read_back = *client.get(as_json);
   nlohmann::json copy = nlohmann::json::parse(read_back);
   copy["job_title"] = "Lead Data Engineer";
@@ -107,8 +107,9 @@ int main() try {
       }
     });
   for (auto& t : threads) t.join();
-  std::cout << "    1600 additions each. HGET/+1/HSET ended at " << *client.hget(rmw, "vacation_days")
-            << "; HINCRBY ended at " << *client.hget(atomic, "vacation_days") << "\n\n";
+  std::cout << "    1600 additions each. HGET/+1/HSET ended at "
+            << *client.hget(rmw, "vacation_days") << "; HINCRBY ended at "
+            << *client.hget(atomic, "vacation_days") << "\n\n";
 
   std::cout << "5. Expiry belongs to the key, not to a field (on this server)\n";
   client.expire(chloe, std::chrono::seconds(60));

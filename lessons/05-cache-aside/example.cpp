@@ -97,7 +97,7 @@ struct Contender {
 void race(std::vector<Contender>& contenders, int rounds) {
   std::vector<Contender*> order;
   for (auto& c : contenders) order.push_back(&c);
-  std::mt19937 shuffler(42);  // only the order of the runs: no need for a secure source
+  std::mt19937 shuffler(42);             // only the order of the runs: no need for a secure source
   for (int r = -100; r < rounds; ++r) {  // 100 rounds of warm-up first
     std::shuffle(order.begin(), order.end(), shuffler);
     for (Contender* c : order) {
@@ -155,8 +155,7 @@ int main() try {
             << "    text digested: \"" << one_line(join_sql).substr(0, 48) << " ...\\n"
             << param.size() << ":" << param << "\"\n"
             << "    key: " << key << "\n"
-            << "    std::hash of the same text, in this build: "
-            << std::hash<std::string>{}(text)
+            << "    std::hash of the same text, in this build: " << std::hash<std::string>{}(text)
             << " (another compiler or library may give another number)\n";
   db.reset_query_count();
   auto rows = db.query(join_sql, param);
@@ -185,7 +184,8 @@ int main() try {
   cache.hgetall(key, std::inserter(stored, stored.end()));
   std::cout << "\n    HGETALL -> count=" << stored["count"] << ", 0:name=" << stored["0:name"]
             << ", 1:name=" << stored["1:name"] << ", ...; TTL " << cache.ttl(key) << " s\n"
-            << "    SMEMBERS " << prefix << "employee:3:queries -> the key above: a rename of "
+            << "    SMEMBERS " << prefix
+            << "employee:3:queries -> the key above: a rename of "
                "employee 3 will find it there\n\n";
 
   std::cout << "4. Invalidation: rename employee 3, database first, then the copies\n";
@@ -193,7 +193,8 @@ int main() try {
   std::vector<std::string> stale{prefix + "employee:3", prefix + "employee:3:queries"};
   cache.smembers(prefix + "employee:3:queries", std::back_inserter(stale));
   std::cout << "    UPDATE ... -> " << renamed.affected_rows() << " row, committed; then DEL "
-            << stale.size() << " key(s) -> " << cache.del(stale.begin(), stale.end()) << " deleted\n";
+            << stale.size() << " key(s) -> " << cache.del(stale.begin(), stale.end())
+            << " deleted\n";
   name_of(cache, db, 3, true);
   std::cout << "    the cached query result is gone too: EXISTS -> " << cache.exists(key)
             << " (the next reader runs the join again)\n\n";
@@ -202,10 +203,12 @@ int main() try {
   const std::string evil = "x') OR ('a' = 'a";
   const std::string pasted =
       "SELECT e.name FROM employees e JOIN department d ON d.employee_id = e.id "
-      "WHERE d.name IN ('" + evil + "')";
+      "WHERE d.name IN ('" +
+      evil + "')";
   std::cout << "    a \"department\" typed by a user: " << evil << "\n"
             << "    pasted into the SQL: " << pasted << "\n"
-            << "      -> " << db.query(pasted).size() << " rows: the WHERE clause now says "
+            << "      -> " << db.query(pasted).size()
+            << " rows: the WHERE clause now says "
                "\"or true\", and everyone is listed\n"
             << "    sent as $1: " << db.query(join_sql, nlohmann::json({evil}).dump()).size()
             << " rows: no department has that name\n\n";
@@ -233,10 +236,12 @@ int main() try {
        },
        {}},
       {"PostgreSQL: primary-key SELECT",
-       [&] { direct.exec_params("SELECT name FROM employees WHERE id = $1", 1); }, {}},
+       [&] { direct.exec_params("SELECT name FROM employees WHERE id = $1", 1); },
+       {}},
       {"PostgreSQL: the join SELECT", [&] { direct.exec_params(join_sql, param); }, {}},
       {"PostgreSQL: primary-key SELECT with db.query",
-       [&] { shared.query("SELECT name FROM employees WHERE id = $1", 1); }, {}},
+       [&] { shared.query("SELECT name FROM employees WHERE id = $1", 1); },
+       {}},
   };
   race(contenders, rounds);
 

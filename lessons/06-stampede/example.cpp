@@ -156,17 +156,20 @@ int main() try {
     run_threads(10, [&] {
       std::mt19937_64 rng{std::random_device{}()};
       while (std::chrono::steady_clock::now() < until) {
-        auto replies = cache.pipeline().command("HMGET", entry, "value", "delta_ms").pttl(entry).exec();
+        auto replies =
+            cache.pipeline().command("HMGET", entry, "value", "delta_ms").pttl(entry).exec();
         auto fields = replies.get<std::vector<wb::OptionalString>>(0);
         long long left = replies.get<long long>(1);
         bool miss = !fields[0] || left <= 0;
         double u = static_cast<double>((rng() >> 11) + 1) * 0x1.0p-53;
-        bool early = !miss && mode != plain && -std::stod(*fields[1]) * std::log(u) >= static_cast<double>(left);
+        bool early = !miss && mode != plain &&
+                     -std::stod(*fields[1]) * std::log(u) >= static_cast<double>(left);
         if (miss) ++misses;
         if (miss || early) {
           if (mode != xfetch_and_lock) {
             recompute();
-          } else if (const std::string mine = token(); cache.set(entry_lock, mine, 2s, wb::UpdateType::NOT_EXIST)) {
+          } else if (const std::string mine = token();
+                     cache.set(entry_lock, mine, 2s, wb::UpdateType::NOT_EXIST)) {
             recompute();
             cache.eval<long long>(release_script, {entry_lock}, {mine});
           }  // else: someone is recomputing; keep serving the current value

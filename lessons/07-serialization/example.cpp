@@ -58,9 +58,10 @@ std::optional<Post> read_v2(const std::string& text) {
     const json& d = j.at("data");
     auto id = parse_id(d.at("id").get<std::string>());
     if (!id) return std::nullopt;
-    Post p{*id, d.at("title").get<std::string>(),
-           d.at("score").get<double>(), std::nullopt, d.at("tags").get<std::vector<std::string>>()};
-    if (d.contains("summary") && !d["summary"].is_null()) p.summary = d["summary"].get<std::string>();
+    Post p{*id, d.at("title").get<std::string>(), d.at("score").get<double>(), std::nullopt,
+           d.at("tags").get<std::vector<std::string>>()};
+    if (d.contains("summary") && !d["summary"].is_null())
+      p.summary = d["summary"].get<std::string>();
     return p;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -81,22 +82,26 @@ int main() try {
             << cache.options().address() << "\n\n";
 
   std::cout << "1. A cache stores strings: a struct goes in as JSON, in a versioned envelope\n";
-  Post post{18446744073709551615ull, "Caf\xc3\xa9 \"au lait\"\nrecipes", 0.1 + 0.2, std::nullopt,
+  Post post{18446744073709551615ull,
+            "Caf\xc3\xa9 \"au lait\"\nrecipes",
+            0.1 + 0.2,
+            std::nullopt,
             {"food", "\xe6\x9d\xb1\xe4\xba\xac"}};
   const std::string key = prefix + "post:1";
   cache.set(key, envelope(to_json(post)), 60s);
   std::cout << "    SET " << key << " ... PX 60000\n    GET -> " << *cache.get(key) << "\n";
   auto back = read_v2(*cache.get(key));
   std::cout << "    read back: id " << back->id << ", score " << exact(back->score) << ", summary "
-            << (back->summary ? "\"" + *back->summary + "\"" : "none") << ", same title: "
-            << (back->title == post.title ? "yes" : "no") << "\n\n";
+            << (back->summary ? "\"" + *back->summary + "\"" : "none")
+            << ", same title: " << (back->title == post.title ? "yes" : "no") << "\n\n";
 
   std::cout << "2. Numbers: what survives the trip\n";
   const double score = 0.1 + 0.2;
   std::cout << "    json(0.1 + 0.2).dump()  -> " << json(score).dump() << "  reads back equal: "
             << (json::parse(json(score).dump()).get<double>() == score ? "yes" : "no") << "\n";
-  std::cout << "    std::to_string(0.1 + 0.2) -> " << std::to_string(score) << "  reads back equal: "
-            << (std::stod(std::to_string(score)) == score ? "yes" : "no") << "\n";
+  std::cout << "    std::to_string(0.1 + 0.2) -> " << std::to_string(score)
+            << "  reads back equal: " << (std::stod(std::to_string(score)) == score ? "yes" : "no")
+            << "\n";
   for (std::uint64_t id : {9007199254740993ull, 18446744073709551615ull}) {
     // What a reader that keeps every JSON number as a double (JavaScript's
     // JSON.parse, for one) ends up with:
@@ -125,8 +130,9 @@ int main() try {
             << " -> load from the database, write a v2 entry\n\n";
 
   std::cout << "4. Corrupt entries are misses, not crashes\n";
-  for (std::string bad : {std::string("{\"v\":2,\"data\":{\"id\":\"4"), std::string("42|Hello|0.75"),
-                          envelope(json{{"id", "7"}, {"title", 5}})}) {
+  for (std::string bad :
+       {std::string("{\"v\":2,\"data\":{\"id\":\"4"), std::string("42|Hello|0.75"),
+        envelope(json{{"id", "7"}, {"title", 5}})}) {
     cache.set(prefix + "bad", bad, 60s);
     std::string why;
     try {
@@ -142,12 +148,14 @@ int main() try {
   std::cout << "5. A list: the popular posts, one envelope; an empty list is an answer too\n";
   json list = json::array();
   for (std::uint64_t id = 1; id <= 10; ++id)
-    list.push_back(to_json(Post{id, "Post number " + std::to_string(id), 0.5, "A summary", {"tag"}}));
+    list.push_back(
+        to_json(Post{id, "Post number " + std::to_string(id), 0.5, "A summary", {"tag"}}));
   const std::string popular = prefix + "popular";
   cache.set(popular, envelope(list), 30s);
   std::cout << "    10 posts -> STRLEN " << cache.strlen(popular) << " bytes\n";
   cache.set(popular, envelope(json::array()), 30s);
-  std::cout << "    no posts -> GET " << *cache.get(popular) << " (a hit: nothing is popular yet)\n";
+  std::cout << "    no posts -> GET " << *cache.get(popular)
+            << " (a hit: nothing is popular yet)\n";
 
   cache.del({key, old_key, prefix + "bad", popular});
   std::cout << "\nCleaned up the example's keys. Next: the exercise (make test-7).\n";

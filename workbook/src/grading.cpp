@@ -1,12 +1,12 @@
 #include "workbook/grading.hpp"
 
+#include <openssl/rand.h>
 #include <algorithm>
 #include <cctype>
 #include <memory>
-#include <openssl/rand.h>
 
-#include <stdexcept>
 #include <sstream>
+#include <stdexcept>
 
 #include "grading_internal.hpp"
 #include "workbook/postgres.hpp"
@@ -148,7 +148,8 @@ std::string KeyScope::view() const {
       std::vector<std::string> items;
       client_.lrange(k, 0, 11, std::back_inserter(items));
       out << '[';
-      for (std::size_t i = 0; i < items.size(); ++i) out << (i ? ", " : "") << printable(items[i], 30);
+      for (std::size_t i = 0; i < items.size(); ++i)
+        out << (i ? ", " : "") << printable(items[i], 30);
       out << ']';
     } else if (type == "set") {
       std::vector<std::string> items;
@@ -177,8 +178,8 @@ std::string describe(const std::vector<SentCommand>& commands, std::size_t max) 
 
 std::size_t count(const std::vector<SentCommand>& commands, std::string_view name) {
   std::string wanted = upper(name);
-  return static_cast<std::size_t>(std::count_if(commands.begin(), commands.end(),
-                                                [&](const SentCommand& c) { return c.name() == wanted; }));
+  return static_cast<std::size_t>(std::count_if(
+      commands.begin(), commands.end(), [&](const SentCommand& c) { return c.name() == wanted; }));
 }
 
 std::vector<SentCommand> only(const std::vector<SentCommand>& commands, std::string_view name) {

@@ -103,8 +103,9 @@ class Listener : public ListenerBase {
 
 std::string hint_line() {
   if (lesson().number().empty()) return "";  // the support library's own tests
-  return "Stuck? `make hint-" + lesson().number() + "` shows a hint (ask again for the next), and " +
-         "lessons/" + lesson().id + "/README.md explains the idea.";
+  return "Stuck? `make hint-" + lesson().number() +
+         "` shows a hint (ask again for the next), and " + "lessons/" + lesson().id +
+         "/README.md explains the idea.";
 }
 
 // Checks the servers before any test runs: one clear line if one is missing.
@@ -115,7 +116,7 @@ bool servers_answer() {
     std::cout << "Cannot reach Valkey at " << wb::valkey_url_from_env() << " (" << e.what()
               << "). Start the servers with `make infra-up`, or set VALKEY_URL.\n";
     return false;
-  } 
+  }
   if (lesson().needs_postgres) {
     try {
       wb::grading::database();
@@ -133,16 +134,15 @@ CATCH_REGISTER_LISTENER(Listener)
 
 CATCH_TRANSLATE_EXCEPTION(const wb::NotImplemented& e) {
   return "not implemented yet: " + e.task() + " in " + e.file() +
-         " still throws WB_TODO. Write it, then run `make test-" + lesson().number() +
-         "` again.";
+         " still throws WB_TODO. Write it, then run `make test-" + lesson().number() + "` again.";
 }
 
 int main(int argc, char* argv[]) {
   Catch::Session session;
   if (int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
   const auto& config = session.configData();
-  bool only_listing = config.listTests || config.listTags || config.listReporters ||
-                      config.showHelp;
+  bool only_listing =
+      config.listTests || config.listTags || config.listReporters || config.showHelp;
 #if !(defined(WB_CATCH2_MAJOR) && WB_CATCH2_MAJOR >= 3)
   only_listing = only_listing || config.listTestNamesOnly;  // a v2-only option
 #endif
@@ -165,9 +165,8 @@ int main(int argc, char* argv[]) {
     return 0;
   }
   std::cout << "\nFirst failing behaviour: " << outcome.first_failure << "\n"
-            << hint_line() << (hint_line().empty() ? "" : "\n")
-            << "RESULT " << id << ": FAILED (" << outcome.failed_cases << " of " << outcome.cases
-            << " behaviours failing; " << outcome.not_implemented_cases
-            << " not implemented yet)\n";
+            << hint_line() << (hint_line().empty() ? "" : "\n") << "RESULT " << id << ": FAILED ("
+            << outcome.failed_cases << " of " << outcome.cases << " behaviours failing; "
+            << outcome.not_implemented_cases << " not implemented yet)\n";
   return 1;
 }

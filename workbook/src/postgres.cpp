@@ -62,8 +62,8 @@ std::string redact_url(std::string_view url) {
     // The last '@' before the query string ends the user info (a careless
     // password may hold an '@' or a '/'; hiding too much beats showing it).
     auto authority_end = out.find('?', scheme + 3);
-    auto at = out.rfind('@', authority_end == std::string::npos ? std::string::npos
-                                                                : authority_end);
+    auto at =
+        out.rfind('@', authority_end == std::string::npos ? std::string::npos : authority_end);
     if (at != std::string::npos && at > scheme) {
       auto colon = out.find(':', scheme + 3);
       if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");

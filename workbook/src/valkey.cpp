@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -147,9 +147,7 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 Reply convert(const redisReply* r) {
   Reply out;
   switch (r->type) {
-    case REDIS_REPLY_NIL:
-      out.type = Reply::Type::Nil;
-      break;
+    case REDIS_REPLY_NIL: out.type = Reply::Type::Nil; break;
     case REDIS_REPLY_STATUS:
       out.type = Reply::Type::Status;
       out.str.assign(r->str, r->len);
@@ -171,8 +169,7 @@ Reply convert(const redisReply* r) {
       out.elements.reserve(r->elements);
       for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
       break;
-    default:
-      throw Error("unexpected reply type " + std::to_string(r->type) + " from the server");
+    default: throw Error("unexpected reply type " + std::to_string(r->type) + " from the server");
   }
   return out;
 }
@@ -343,8 +340,9 @@ std::string without_password(std::string_view url) {
 }
 
 bool all_digits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
 }
 }  // namespace
 
@@ -702,14 +700,17 @@ std::string state_change(const std::vector<std::string>& argv) {
            " would leave one pooled connection inside a transaction; use transaction() "
            "(MULTI/EXEC in one round trip) or eval (a script runs atomically)";
   if (name == "SUBSCRIBE" || name == "PSUBSCRIBE" || name == "SSUBSCRIBE" || name == "MONITOR")
-    return name + " turns the connection into a stream of messages; this client does not "
-                  "support pub/sub or MONITOR";
+    return name +
+           " turns the connection into a stream of messages; this client does not "
+           "support pub/sub or MONITOR";
   if (name == "AUTH" || name == "HELLO")
-    return name + " would change one pooled connection only; put the user and password in the "
-                  "URL instead (redis://user:password@host:port)";
+    return name +
+           " would change one pooled connection only; put the user and password in the "
+           "URL instead (redis://user:password@host:port)";
   if (name == "QUIT" || name == "RESET")
-    return name + " would close or reset a pooled connection; the client manages its "
-                  "connections itself";
+    return name +
+           " would close or reset a pooled connection; the client manages its "
+           "connections itself";
   if (name == "CLIENT" && argv.size() > 1 && upper(argv[1]) == "REPLY")
     return "CLIENT REPLY would stop the replies the client waits for";
   return {};
@@ -891,8 +892,8 @@ long long Valkey::scan_batch(long long cursor, StringView pattern, long long cou
 
 // ---- hashes -------------------------------------------------------------------
 long long Valkey::hset(StringView key, StringView field, StringView val) {
-  return reply_cast<long long>(send({"HSET", std::string(key), std::string(field), std::string(val)}),
-                               "HSET");
+  return reply_cast<long long>(
+      send({"HSET", std::string(key), std::string(field), std::string(val)}), "HSET");
 }
 long long Valkey::hset(StringView key,
                        std::initializer_list<std::pair<StringView, StringView>> fields) {
@@ -911,8 +912,8 @@ long long Valkey::hset_range(StringView key,
   return reply_cast<long long>(send(argv), "HSET");
 }
 bool Valkey::hsetnx(StringView key, StringView field, StringView val) {
-  return reply_cast<bool>(
-      send({"HSETNX", std::string(key), std::string(field), std::string(val)}), "HSETNX");
+  return reply_cast<bool>(send({"HSETNX", std::string(key), std::string(field), std::string(val)}),
+                          "HSETNX");
 }
 OptionalString Valkey::hget(StringView key, StringView field) {
   return reply_cast<OptionalString>(send({"HGET", std::string(key), std::string(field)}), "HGET");
@@ -1008,8 +1009,7 @@ long long Valkey::srem(StringView key, std::initializer_list<StringView> members
   return reply_cast<long long>(send(argv), "SREM");
 }
 bool Valkey::sismember(StringView key, StringView member) {
-  return reply_cast<bool>(send({"SISMEMBER", std::string(key), std::string(member)}),
-                          "SISMEMBER");
+  return reply_cast<bool>(send({"SISMEMBER", std::string(key), std::string(member)}), "SISMEMBER");
 }
 long long Valkey::scard(StringView key) {
   return reply_cast<long long>(send({"SCARD", std::string(key)}), "SCARD");

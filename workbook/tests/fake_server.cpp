@@ -177,8 +177,7 @@ FullBacklogListener::FullBacklogListener() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<std::uint16_t>(port_));
-  if (::connect(filler_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    fail("connect");
+  if (::connect(filler_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("connect");
 }
 
 FullBacklogListener::~FullBacklogListener() {

@@ -175,7 +175,8 @@ TEST_CASE("a closed port is an IoError at once, naming the address") {
   REQUIRE(ms < 500);
 }
 
-TEST_CASE("a server that never finishes the handshake is a TimeoutError within the connect timeout") {
+TEST_CASE(
+    "a server that never finishes the handshake is a TimeoutError within the connect timeout") {
   wb_test::FullBacklogListener listener;
   ConnectionOptions o;
   o.port = listener.port();
@@ -360,7 +361,8 @@ TEST_CASE("writing to a connection the server has closed is an error, not a kill
   REQUIRE(client.strlen(keys.key("big")) == static_cast<long long>(big.size()));
 }
 
-TEST_CASE("a server that does not answer AUTH gives a TimeoutError that does not show the password") {
+TEST_CASE(
+    "a server that does not answer AUTH gives a TimeoutError that does not show the password") {
   wb_test::FakeServer silent(true);
   ConnectionOptions o = ConnectionOptions::from_url(silent.url(":s3cret-pw"));
   o.socket_timeout = 150ms;

@@ -115,19 +115,19 @@ TEST_CASE("an exception inside a transaction rolls every statement back and reac
   TempSchema schema(db);
   db.query("INSERT INTO people VALUES ($1, $2)", 1, "Ada");
   REQUIRE_THROWS_AS(db.transaction([](wb::Database::Transaction& tx) {
-                      tx.query("UPDATE people SET name = $1 WHERE id = $2", "Changed", 1);
-                      tx.query("INSERT INTO people VALUES ($1, $2)", 2, "Grace");
-                      throw std::runtime_error("the cache write failed");
-                    }),
+    tx.query("UPDATE people SET name = $1 WHERE id = $2", "Changed", 1);
+    tx.query("INSERT INTO people VALUES ($1, $2)", 2, "Grace");
+    throw std::runtime_error("the cache write failed");
+  }),
                     std::runtime_error);
   auto rows = db.query("SELECT name FROM people ORDER BY id");
   REQUIRE(rows_of(rows) == 1);
   REQUIRE(rows[0][0].as<std::string>() == "Ada");
   // A statement the server refuses rolls back the same way.
   REQUIRE_THROWS_AS(db.transaction([](wb::Database::Transaction& tx) {
-                      tx.query("INSERT INTO people VALUES ($1, $2)", 3, "Linus");
-                      tx.query("INSERT INTO people VALUES ($1, $2)", 1, "duplicate id");
-                    }),
+    tx.query("INSERT INTO people VALUES ($1, $2)", 3, "Linus");
+    tx.query("INSERT INTO people VALUES ($1, $2)", 1, "duplicate id");
+  }),
                     pqxx::sql_error);
   REQUIRE(rows_of(db.query("SELECT * FROM people")) == 1);
 }
@@ -232,8 +232,8 @@ TEST_CASE("an unreachable server given as key=value words does not show its pass
 
 TEST_CASE("a server that accepts and never answers is DatabaseUnavailable within seconds") {
   wb_test::FakeServer silent(true);
-  const std::string url = "postgresql://workbook:s3cret-pw@127.0.0.1:" +
-                          std::to_string(silent.port()) + "/workbook";
+  const std::string url =
+      "postgresql://workbook:s3cret-pw@127.0.0.1:" + std::to_string(silent.port()) + "/workbook";
   wb_test::Thrown t;
   long long ms = wb_test::millis_of([&] { t = wb_test::thrown_by([&] { wb::Database db(url); }); });
   INFO(t.type << ": " << t.what << " after " << ms << " ms");
@@ -245,7 +245,8 @@ TEST_CASE("a server that accepts and never answers is DatabaseUnavailable within
 }
 
 TEST_CASE("a malformed DATABASE_URL is DatabaseUnavailable that says what libpq disliked") {
-  auto t = wb_test::thrown_by([] { wb::Database db("postgresql://u:s3cret-pw@127.0.0.1:notaport/db"); });
+  auto t =
+      wb_test::thrown_by([] { wb::Database db("postgresql://u:s3cret-pw@127.0.0.1:notaport/db"); });
   INFO(t.type << ": " << t.what);
   REQUIRE_THROWS_AS(wb::Database("postgresql://u:s3cret-pw@127.0.0.1:notaport/db"),
                     wb::DatabaseUnavailable);

@@ -329,8 +329,8 @@ TEST_CASE("hgetall writes every field into a std::map or a std::unordered_map") 
   client.hset(keys.key("h"), {{"name", "Ada"}, {"role", "engineer"}, {"empty", ""}});
   std::map<std::string, std::string> ordered;
   client.hgetall(keys.key("h"), std::inserter(ordered, ordered.end()));
-  REQUIRE(ordered == std::map<std::string, std::string>{
-                         {"name", "Ada"}, {"role", "engineer"}, {"empty", ""}});
+  REQUIRE(ordered ==
+          std::map<std::string, std::string>{{"name", "Ada"}, {"role", "engineer"}, {"empty", ""}});
   std::unordered_map<std::string, std::string> hashed;
   client.hgetall(keys.key("h"), std::inserter(hashed, hashed.end()));
   REQUIRE(hashed.size() == 3u);
@@ -571,8 +571,8 @@ TEST_CASE("zrangebyscore takes inclusive, exclusive and infinite bounds") {
 TEST_CASE("zremrangebyscore, zremrangebyrank and zrem return how many they removed") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  std::vector<std::pair<std::string, double>> members{{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4},
-                                                      {"e", 5}};
+  std::vector<std::pair<std::string, double>> members{
+      {"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}, {"e", 5}};
   client.zadd(keys.key("z"), members.begin(), members.end());
   REQUIRE(client.zremrangebyscore(keys.key("z"), "-inf", "(2") == 1);
   REQUIRE(client.zremrangebyrank(keys.key("z"), 0, 0) == 1);
@@ -599,7 +599,8 @@ TEST_CASE("zcount counts the members between two bounds and zcard counts them al
 TEST_CASE("eval runs a script with its keys and arguments and converts the reply") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  const char* set_and_read = "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])";
+  const char* set_and_read =
+      "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])";
   REQUIRE(client.eval<std::string>(set_and_read, {keys.key("a")}, {"hello"}) == "hello");
   REQUIRE(client.eval<long long>("return redis.call('STRLEN', KEYS[1])", {keys.key("a")}, {}) == 5);
   REQUIRE(client.eval<wb::OptionalString>("return redis.call('GET', KEYS[1])",

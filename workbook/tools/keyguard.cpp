@@ -27,17 +27,18 @@ namespace {
 
 struct Planted {
   std::string key;
-  std::string type;  // "string", "hash", "zset"
+  std::string type;   // "string", "hash", "zset"
   std::string value;  // strings: the value; hashes/zsets: a canonical dump
   bool expires;
 };
 
 // Names an application might really use, each made unique by `tag`.
 std::vector<std::string> names(const std::string& tag) {
-  return {"user:" + tag,          "session:" + tag,        "cart:" + tag,
-          "{cart:" + tag + "}:items", "leaderboard:" + tag, "employee:" + tag,
-          "ratelimit:" + tag,     "otp:" + tag,            "lock:" + tag,
-          "key*with?glob[chars]:" + tag};
+  return {"user:" + tag,        "session:" + tag,
+          "cart:" + tag,        "{cart:" + tag + "}:items",
+          "leaderboard:" + tag, "employee:" + tag,
+          "ratelimit:" + tag,   "otp:" + tag,
+          "lock:" + tag,        "key*with?glob[chars]:" + tag};
 }
 
 std::string dump(wb::Valkey& client, const std::string& key, const std::string& type) {

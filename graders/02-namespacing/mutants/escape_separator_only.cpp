@@ -1,5 +1,6 @@
 // Mutant of lesson 02: make_key escapes ':' but not the escape character '%'.
-// The grader must reject it: "a '%' inside a part is escaped too, so an escaped-looking part cannot collide".
+// The grader must reject it: "a '%' inside a part is escaped too, so an escaped-looking part cannot
+// collide".
 #include "namespacing.hpp"
 
 #include <algorithm>

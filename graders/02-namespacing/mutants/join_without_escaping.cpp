@@ -1,5 +1,6 @@
 // Mutant of lesson 02: make_key joins the parts as they are, without escaping ':'.
-// The grader must reject it: "a ':' inside a part is escaped, so ("user", "a:b") and ("user:a", "b") differ".
+// The grader must reject it: "a ':' inside a part is escaped, so ("user", "a:b") and ("user:a",
+// "b") differ".
 #include "namespacing.hpp"
 
 #include <algorithm>

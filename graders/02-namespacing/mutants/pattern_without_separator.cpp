@@ -1,5 +1,6 @@
 // Mutant of lesson 02: the MATCH pattern is "namespace*", without the ':'.
-// The grader must reject it: "a neighbouring namespace is not listed: "user" does not include "users"".
+// The grader must reject it: "a neighbouring namespace is not listed: "user" does not include
+// "users"".
 #include "namespacing.hpp"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
-// Mutant of lesson 02: the MATCH pattern uses the namespace's text as it is, glob characters unescaped.
-// The grader must reject it: "glob characters in the namespace match only themselves".
+// Mutant of lesson 02: the MATCH pattern uses the namespace's text as it is, glob characters
+// unescaped. The grader must reject it: "glob characters in the namespace match only themselves".
 #include "namespacing.hpp"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // Mutant of lesson 03: cache_for does not check the ttl: 0ms reaches the client as "no expiry".
-// The grader must reject it: "cache_for refuses a ttl of zero or less and leaves the old value alone".
+// The grader must reject it: "cache_for refuses a ttl of zero or less and leaves the old value
+// alone".
 #include "ttl.hpp"
 
 #include <openssl/rand.h>

@@ -1,5 +1,5 @@
-// Mutant of lesson 03: extend_ttl compares PTTL with the ttl as numbers, so -1 (no expiry) looks shorter.
-// The grader must reject it: "extend_ttl leaves a key that never expires without expiry".
+// Mutant of lesson 03: extend_ttl compares PTTL with the ttl as numbers, so -1 (no expiry) looks
+// shorter. The grader must reject it: "extend_ttl leaves a key that never expires without expiry".
 #include "ttl.hpp"
 
 #include <openssl/rand.h>

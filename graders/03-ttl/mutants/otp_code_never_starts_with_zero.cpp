@@ -1,5 +1,6 @@
 // Mutant of lesson 03: new_otp_code draws from 100000 to 999999, so no code starts with 0.
-// The grader must reject it: "every code from 000000 to 999999 can come: each digit is equally likely".
+// The grader must reject it: "every code from 000000 to 999999 can come: each digit is equally
+// likely".
 #include "ttl.hpp"
 
 #include <openssl/rand.h>

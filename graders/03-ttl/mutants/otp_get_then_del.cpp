@@ -1,5 +1,6 @@
 // Mutant of lesson 03: verify_otp reads the code with GET, compares in C++, then sends DEL.
-// The grader must reject it: "two requests with the right code at the same moment: exactly one wins".
+// The grader must reject it: "two requests with the right code at the same moment: exactly one
+// wins".
 #include "ttl.hpp"
 
 #include <openssl/rand.h>

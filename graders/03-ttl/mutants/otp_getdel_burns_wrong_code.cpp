@@ -1,5 +1,5 @@
-// Mutant of lesson 03: verify_otp takes the code with GETDEL before comparing, so a typo destroys it.
-// The grader must reject it: "a wrong code is refused and the right one still works".
+// Mutant of lesson 03: verify_otp takes the code with GETDEL before comparing, so a typo destroys
+// it. The grader must reject it: "a wrong code is refused and the right one still works".
 #include "ttl.hpp"
 
 #include <openssl/rand.h>

@@ -1,5 +1,5 @@
-// Mutant of lesson 03: replace_keeping_ttl sends SET ... KEEPTTL without XX, so a missing key is created.
-// The grader must reject it: "replace_keeping_ttl does not create a missing key".
+// Mutant of lesson 03: replace_keeping_ttl sends SET ... KEEPTTL without XX, so a missing key is
+// created. The grader must reject it: "replace_keeping_ttl does not create a missing key".
 #include "ttl.hpp"
 
 #include <openssl/rand.h>

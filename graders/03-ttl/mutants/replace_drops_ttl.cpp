@@ -1,5 +1,5 @@
-// Mutant of lesson 03: replace_keeping_ttl sends SET ... XX without KEEPTTL, which removes the expiry.
-// The grader must reject it: "replace_keeping_ttl changes the value and keeps the expiry".
+// Mutant of lesson 03: replace_keeping_ttl sends SET ... XX without KEEPTTL, which removes the
+// expiry. The grader must reject it: "replace_keeping_ttl changes the value and keeps the expiry".
 #include "ttl.hpp"
 
 #include <openssl/rand.h>

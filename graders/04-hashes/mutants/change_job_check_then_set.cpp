@@ -1,5 +1,5 @@
-// Mutant of lesson 04: change_job checks with HEXISTS, then writes with HSET: two commands, a race in between.
-// The grader must reject it: "change_job checks and changes in one command".
+// Mutant of lesson 04: change_job checks with HEXISTS, then writes with HSET: two commands, a race
+// in between. The grader must reject it: "change_job checks and changes in one command".
 #include "hashes.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
-// Mutant of lesson 04: change_job sends a plain HSET, which creates a half record for a missing employee.
-// The grader must reject it: "change_job on a missing employee creates nothing and returns false".
+// Mutant of lesson 04: change_job sends a plain HSET, which creates a half record for a missing
+// employee. The grader must reject it: "change_job on a missing employee creates nothing and
+// returns false".
 #include "hashes.hpp"
 
 #include <charconv>

@@ -1,5 +1,5 @@
-// Mutant of lesson 04: change_job loads the whole record, changes two fields in C++ and saves it all back.
-// The grader must reject it: "change_job writes only department and job_title".
+// Mutant of lesson 04: change_job loads the whole record, changes two fields in C++ and saves it
+// all back. The grader must reject it: "change_job writes only department and job_title".
 #include "hashes.hpp"
 
 #include <charconv>

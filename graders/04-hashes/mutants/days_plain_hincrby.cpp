@@ -1,5 +1,6 @@
-// Mutant of lesson 04: add_vacation_days sends a plain HINCRBY, which creates a record for a missing employee.
-// The grader must reject it: "add_vacation_days on a missing employee writes nothing and returns std::nullopt".
+// Mutant of lesson 04: add_vacation_days sends a plain HINCRBY, which creates a record for a
+// missing employee. The grader must reject it: "add_vacation_days on a missing employee writes
+// nothing and returns std::nullopt".
 #include "hashes.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
 // Mutant of lesson 04: load_employee fills the fields a record lacks with "" and 0.
-// The grader must reject it: "a record with a field missing is std::nullopt, not a half-filled Employee".
+// The grader must reject it: "a record with a field missing is std::nullopt, not a half-filled
+// Employee".
 #include "hashes.hpp"
 
 #include <charconv>

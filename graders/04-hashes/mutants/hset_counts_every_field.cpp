@@ -1,5 +1,6 @@
 // Mutant of lesson 04: save_employee returns the number of fields it sent, not what HSET answered.
-// The grader must reject it: "save_employee returns how many fields were new: 4, then 0 when saved again".
+// The grader must reject it: "save_employee returns how many fields were new: 4, then 0 when saved
+// again".
 #include "hashes.hpp"
 
 #include <charconv>

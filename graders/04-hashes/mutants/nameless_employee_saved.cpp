@@ -1,5 +1,6 @@
 // Mutant of lesson 04: save_employee stores an employee without a name.
-// The grader must reject it: "save_employee refuses an empty key or a nameless employee, sending nothing".
+// The grader must reject it: "save_employee refuses an empty key or a nameless employee, sending
+// nothing".
 #include "hashes.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
-// Mutant of lesson 04: load_employee parses vacation_days with std::stoll (throws on "twenty", reads "12 days" as 12).
-// The grader must reject it: "a vacation_days that is not a whole number is std::nullopt, not an exception".
+// Mutant of lesson 04: load_employee parses vacation_days with std::stoll (throws on "twenty",
+// reads "12 days" as 12). The grader must reject it: "a vacation_days that is not a whole number is
+// std::nullopt, not an exception".
 #include "hashes.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
 // Mutant of lesson 05: the employee:<id>:queries sets never expire.
-// The grader must reject it: "each employee in a result lists it in employee:<id>:queries, with an expiry".
+// The grader must reject it: "each employee in a result lists it in employee:<id>:queries, with an
+// expiry".
 #include "cache_aside.hpp"
 
 #include <openssl/evp.h>
@@ -160,8 +161,8 @@ bool rename_employee(Staff& staff, long long id, std::string_view new_name) {
   require_id(id);
   if (new_name.empty()) throw std::invalid_argument("an employee's new name must not be empty");
   // The database first: query() returns once the UPDATE has committed.
-  auto result = staff.db.query("UPDATE employees SET name = $1 WHERE id = $2",
-                               std::string(new_name), id);
+  auto result =
+      staff.db.query("UPDATE employees SET name = $1 WHERE id = $2", std::string(new_name), id);
   if (result.affected_rows() == 0) return false;
 
   // Only now the copies. Deleted before the commit, a reader in between would

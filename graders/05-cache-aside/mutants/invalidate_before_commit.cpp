@@ -151,7 +151,8 @@ std::vector<StaffRow> staff_in(Staff& staff, std::vector<std::string> department
   // expiry, and never without the index a rename needs to find it.
   auto tx = staff.cache.transaction();
   tx.del(key).hset(key, fields.begin(), fields.end()).expire(key, query_ttl);
-  for (long long id : mentioned) tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
+  for (long long id : mentioned)
+    tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
   tx.exec();
   return rows;
 }
@@ -165,8 +166,8 @@ bool rename_employee(Staff& staff, long long id, std::string_view new_name) {
   std::vector<std::string> stale{employee_key(staff, id), queries_key(staff, id)};
   staff.cache.smembers(queries_key(staff, id), std::back_inserter(stale));
   staff.cache.del(stale.begin(), stale.end());
-  auto result = staff.db.query("UPDATE employees SET name = $1 WHERE id = $2",
-                               std::string(new_name), id);
+  auto result =
+      staff.db.query("UPDATE employees SET name = $1 WHERE id = $2", std::string(new_name), id);
   if (result.affected_rows() == 0) return false;
   return true;
 }

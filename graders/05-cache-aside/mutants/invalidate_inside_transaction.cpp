@@ -1,5 +1,6 @@
-// Mutant of lesson 05: rename_employee deletes the cached copies inside the database transaction, before it commits.
-// The grader must reject it: "rename deletes the copies only after the database has the new name".
+// Mutant of lesson 05: rename_employee deletes the cached copies inside the database transaction,
+// before it commits. The grader must reject it: "rename deletes the copies only after the database
+// has the new name".
 #include "cache_aside.hpp"
 
 #include <openssl/evp.h>
@@ -151,7 +152,8 @@ std::vector<StaffRow> staff_in(Staff& staff, std::vector<std::string> department
   // expiry, and never without the index a rename needs to find it.
   auto tx = staff.cache.transaction();
   tx.del(key).hset(key, fields.begin(), fields.end()).expire(key, query_ttl);
-  for (long long id : mentioned) tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
+  for (long long id : mentioned)
+    tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
   tx.exec();
   return rows;
 }
@@ -160,14 +162,15 @@ bool rename_employee(Staff& staff, long long id, std::string_view new_name) {
   require_id(id);
   if (new_name.empty()) throw std::invalid_argument("an employee's new name must not be empty");
   return staff.db.transaction([&](wb::Database::Transaction& tx) {
-    auto result = tx.query("UPDATE employees SET name = $1 WHERE id = $2", std::string(new_name), id);
+    auto result =
+        tx.query("UPDATE employees SET name = $1 WHERE id = $2", std::string(new_name), id);
     if (result.affected_rows() == 0) return false;
 
-  // Only now the copies. Deleted before the commit, a reader in between would
-  // read the old name from the database and cache it again.
-  std::vector<std::string> stale{employee_key(staff, id), queries_key(staff, id)};
-  staff.cache.smembers(queries_key(staff, id), std::back_inserter(stale));
-  staff.cache.del(stale.begin(), stale.end());
+    // Only now the copies. Deleted before the commit, a reader in between would
+    // read the old name from the database and cache it again.
+    std::vector<std::string> stale{employee_key(staff, id), queries_key(staff, id)};
+    staff.cache.smembers(queries_key(staff, id), std::back_inserter(stale));
+    staff.cache.del(stale.begin(), stale.end());
     return true;
   });
 }

@@ -151,7 +151,8 @@ std::vector<StaffRow> staff_in(Staff& staff, std::vector<std::string> department
   // expiry, and never without the index a rename needs to find it.
   auto tx = staff.cache.transaction();
   tx.del(key).hset(key, fields.begin(), fields.end()).expire(key, name_ttl);
-  for (long long id : mentioned) tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
+  for (long long id : mentioned)
+    tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
   tx.exec();
   return rows;
 }
@@ -160,8 +161,8 @@ bool rename_employee(Staff& staff, long long id, std::string_view new_name) {
   require_id(id);
   if (new_name.empty()) throw std::invalid_argument("an employee's new name must not be empty");
   // The database first: query() returns once the UPDATE has committed.
-  auto result = staff.db.query("UPDATE employees SET name = $1 WHERE id = $2",
-                               std::string(new_name), id);
+  auto result =
+      staff.db.query("UPDATE employees SET name = $1 WHERE id = $2", std::string(new_name), id);
   if (result.affected_rows() == 0) return false;
 
   // Only now the copies. Deleted before the commit, a reader in between would

@@ -151,7 +151,8 @@ std::vector<StaffRow> staff_in(Staff& staff, std::vector<std::string> department
   // expiry, and never without the index a rename needs to find it.
   auto tx = staff.cache.transaction();
   tx.del(key).hset(key, fields.begin(), fields.end()).expire(key, query_ttl);
-  for (long long id : mentioned) tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
+  for (long long id : mentioned)
+    tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
   tx.exec();
   return rows;
 }

@@ -106,7 +106,8 @@ std::string query_key(std::string_view prefix, std::string_view sql,
   bool in_space = false;
   text = std::string(sql);
   (void)in_space;
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw std::invalid_argument("query_key needs an SQL text");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw std::invalid_argument("query_key needs an SQL text");
   // Each parameter is preceded by its length, so {"ab", "c"} and {"a", "bc"}
   // can never digest the same text.
   for (const auto& param : params) text += "\n" + std::to_string(param.size()) + ":" + param;
@@ -144,7 +145,8 @@ std::vector<StaffRow> staff_in(Staff& staff, std::vector<std::string> department
   // expiry, and never without the index a rename needs to find it.
   auto tx = staff.cache.transaction();
   tx.del(key).hset(key, fields.begin(), fields.end()).expire(key, query_ttl);
-  for (long long id : mentioned) tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
+  for (long long id : mentioned)
+    tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);
   tx.exec();
   return rows;
 }
@@ -153,8 +155,8 @@ bool rename_employee(Staff& staff, long long id, std::string_view new_name) {
   require_id(id);
   if (new_name.empty()) throw std::invalid_argument("an employee's new name must not be empty");
   // The database first: query() returns once the UPDATE has committed.
-  auto result = staff.db.query("UPDATE employees SET name = $1 WHERE id = $2",
-                               std::string(new_name), id);
+  auto result =
+      staff.db.query("UPDATE employees SET name = $1 WHERE id = $2", std::string(new_name), id);
   if (result.affected_rows() == 0) return false;
 
   // Only now the copies. Deleted before the commit, a reader in between would

@@ -1,5 +1,6 @@
-// Mutant of lesson 06: after winning the lock, get_or_compute loads without reading the cache again (the GET-then-SET-NX race).
-// The grader must reject it: "after winning the lock, get_or_compute reads the cache again before loading".
+// Mutant of lesson 06: after winning the lock, get_or_compute loads without reading the cache again
+// (the GET-then-SET-NX race). The grader must reject it: "after winning the lock, get_or_compute
+// reads the cache again before loading".
 #include "stampede.hpp"
 
 #include <openssl/rand.h>
@@ -53,8 +54,8 @@ namespace {
 // Loads, stores and releases; the lock is released whether the loader
 // returns or throws.
 std::string load_as_owner(wb::Valkey& client, std::string_view key, milliseconds ttl,
-                          const std::function<std::string()>& loader,
-                          const std::string& lock_key, const std::string& token) {
+                          const std::function<std::string()>& loader, const std::string& lock_key,
+                          const std::string& token) {
   try {
     // Between our GET (a miss) and our SET NX, another caller may have
     // loaded, stored and released: read once more before loading.
@@ -75,8 +76,7 @@ std::string load_as_owner(wb::Valkey& client, std::string_view key, milliseconds
 }  // namespace
 
 std::string get_or_compute(wb::Valkey& client, std::string_view key, milliseconds ttl,
-                           const std::function<std::string()>& loader,
-                           const LockOptions& options) {
+                           const std::function<std::string()>& loader, const LockOptions& options) {
   if (ttl <= milliseconds(0) || options.lock_ttl <= milliseconds(0) ||
       options.max_wait <= milliseconds(0))
     throw std::invalid_argument("get_or_compute: ttl, lock_ttl and max_wait must be positive");
@@ -105,7 +105,8 @@ double unit_interval(std::uint64_t bits) {
 }
 
 bool should_recompute_early(milliseconds time_left, milliseconds delta, double beta, double u) {
-  if (!(u > 0.0 && u <= 1.0)) throw std::invalid_argument("should_recompute_early: u must be in (0, 1]");
+  if (!(u > 0.0 && u <= 1.0))
+    throw std::invalid_argument("should_recompute_early: u must be in (0, 1]");
   if (delta < milliseconds(0)) throw std::invalid_argument("should_recompute_early: delta < 0");
   if (!(beta >= 0.0)) throw std::invalid_argument("should_recompute_early: beta must be >= 0");
   if (time_left <= milliseconds(0)) return true;
@@ -132,14 +133,13 @@ std::optional<long long> whole_ms(const std::optional<std::string>& text) {
 std::string get_or_compute_early(wb::Valkey& client, std::string_view key, milliseconds ttl,
                                  const std::function<std::string()>& loader,
                                  const EarlyOptions& options) {
-  if (ttl <= milliseconds(0)) throw std::invalid_argument("get_or_compute_early: ttl must be positive");
-  if (!(options.beta >= 0.0)) throw std::invalid_argument("get_or_compute_early: beta must be >= 0");
+  if (ttl <= milliseconds(0))
+    throw std::invalid_argument("get_or_compute_early: ttl must be positive");
+  if (!(options.beta >= 0.0))
+    throw std::invalid_argument("get_or_compute_early: beta must be >= 0");
 
   // Both fields and the time left, in one round trip.
-  auto replies = client.pipeline()
-                     .command("HMGET", key, kValueField, kDeltaField)
-                     .pttl(key)
-                     .exec();
+  auto replies = client.pipeline().command("HMGET", key, kValueField, kDeltaField).pttl(key).exec();
   // A key of another type (say, a plain string from before this cache used
   // hashes) answers WRONGTYPE: not ours, so recompute and replace it.
   std::vector<wb::OptionalString> fields(2);

@@ -1,5 +1,6 @@
 // Mutant of lesson 07: get_popular treats a cached empty list as a miss.
-// The grader must reject it: "an empty popular list is cached, and read back as an empty list: a hit".
+// The grader must reject it: "an empty popular list is cached, and read back as an empty list: a
+// hit".
 #include "serialization.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
-// Mutant of lesson 07: from_cache_text parses with exceptions on and lets json::parse_error escape on a corrupt entry.
-// The grader must reject it: "text that is not JSON is a miss, never an exception".
+// Mutant of lesson 07: from_cache_text parses with exceptions on and lets json::parse_error escape
+// on a corrupt entry. The grader must reject it: "text that is not JSON is a miss, never an
+// exception".
 #include "serialization.hpp"
 
 #include <charconv>

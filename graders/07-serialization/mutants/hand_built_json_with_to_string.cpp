@@ -1,5 +1,6 @@
-// Mutant of lesson 07: to_cache_text glues the JSON together with + and std::to_string: no escaping, 6 decimals.
-// The grader must reject it: "to_cache_text writes JSON that any language can parse".
+// Mutant of lesson 07: to_cache_text glues the JSON together with + and std::to_string: no
+// escaping, 6 decimals. The grader must reject it: "to_cache_text writes JSON that any language can
+// parse".
 #include "serialization.hpp"
 
 #include <charconv>
@@ -89,8 +90,9 @@ std::string to_cache_text(const Post& post) {
   for (const auto& t : post.tags) tags += (tags.empty() ? "\"" : ",\"") + t + "\"";
   return "{\"v\":" + std::to_string(kSchemaVersion) + ",\"data\":{\"id\":\"" +
          std::to_string(post.id) + "\",\"title\":\"" + post.title + "\",\"author\":\"" +
-         post.author + "\",\"score\":" + std::to_string(post.score) + ",\"summary\":" +
-         (post.summary ? "\"" + *post.summary + "\"" : "null") + ",\"tags\":[" + tags + "]}}";
+         post.author + "\",\"score\":" + std::to_string(post.score) +
+         ",\"summary\":" + (post.summary ? "\"" + *post.summary + "\"" : "null") + ",\"tags\":[" +
+         tags + "]}}";
 }
 
 std::optional<Post> from_cache_text(std::string_view text) {

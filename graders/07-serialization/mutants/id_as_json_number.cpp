@@ -1,5 +1,6 @@
 // Mutant of lesson 07: the 64-bit id is written as a JSON number (and read back as one).
-// The grader must reject it: "the 64-bit id is written as a decimal string (2^64 - 1 survives in any language)".
+// The grader must reject it: "the 64-bit id is written as a decimal string (2^64 - 1 survives in
+// any language)".
 #include "serialization.hpp"
 
 #include <charconv>

@@ -1,5 +1,5 @@
-// Mutant of lesson 07: the id is read with std::stoull, which takes "12ab" as 12 and "-1" as 2^64 - 1.
-// The grader must reject it: "an id that is not a decimal 64-bit number is a miss".
+// Mutant of lesson 07: the id is read with std::stoull, which takes "12ab" as 12 and "-1" as 2^64
+// - 1. The grader must reject it: "an id that is not a decimal 64-bit number is a miss".
 #include "serialization.hpp"
 
 #include <charconv>

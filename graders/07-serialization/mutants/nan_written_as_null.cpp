@@ -1,5 +1,6 @@
-// Mutant of lesson 07: to_cache_text does not check the score: NaN and infinity are written as null.
-// The grader must reject it: "to_cache_text refuses a score JSON cannot carry: NaN and infinity".
+// Mutant of lesson 07: to_cache_text does not check the score: NaN and infinity are written as
+// null. The grader must reject it: "to_cache_text refuses a score JSON cannot carry: NaN and
+// infinity".
 #include "serialization.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
-// Mutant of lesson 07: the reader never looks at "v": an entry of an older shape is silently misread.
-// The grader must reject it: "an entry of an older version (v1) is a miss, even when its fields look right".
+// Mutant of lesson 07: the reader never looks at "v": an entry of an older shape is silently
+// misread. The grader must reject it: "an entry of an older version (v1) is a miss, even when its
+// fields look right".
 #include "serialization.hpp"
 
 #include <charconv>

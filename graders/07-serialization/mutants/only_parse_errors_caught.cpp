@@ -1,5 +1,6 @@
-// Mutant of lesson 07: only json::parse_error is caught: a missing field or a field of the wrong type throws out of from_cache_text.
-// The grader must reject it: "a field of the wrong type is a miss, never an exception".
+// Mutant of lesson 07: only json::parse_error is caught: a missing field or a field of the wrong
+// type throws out of from_cache_text. The grader must reject it: "a field of the wrong type is a
+// miss, never an exception".
 #include "serialization.hpp"
 
 #include <charconv>

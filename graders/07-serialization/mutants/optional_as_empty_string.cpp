@@ -1,5 +1,6 @@
-// Mutant of lesson 07: a missing summary is written as "" (value_or), so it comes back as an empty summary.
-// The grader must reject it: "a post without a summary is written with summary null, not """.
+// Mutant of lesson 07: a missing summary is written as "" (value_or), so it comes back as an empty
+// summary. The grader must reject it: "a post without a summary is written with summary null, not
+// """.
 #include "serialization.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
-// Mutant of lesson 07: invalid UTF-8 lets nlohmann's json::type_error escape instead of std::invalid_argument.
-// The grader must reject it: "to_cache_text refuses text that is not UTF-8 with std::invalid_argument".
+// Mutant of lesson 07: invalid UTF-8 lets nlohmann's json::type_error escape instead of
+// std::invalid_argument. The grader must reject it: "to_cache_text refuses text that is not UTF-8
+// with std::invalid_argument".
 #include "serialization.hpp"
 
 #include <charconv>

@@ -1,5 +1,6 @@
-// Mutant of lesson 08: destroy_all_for_user reads the set, deletes the sessions, then deletes the set: separate steps.
-// The grader must reject it: "log out everywhere racing with logins leaves no live session outside the set".
+// Mutant of lesson 08: destroy_all_for_user reads the set, deletes the sessions, then deletes the
+// set: separate steps. The grader must reject it: "log out everywhere racing with logins leaves no
+// live session outside the set".
 #include "sessions.hpp"
 
 #include <openssl/evp.h>

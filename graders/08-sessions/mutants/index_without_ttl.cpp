@@ -1,5 +1,6 @@
 // Mutant of lesson 08: create adds the id to the user's set but never gives the set a TTL.
-// The grader must reject it: "the user's set lists the session and expires with the absolute lifetime".
+// The grader must reject it: "the user's set lists the session and expires with the absolute
+// lifetime".
 #include "sessions.hpp"
 
 #include <openssl/evp.h>

@@ -1,5 +1,6 @@
-// Mutant of lesson 08: destroy takes the id out of the user's set but leaves the session hash alive.
-// The grader must reject it: "after destroy (log out) the session cannot be loaded and its key is gone".
+// Mutant of lesson 08: destroy takes the id out of the user's set but leaves the session hash
+// alive. The grader must reject it: "after destroy (log out) the session cannot be loaded and its
+// key is gone".
 #include "sessions.hpp"
 
 #include <openssl/evp.h>

@@ -1,5 +1,5 @@
-// Mutant of lesson 08: create and load set the TTL to the idle timeout alone, ignoring the absolute lifetime.
-// The grader must reject it: "a new session's TTL never exceeds the absolute lifetime".
+// Mutant of lesson 08: create and load set the TTL to the idle timeout alone, ignoring the absolute
+// lifetime. The grader must reject it: "a new session's TTL never exceeds the absolute lifetime".
 #include "sessions.hpp"
 
 #include <openssl/evp.h>

@@ -17,7 +17,7 @@ namespace sessions {
 
 namespace {
 
-constexpr std::size_t id_bytes = 32;   // 256 bits: guessing one is hopeless
+constexpr std::size_t id_bytes = 32;  // 256 bits: guessing one is hopeless
 const std::string data_prefix = "data:";
 
 long long now_ms() {

@@ -6,9 +6,9 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 #include <iterator>
 #include <stdexcept>
 #include <utility>

@@ -6,11 +6,11 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <ctime>
-#include <random>
 #include <array>
 #include <charconv>
+#include <ctime>
 #include <iterator>
+#include <random>
 #include <stdexcept>
 #include <utility>
 #include <vector>

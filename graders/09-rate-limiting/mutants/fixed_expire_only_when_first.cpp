@@ -1,5 +1,6 @@
-// Mutant of lesson 09: fixed_window sends INCR, then PEXPIRE only when the count is 1, as a separate step.
-// The grader must reject it: "a counter found without a TTL gets one on the next request".
+// Mutant of lesson 09: fixed_window sends INCR, then PEXPIRE only when the count is 1, as a
+// separate step. The grader must reject it: "a counter found without a TTL gets one on the next
+// request".
 #include "rate_limiting.hpp"
 
 #include <openssl/rand.h>

@@ -1,5 +1,6 @@
-// Mutant of lesson 09: fixed_window sends INCR and PEXPIRE ... NX as two separate commands, not one atomic step.
-// The grader must reject it: "INCR and its expiry reach the server in one atomic step".
+// Mutant of lesson 09: fixed_window sends INCR and PEXPIRE ... NX as two separate commands, not one
+// atomic step. The grader must reject it: "INCR and its expiry reach the server in one atomic
+// step".
 #include "rate_limiting.hpp"
 
 #include <openssl/rand.h>

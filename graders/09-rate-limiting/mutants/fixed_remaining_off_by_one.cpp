@@ -1,5 +1,6 @@
-// Mutant of lesson 09: fixed_window's remaining still counts the current request as to come (limit - count + 1).
-// The grader must reject it: "fixed_window allows `limit` requests, counting down remaining, then refuses".
+// Mutant of lesson 09: fixed_window's remaining still counts the current request as to come (limit
+// - count + 1). The grader must reject it: "fixed_window allows `limit` requests, counting down
+// remaining, then refuses".
 #include "rate_limiting.hpp"
 
 #include <openssl/rand.h>
@@ -69,7 +70,8 @@ Decision fixed_window(wb::Valkey& client, std::string_view key, long long limit,
                      .exec();
   long long count = replies.get<long long>(0);
   long long ttl = replies.get<long long>(2);
-  if (count <= limit) return {true, limit - count + 1, std::chrono::milliseconds(0)};  // the mistake
+  if (count <= limit)
+    return {true, limit - count + 1, std::chrono::milliseconds(0)};  // the mistake
   return {false, 0, std::chrono::milliseconds(std::max(ttl, 1LL))};
 }
 

@@ -1,5 +1,6 @@
-// Mutant of lesson 09: sliding_log takes "now" from this machine's clock and sends it to the script.
-// The grader must reject it: "the sliding log reads the time from the server, inside its script".
+// Mutant of lesson 09: sliding_log takes "now" from this machine's clock and sends it to the
+// script. The grader must reject it: "the sliding log reads the time from the server, inside its
+// script".
 #include "rate_limiting.hpp"
 
 #include <openssl/rand.h>

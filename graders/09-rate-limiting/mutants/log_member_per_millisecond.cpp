@@ -1,5 +1,6 @@
-// Mutant of lesson 09: the sliding-log members are the time in milliseconds, so requests in the same millisecond collide.
-// The grader must reject it: "two requests in the same millisecond are two requests".
+// Mutant of lesson 09: the sliding-log members are the time in milliseconds, so requests in the
+// same millisecond collide. The grader must reject it: "two requests in the same millisecond are
+// two requests".
 #include "rate_limiting.hpp"
 
 #include <openssl/rand.h>

@@ -1,5 +1,6 @@
-// Mutant of lesson 09: sliding_log drops, counts and adds with separate commands from C++, not in one script.
-// The grader must reject it: "the sliding log is one script: drop, count and add in one atomic step".
+// Mutant of lesson 09: sliding_log drops, counts and adds with separate commands from C++, not in
+// one script. The grader must reject it: "the sliding log is one script: drop, count and add in one
+// atomic step".
 #include "rate_limiting.hpp"
 
 #include <openssl/rand.h>
@@ -7,9 +8,9 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
-#include <utility>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rate_limiting {

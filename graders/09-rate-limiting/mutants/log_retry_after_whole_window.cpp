@@ -1,5 +1,6 @@
-// Mutant of lesson 09: a refused sliding-log request is told to retry after the whole window, not when the oldest entry leaves.
-// The grader must reject it: "the window slides: one request frees one place, exactly when it leaves".
+// Mutant of lesson 09: a refused sliding-log request is told to retry after the whole window, not
+// when the oldest entry leaves. The grader must reject it: "the window slides: one request frees
+// one place, exactly when it leaves".
 #include "rate_limiting.hpp"
 
 #include <openssl/rand.h>

@@ -1,5 +1,6 @@
-// Mutant of lesson 10: around does not clamp the start index at 0; a negative start counts from the end of the board.
-// The grader must reject it: "around the leader: nobody above, radius players below".
+// Mutant of lesson 10: around does not clamp the start index at 0; a negative start counts from the
+// end of the board. The grader must reject it: "around the leader: nobody above, radius players
+// below".
 #include "leaderboards.hpp"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
-// Mutant of lesson 10: submit_score sends ZADD GT without CH, so an improved best is reported as "no change".
-// The grader must reject it: "a better score replaces the best one, and submit_score says so".
+// Mutant of lesson 10: submit_score sends ZADD GT without CH, so an improved best is reported as
+// "no change". The grader must reject it: "a better score replaces the best one, and submit_score
+// says so".
 #include "leaderboards.hpp"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
-// Mutant of lesson 10: submit_score does not refuse NaN or infinity (the server refuses NaN with a reply error, and stores +inf).
-// The grader must reject it: "submit_score refuses an empty name and a score that is not a finite number".
+// Mutant of lesson 10: submit_score does not refuse NaN or infinity (the server refuses NaN with a
+// reply error, and stores +inf). The grader must reject it: "submit_score refuses an empty name and
+// a score that is not a finite number".
 #include "leaderboards.hpp"
 
 #include <algorithm>

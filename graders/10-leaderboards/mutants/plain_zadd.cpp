@@ -1,5 +1,5 @@
-// Mutant of lesson 10: submit_score sends a plain ZADD (no GT): a worse game overwrites the best score.
-// The grader must reject it: "a worse or equal score does not replace the best one".
+// Mutant of lesson 10: submit_score sends a plain ZADD (no GT): a worse game overwrites the best
+// score. The grader must reject it: "a worse or equal score does not replace the best one".
 #include "leaderboards.hpp"
 
 #include <algorithm>

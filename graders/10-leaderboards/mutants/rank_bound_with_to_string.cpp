@@ -1,5 +1,6 @@
-// Mutant of lesson 10: rank_of writes the score bound with std::to_string (6 decimals), so the bound is not the score.
-// The grader must reject it: "rank_of is exact for scores that are not whole numbers".
+// Mutant of lesson 10: rank_of writes the score bound with std::to_string (6 decimals), so the
+// bound is not the score. The grader must reject it: "rank_of is exact for scores that are not
+// whole numbers".
 #include "leaderboards.hpp"
 
 #include <algorithm>

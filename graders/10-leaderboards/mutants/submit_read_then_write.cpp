@@ -1,5 +1,5 @@
-// Mutant of lesson 10: submit_score reads the best with ZSCORE, compares in C++, then writes with ZADD.
-// The grader must reject it: "submit_score keeps the best in one command, inside the server".
+// Mutant of lesson 10: submit_score reads the best with ZSCORE, compares in C++, then writes with
+// ZADD. The grader must reject it: "submit_score keeps the best in one command, inside the server".
 #include "leaderboards.hpp"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
-// Mutant of lesson 10: rank_of returns ZREVRANK + 1, so players with equal scores get different ranks.
-// The grader must reject it: "players with equal scores share a rank: 100, 90, 90, 80 are ranked 1, 2, 2, 4".
+// Mutant of lesson 10: rank_of returns ZREVRANK + 1, so players with equal scores get different
+// ranks. The grader must reject it: "players with equal scores share a rank: 100, 90, 90, 80 are
+// ranked 1, 2, 2, 4".
 #include "leaderboards.hpp"
 
 #include <algorithm>

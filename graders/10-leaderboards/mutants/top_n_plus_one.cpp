@@ -1,5 +1,5 @@
-// Mutant of lesson 10: top sends ZREVRANGE 0 n, forgetting that the stop index is inclusive: n + 1 players.
-// The grader must reject it: "top N returns N players when the board has more".
+// Mutant of lesson 10: top sends ZREVRANGE 0 n, forgetting that the stop index is inclusive: n + 1
+// players. The grader must reject it: "top N returns N players when the board has more".
 #include "leaderboards.hpp"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // Mutant of lesson 10: rank_of returns the server's 0-based count: the leader is "rank 0".
-// The grader must reject it: "the leader is rank 1 and the next player rank 2: ranks for people start at 1".
+// The grader must reject it: "the leader is rank 1 and the next player rank 2: ranks for people
+// start at 1".
 #include "leaderboards.hpp"
 
 #include <algorithm>

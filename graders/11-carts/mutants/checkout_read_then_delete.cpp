@@ -1,5 +1,6 @@
-// Mutant of lesson 11: checkout reads the cart (HGETALL), then deletes it (DEL) as a second command.
-// The grader must reject it: "items added during checkouts are checked out or still in the cart: none lost".
+// Mutant of lesson 11: checkout reads the cart (HGETALL), then deletes it (DEL) as a second
+// command. The grader must reject it: "items added during checkouts are checked out or still in the
+// cart: none lost".
 #include "carts.hpp"
 
 #include <iterator>

@@ -1,5 +1,6 @@
-// Mutant of lesson 11: merge reads the guest cart, adds each line and deletes the guest cart as separate commands.
-// The grader must reject it: "two logins merging the same guest cart at once move it only once".
+// Mutant of lesson 11: merge reads the guest cart, adds each line and deletes the guest cart as
+// separate commands. The grader must reject it: "two logins merging the same guest cart at once
+// move it only once".
 #include "carts.hpp"
 
 #include <iterator>

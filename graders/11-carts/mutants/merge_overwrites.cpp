@@ -1,5 +1,6 @@
-// Mutant of lesson 11: merge copies the guest's lines with HSET, overwriting the user's quantities instead of adding.
-// The grader must reject it: "merge adds the guest's quantities to the user's cart".
+// Mutant of lesson 11: merge copies the guest's lines with HSET, overwriting the user's quantities
+// instead of adding. The grader must reject it: "merge adds the guest's quantities to the user's
+// cart".
 #include "carts.hpp"
 
 #include <iterator>

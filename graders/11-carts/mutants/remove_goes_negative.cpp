@@ -1,5 +1,6 @@
-// Mutant of lesson 11: remove_item removes the SKU only when it reaches exactly 0; taking more than there is leaves a negative quantity.
-// The grader must reject it: "taking more than there is removes the item: a quantity is never negative".
+// Mutant of lesson 11: remove_item removes the SKU only when it reaches exactly 0; taking more than
+// there is leaves a negative quantity. The grader must reject it: "taking more than there is
+// removes the item: a quantity is never negative".
 #include "carts.hpp"
 
 #include <iterator>

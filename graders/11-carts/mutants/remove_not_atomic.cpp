@@ -1,5 +1,6 @@
-// Mutant of lesson 11: remove_item does HINCRBY, then HDEL from C++: two commands, so an add in between is deleted.
-// The grader must reject it: "remove_item decrements and removes in one script".
+// Mutant of lesson 11: remove_item does HINCRBY, then HDEL from C++: two commands, so an add in
+// between is deleted. The grader must reject it: "remove_item decrements and removes in one
+// script".
 #include "carts.hpp"
 
 #include <iterator>

@@ -1,5 +1,6 @@
-// Mutant of lesson 11: add_item sets the TTL only when the cart has none (a new cart), so activity does not keep a cart alive.
-// The grader must reject it: "every add refreshes the TTL, also of a cart that already existed".
+// Mutant of lesson 11: add_item sets the TTL only when the cart has none (a new cart), so activity
+// does not keep a cart alive. The grader must reject it: "every add refreshes the TTL, also of a
+// cart that already existed".
 #include "carts.hpp"
 
 #include <iterator>

@@ -1,5 +1,6 @@
-// Mutant of lesson 11: remove_item only decrements (HINCRBY): a quantity of 0 stays in the cart as a field.
-// The grader must reject it: "an item whose quantity reaches zero disappears from the cart".
+// Mutant of lesson 11: remove_item only decrements (HINCRBY): a quantity of 0 stays in the cart as
+// a field. The grader must reject it: "an item whose quantity reaches zero disappears from the
+// cart".
 #include "carts.hpp"
 
 #include <iterator>

@@ -14,7 +14,9 @@ struct Timings {
   std::vector<double> micros;  // sorted, fastest first
 
   double median() const { return micros[micros.size() / 2]; }
-  double percentile(int p) const { return micros[micros.size() * static_cast<std::size_t>(p) / 100]; }
+  double percentile(int p) const {
+    return micros[micros.size() * static_cast<std::size_t>(p) / 100];
+  }
   double slowest() const { return micros.back(); }
 };
 

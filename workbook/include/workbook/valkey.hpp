@@ -374,8 +374,8 @@ class Valkey {
                  UpdateType type = UpdateType::ALWAYS, bool changed = false);
   // ZADD with many (member, score) pairs.
   template <typename Input, detail::if_iterator<Input> = 0>
-  long long zadd(StringView key, Input first, Input last,
-                 UpdateType type = UpdateType::ALWAYS, bool changed = false) {
+  long long zadd(StringView key, Input first, Input last, UpdateType type = UpdateType::ALWAYS,
+                 bool changed = false) {
     std::vector<std::pair<std::string, double>> members;
     for (; first != last; ++first) members.emplace_back(first->first, first->second);
     return zadd_range(key, members, type, changed);
@@ -435,8 +435,7 @@ class Valkey {
   template <typename T>
   T evalsha(StringView sha1, std::initializer_list<StringView> keys,
             std::initializer_list<StringView> args) {
-    return reply_cast<T>(eval_reply("EVALSHA", sha1, to_vector(keys), to_vector(args)),
-                         "EVALSHA");
+    return reply_cast<T>(eval_reply("EVALSHA", sha1, to_vector(keys), to_vector(args)), "EVALSHA");
   }
   template <typename T>
   T evalsha(StringView sha1, const std::vector<std::string>& keys,
