@@ -71,6 +71,7 @@ DEB_REQUIREMENTS=(
   "cmake;^cmake$;CMake, the build system of the workbook"
   "make;^make$;make, behind every 'make ...' command of the workbook"
   "ninja-build;^ninja-build$;Ninja, which rebuilds an edited exercise faster than make does"
+  "patch;^patch$;patch, which makes each grader's known-wrong variants (mutants) from the solution"
   "pkg-config;^(pkg-config|pkgconf)$;pkg-config, how CMake finds the libraries below"
   "git;^git$;git, to keep track of your work"
   "libhiredis-dev;^libhiredis-dev$;the C library our Valkey client is built on"
