@@ -16,24 +16,56 @@ say() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
 # ---- the manifest -------------------------------------------------------------
-# Prints "NN|slug|title|needs|files|hints" lines, fields trimmed.
-manifest() {
-  awk -F ' [|] ' '/^[0-9][0-9] [|] / {
-      out = ""
-      for (i = 1; i <= NF; i++) { f = $i; gsub(/^ +| +$/, "", f); out = out (i > 1 ? "|" : "") f }
-      print out
-    }' "$MANIFEST"
+# lessons/manifest.txt holds one table per lesson:
+#   [NN]
+#   slug = ..., title = ..., needs = ..., files = ...   (one "key = value" a line)
+#   hint N = ...   (tiers for task N, in order; "hint = ..." for the whole lesson)
+# manifest_awk PROGRAM [VAR=VALUE...]: runs an awk program over the manifest;
+# for each "key = value" line it calls the program's entry(lesson, key, task,
+# value) (task: the N of "hint N", else ""). VAR=VALUE are awk -v variables.
+manifest_awk() {
+  local program=$1 assign=() a
+  shift
+  for a in "$@"; do assign+=(-v "$a"); done
+  awk "${assign[@]}" '
+    /^[[:space:]]*#/ || /^[[:space:]]*$/ { next }
+    /^\[[0-9][0-9]\][[:space:]]*$/ { lesson = substr($0, 2, 2); next }
+    {
+      line = $0
+      eq = index(line, "=")
+      if (lesson == "" || eq == 0) next
+      k = substr(line, 1, eq - 1); v = substr(line, eq + 1)
+      gsub(/^[[:space:]]+|[[:space:]]+$/, "", k); gsub(/^[[:space:]]+|[[:space:]]+$/, "", v)
+      task = ""
+      if (k ~ /^hint[[:space:]]+[0-9]+$/) { task = k; sub(/^hint[[:space:]]+/, "", task); k = "hint" }
+      entry(lesson, k, task, v)
+    }
+    '"$program" "$MANIFEST"
 }
 
-# lesson_field N FIELD -> the field (1 number, 2 slug, 3 title, 4 needs, 5 files, 6 hints)
+# Prints "NN|slug|title|needs|files" lines, in the manifest's order.
+manifest() {
+  manifest_awk '
+    function entry(l, k, t, v) {
+      if (!(l in seen)) { seen[l] = 1; order[++n] = l }
+      if (k == "slug" || k == "title" || k == "needs" || k == "files") f[l, k] = v
+    }
+    END { for (i = 1; i <= n; i++) { l = order[i]; print l "|" f[l, "slug"] "|" f[l, "title"] "|" f[l, "needs"] "|" f[l, "files"] } }'
+}
+
+# lesson_field N FIELD -> the field (1 number, 2 slug, 3 title, 4 needs, 5 files)
 lesson_field() {
   local nn
   nn=$(lesson_number "$1")
-  # The hints (the last field) contain "||" themselves: field 6 is the rest of the line.
-  manifest | awk -F '|' -v n="$nn" -v f="$2" '
-    $1 == n { out = $f; if (f == 6) for (i = 7; i <= NF; i++) out = out "|" $i; print out; found = 1 }
-    END { exit !found }' ||
+  manifest | awk -F '|' -v n="$nn" -v f="$2" '$1 == n { print $f; found = 1 } END { exit !found }' ||
     die "there is no lesson $1 (see 'make lessons')"
+}
+
+# lesson_hints N -> "task<TAB>text" per hint tier, in order ("" task: the whole lesson).
+lesson_hints() {
+  local nn
+  nn=$(lesson_number "$1")
+  manifest_awk 'function entry(l, k, t, v) { if (l == want && k == "hint") print t "\t" v }' "want=$nn"
 }
 
 # "1" or "01" -> "01"
