@@ -42,10 +42,9 @@ std::string show(const std::optional<Employee>& e) {
 // Writes Chloe's record the way the contract describes it, without the
 // learner's code, so each test depends on one task only.
 void store_chloe(wb::Valkey& client, const std::string& key) {
-  client.hset(key, {{"name", "Chloe Nguyen"},
-                    {"department", "Finance"},
-                    {"job_title", "Financial Analyst"},
-                    {"vacation_days", "25"}});
+  client.hset(key, {std::make_pair("name", "Chloe Nguyen"), std::make_pair("department", "Finance"),
+                    std::make_pair("job_title", "Financial Analyst"),
+                    std::make_pair("vacation_days", "25")});
 }
 
 // Round trips, not counting a SCRIPT LOAD (loading a script once and then
@@ -179,10 +178,10 @@ TEST_CASE("load_employee reads back the stored record") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:4");
-  client.hset(key, {{"name", "Dmitri Ivanov"},
-                    {"department", "Engineering"},
-                    {"job_title", "Site Reliability Engineer"},
-                    {"vacation_days", "-2"}});
+  client.hset(key,
+              {std::make_pair("name", "Dmitri Ivanov"), std::make_pair("department", "Engineering"),
+               std::make_pair("job_title", "Site Reliability Engineer"),
+               std::make_pair("vacation_days", "-2")});
 
   auto loaded = hashes::load_employee(client, key);
 
@@ -228,7 +227,8 @@ TEST_CASE("a record with a field missing is std::nullopt, not a half-filled Empl
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:3");
-  client.hset(key, {{"name", "Chloe Nguyen"}, {"department", "Finance"}});
+  client.hset(key,
+              {std::make_pair("name", "Chloe Nguyen"), std::make_pair("department", "Finance")});
 
   auto loaded = hashes::load_employee(client, key);
 

@@ -310,7 +310,8 @@ TEST_CASE("a session past its deadline is refused and deleted, whatever its TTL 
   std::string id = sessions::new_session_id();
   const std::string key = sessions::session_key(keys.prefix(), id);
   // As an older version of the code might have left it: a long TTL, a past deadline.
-  client.hset(key, {{"user", "ada"}, {"deadline_ms", std::to_string(now_ms() - 1000)}});
+  client.hset(key, "user", "ada");
+  client.hset(key, "deadline_ms", std::to_string(now_ms() - 1000));
   client.pexpire(key, 60s);
   auto session = sessions::load(client, keys.prefix(), id, long_policy);
   INFO(
@@ -326,9 +327,9 @@ TEST_CASE("a corrupt session is refused and deleted, not a crash") {
   std::string bad_deadline = sessions::new_session_id();
   std::string no_user = sessions::new_session_id();
   client.hset(sessions::session_key(keys.prefix(), bad_deadline),
-              {{"user", "ada"}, {"deadline_ms", "banana"}});
-  client.hset(sessions::session_key(keys.prefix(), no_user),
-              {{"deadline_ms", std::to_string(now_ms() + 60000)}});
+              {std::make_pair("user", "ada"), std::make_pair("deadline_ms", "banana")});
+  client.hset(sessions::session_key(keys.prefix(), no_user), "deadline_ms",
+              std::to_string(now_ms() + 60000));
   std::optional<sessions::Session> first, second;
   {
     INFO(

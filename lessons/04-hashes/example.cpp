@@ -41,10 +41,10 @@ int main() try {
   const std::string chloe = prefix + "employee:3";
 
   std::cout << "1. An object as a hash: one key, many fields, one HSET\n";
-  long long created = client.hset(chloe, {{"name", "Chloe Nguyen"},
-                                          {"department", "Finance"},
-                                          {"job_title", "Financial Analyst"},
-                                          {"vacation_days", "25"}});
+  long long created = client.hset(
+      chloe,
+      {std::make_pair("name", "Chloe Nguyen"), std::make_pair("department", "Finance"),
+       std::make_pair("job_title", "Financial Analyst"), std::make_pair("vacation_days", "25")});
   std::cout << "    HSET " << chloe << " name ... department ... job_title ... vacation_days 25 -> "
             << created << " (new fields)\n";
   show_hash(client, chloe);
@@ -59,7 +59,8 @@ int main() try {
 
   std::cout << "2. HSET counts only the fields it creates\n";
   std::cout << "    HSET ... department Engineering job_title \"Data Engineer\" -> "
-            << client.hset(chloe, {{"department", "Engineering"}, {"job_title", "Data Engineer"}})
+            << client.hset(chloe, {std::make_pair("department", "Engineering"),
+                                   std::make_pair("job_title", "Data Engineer")})
             << " (both existed: overwritten, not counted)\n";
   std::cout << "    HSET ... badge F-0031 -> " << client.hset(chloe, "badge", "F-0031")
             << " (a new field)\n";

@@ -47,7 +47,8 @@ bool sliding_log(wb::Valkey& client, const std::string& key) {
   std::vector<std::string> keys{key};
   std::vector<std::string> args{std::to_string(limit), std::to_string(window_ms),
                                 std::to_string(++request_number)};
-  return client.eval<long long>(log_script, keys, args) == 1;
+  return client.eval<long long>(log_script, keys.begin(), keys.end(), args.begin(), args.end()) ==
+         1;
 }
 
 // Sliding-window counter: one count per aligned window (fields of one hash),
@@ -70,7 +71,8 @@ return 1
 bool sliding_counter(wb::Valkey& client, const std::string& key) {
   std::vector<std::string> keys{key};
   std::vector<std::string> args{std::to_string(limit), std::to_string(window_ms)};
-  return client.eval<long long>(counter_script, keys, args) == 1;
+  return client.eval<long long>(counter_script, keys.begin(), keys.end(), args.begin(),
+                                args.end()) == 1;
 }
 
 // Waits until the server's clock is 5 ms into a new aligned window, so that
@@ -116,7 +118,7 @@ int main() try {
   std::cout << "1. A script may read TIME and then write (scripts replicate their effects):\n";
   auto t = client.eval<std::vector<std::string>>(
       "local t = redis.call('TIME'); redis.call('SET', KEYS[1], t[1], 'PX', 1000); return t",
-      std::vector<std::string>{prefix + "time"}, std::vector<std::string>{});
+      {prefix + "time"}, {});
   std::cout << "    TIME inside EVAL -> " << t[0] << " s " << t[1] << " us; GET -> "
             << client.get(prefix + "time").value_or("(nil)") << "\n\n";
   client.del(prefix + "time");

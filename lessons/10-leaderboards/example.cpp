@@ -43,7 +43,7 @@ std::string exact_text(double value) { return show(std::optional<double>(value))
 // 1 + how many players have a strictly higher score.
 long long competition_rank(wb::Valkey& client, const std::string& board, const std::string& who) {
   double score = *client.zscore(board, who);
-  return 1 + client.zcount(board, "(" + exact_text(score), "+inf");
+  return 1 + client.command<long long>("ZCOUNT", board, "(" + exact_text(score), "+inf");
 }
 
 // Median time of `calls` calls of f, in microseconds.
@@ -63,10 +63,10 @@ int main() try {
   std::cout << "    ZADD 120 then ZADD 90       -> ada has " << show(client.zscore(best, "ada"))
             << " (the worse game won)\n";
   client.zadd(best, "ada", 120);
-  long long changed = client.zadd(best, "ada", 90, wb::UpdateType::GREATER, true);
+  long long changed = client.command<long long>("ZADD", best, "GT", "CH", 90, "ada");
   std::cout << "    ZADD 120 then ZADD GT CH 90 -> ada has " << show(client.zscore(best, "ada"))
             << ", reply " << changed << " (nothing changed)\n";
-  changed = client.zadd(best, "ada", 150, wb::UpdateType::GREATER, true);
+  changed = client.command<long long>("ZADD", best, "GT", "CH", 150, "ada");
   std::cout << "    ZADD GT CH 150              -> ada has " << show(client.zscore(best, "ada"))
             << ", reply " << changed << " (a new best)\n\n";
 
@@ -130,8 +130,8 @@ int main() try {
   client.zadd(small, hundred.begin(), hundred.end());
   double small_rank = wb::median_micros(1000, [&] { client.zrevrank(small, hundred[50].first); });
   double big_rank = wb::median_micros(1000, [&] { client.zrevrank(big, "player50000"); });
-  double big_count =
-      wb::median_micros(1000, [&] { client.zcount(big, "(" + exact_text(50000), "+inf"); });
+  double big_count = wb::median_micros(
+      1000, [&] { client.command<long long>("ZCOUNT", big, "(" + exact_text(50000), "+inf"); });
   std::cout << "    ZREVRANK, " << client.zcard(small) << " players:    " << small_rank << " us\n"
             << "    ZREVRANK, " << client.zcard(big) << " players: " << big_rank << " us\n"
             << "    ZCOUNT,   " << client.zcard(big) << " players: " << big_count << " us\n"

@@ -151,7 +151,7 @@ int main() try {
 
   std::cout << "5. Login: merge the guest cart into the user's cart (quantities add up)\n";
   add(client, cart, "tea", 2, 30min);
-  client.hset(user, {{"mug", "1"}, {"book", "1"}});
+  client.hset(user, {std::make_pair("mug", "1"), std::make_pair("book", "1")});
   std::cout << "    guest " << show(lines_of(client, cart)) << " + user "
             << show(lines_of(client, user)) << "\n";
   long long moved = client.eval<long long>(kMerge, {cart, user}, {std::to_string(30 * 60 * 1000)});

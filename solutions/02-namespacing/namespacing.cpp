@@ -80,7 +80,7 @@ long long delete_namespace(wb::Valkey& client, std::string_view ns) {
   // single command keeps the server busy for long. DEL counts only the keys
   // that still existed, so a key seen twice is not counted twice.
   scan_namespace(client, ns, [&](std::vector<std::string>& batch) {
-    deleted += client.del(batch.begin(), batch.end());
+    if (!batch.empty()) deleted += client.del(batch.begin(), batch.end());
   });
   return deleted;
 }

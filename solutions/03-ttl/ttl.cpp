@@ -45,12 +45,12 @@ bool extend_ttl(wb::Valkey& client, std::string_view key, milliseconds ttl) {
   require_positive(ttl, "extend_ttl");
   // GT: only when the new expiry is later than the current one. A key without
   // expiry counts as "expires never", which nothing is later than.
-  return client.command<bool>("PEXPIRE", key, ttl.count(), "GT");
+  return client.command<long long>("PEXPIRE", key, ttl.count(), "GT") == 1;
 }
 
 bool replace_keeping_ttl(wb::Valkey& client, std::string_view key, std::string_view value) {
   // SET key value KEEPTTL XX: keep the expiry; only if the key exists.
-  return client.set(key, value, true, milliseconds(0), wb::UpdateType::EXIST);
+  return client.set(key, value, /*keepttl=*/true, wb::UpdateType::EXIST);
 }
 
 std::string new_otp_code() {

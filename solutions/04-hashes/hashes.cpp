@@ -47,10 +47,12 @@ long long save_employee(wb::Valkey& client, std::string_view key, const Employee
   const std::string days = std::to_string(employee.vacation_days);
   // One HSET with every field: one round trip, and no reader ever sees a
   // record with the name written but not the department.
-  return client.hset(key, {{"name", employee.name},
-                           {"department", employee.department},
-                           {"job_title", employee.job_title},
-                           {"vacation_days", days}});
+  return client.hset(key, {
+                              std::make_pair("name", employee.name),
+                              std::make_pair("department", employee.department),
+                              std::make_pair("job_title", employee.job_title),
+                              std::make_pair("vacation_days", days),
+                          });
 }
 
 std::optional<Employee> load_employee(wb::Valkey& client, std::string_view key) {

@@ -148,7 +148,7 @@ std::vector<StaffRow> staff_in(Staff& staff, std::vector<std::string> department
   }
   // One transaction, one round trip: the result never exists without its
   // expiry, and never without the index a rename needs to find it.
-  auto tx = staff.cache.transaction();
+  auto tx = staff.cache.transaction(true, false);
   tx.del(key).hset(key, fields.begin(), fields.end()).expire(key, query_ttl);
   for (long long id : mentioned)
     tx.sadd(queries_key(staff, id), key).expire(queries_key(staff, id), query_ttl);

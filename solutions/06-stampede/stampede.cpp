@@ -141,12 +141,15 @@ std::string get_or_compute_early(wb::Valkey& client, std::string_view key, milli
     throw std::invalid_argument("get_or_compute_early: beta must be >= 0");
 
   // Both fields and the time left, in one round trip.
-  auto replies = client.pipeline().command("HMGET", key, kValueField, kDeltaField).pttl(key).exec();
+  auto replies =
+      client.pipeline(false).command("HMGET", key, kValueField, kDeltaField).pttl(key).exec();
   // A key of another type (say, a plain string from before this cache used
   // hashes) answers WRONGTYPE: not ours, so recompute and replace it.
   std::vector<wb::OptionalString> fields(2);
-  if (replies.reply(0).type != wb::Reply::Type::Error)
+  try {
     fields = replies.get<std::vector<wb::OptionalString>>(0);
+  } catch (const wb::ReplyError&) {
+  }
   const long long pttl = replies.get<long long>(1);
   const auto delta = whole_ms(fields[1]);
 
@@ -161,7 +164,7 @@ std::string get_or_compute_early(wb::Valkey& client, std::string_view key, milli
   std::string value = loader();
   const auto took = std::chrono::duration_cast<milliseconds>(options.now() - started);
 
-  client.transaction()
+  client.transaction(true, false)
       .del(key)
       .command("HSET", key, kValueField, value, kDeltaField, took.count())
       .pexpire(key, ttl)

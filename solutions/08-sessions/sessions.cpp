@@ -78,7 +78,7 @@ std::string create(wb::Valkey& client, std::string_view prefix, std::string_view
 
   // One transaction: the session never exists without its TTL, nor outside
   // the user's set, even for a moment.
-  client.transaction()
+  client.transaction(true, false)
       .hset(key, fields.begin(), fields.end())
       .pexpire(key, std::min(policy.idle_timeout, policy.absolute_lifetime))
       .sadd(index, id)
@@ -124,7 +124,7 @@ bool destroy(wb::Valkey& client, std::string_view prefix, std::string_view id) {
   if (!well_formed(id)) return false;
   const std::string key = session_key(prefix, id);
   auto user = client.hget(key, "user");
-  auto done = client.transaction();
+  auto done = client.transaction(true, false);
   done.del(key);
   if (user) done.srem(user_sessions_key(prefix, *user), id);
   return done.exec().get<long long>(0) == 1;
@@ -139,7 +139,7 @@ long long destroy_all_for_user(wb::Valkey& client, std::string_view prefix,
   // step is in what we read; one that lands after starts a new set. With
   // SMEMBERS, then DEL as two steps, a login in between would be dropped
   // from the set while its session stays alive.
-  auto replies = client.transaction().command("SMEMBERS", index).del(index).exec();
+  auto replies = client.transaction(true, false).command("SMEMBERS", index).del(index).exec();
   auto ids = replies.get<std::vector<std::string>>(0);
   if (ids.empty()) return 0;
   std::vector<std::string> keys;
@@ -158,7 +158,7 @@ std::optional<std::string> rotate(wb::Valkey& client, std::string_view prefix,
   const std::string index = user_sessions_key(prefix, *user);
   // RENAME moves the hash and its TTL in one step: there is no moment with
   // both ids valid, nor with neither.
-  auto replies = client.transaction()
+  auto replies = client.transaction(true, false)
                      .command("RENAME", old_key, session_key(prefix, new_id))
                      .srem(index, old_id)
                      .sadd(index, new_id)

@@ -61,7 +61,7 @@ Decision fixed_window(wb::Valkey& client, std::string_view key, long long limit,
   // MULTI/EXEC: the server runs the three commands back to back, so no
   // counter can exist without its expiry. NX: only a key without an expiry
   // gets one, so the window ends `window` after its first request.
-  auto replies = client.transaction()
+  auto replies = client.transaction(true, false)
                      .incr(key)
                      .command("PEXPIRE", key, static_cast<long long>(window.count()), "NX")
                      .pttl(key)
@@ -78,7 +78,8 @@ Decision sliding_log(wb::Valkey& client, std::string_view key, long long limit,
   std::vector<std::string> keys{std::string(key)};
   std::vector<std::string> args{std::to_string(limit), std::to_string(window.count()),
                                 request_token()};
-  auto reply = client.eval<std::vector<long long>>(sliding_log_script, keys, args);
+  auto reply = client.eval<std::vector<long long>>(sliding_log_script, keys.begin(), keys.end(),
+                                                   args.begin(), args.end());
   if (reply.size() != 3) throw std::runtime_error("sliding_log: unexpected reply from the script");
   return {reply[0] == 1, reply[1], std::chrono::milliseconds(reply[2])};
 }

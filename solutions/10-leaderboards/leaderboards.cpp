@@ -43,7 +43,7 @@ bool submit_score(wb::Valkey& client, std::string_view board, std::string_view p
   // ZADD GT only ever raises a score (a new player is still added), inside the
   // server: two games finishing together cannot overwrite each other's best.
   // CH makes the reply count updated members too, not only new ones.
-  return client.zadd(board, player, score, wb::UpdateType::GREATER, /*changed=*/true) == 1;
+  return client.command<long long>("ZADD", board, "GT", "CH", exact_text(score), player) == 1;
 }
 
 double add_points(wb::Valkey& client, std::string_view board, std::string_view player,
@@ -72,7 +72,7 @@ std::optional<long long> rank_of(wb::Valkey& client, std::string_view board,
   // Competition ranking: 1 + the number of players with a STRICTLY higher
   // score. "(" makes the bound exclusive, so equal scores are not counted.
   // ZREVRANK would give tied players different ranks.
-  return 1 + client.zcount(board, "(" + exact_text(*score), "+inf");
+  return 1 + client.command<long long>("ZCOUNT", board, "(" + exact_text(*score), "+inf");
 }
 
 Standings around(wb::Valkey& client, std::string_view board, std::string_view player,

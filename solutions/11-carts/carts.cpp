@@ -57,7 +57,8 @@ long long add_item(wb::Valkey& client, std::string_view cart, std::string_view s
   require(quantity > 0, "add_item", "the quantity must be positive (use remove_item to take)");
   // HINCRBY adds inside the server, so concurrent adds all count; MULTI/EXEC
   // keeps the TTL refresh with it (no cart is ever left without an expiry).
-  auto replies = client.transaction().hincrby(cart, sku, quantity).pexpire(cart, ttl).exec();
+  auto replies =
+      client.transaction(true, false).hincrby(cart, sku, quantity).pexpire(cart, ttl).exec();
   return replies.get<long long>(0);
 }
 
@@ -65,7 +66,7 @@ long long set_quantity(wb::Valkey& client, std::string_view cart, std::string_vi
                        long long quantity, std::chrono::milliseconds ttl) {
   require_cart_item_ttl("set_quantity", cart, sku, ttl);
   require(quantity >= 0, "set_quantity", "the quantity must not be negative");
-  auto change = client.transaction();
+  auto change = client.transaction(true, false);
   if (quantity == 0) {
     change.hdel(cart, sku);  // a line with 0 is no line at all
   } else {
@@ -96,7 +97,7 @@ Contents checkout(wb::Valkey& client, std::string_view cart) {
   require(!cart.empty(), "checkout", "the cart key is empty");
   // HGETALL then DEL as two commands would lose an item added in between.
   // Inside MULTI/EXEC nothing runs between them.
-  auto replies = client.transaction().hgetall(cart).del(cart).exec();
+  auto replies = client.transaction(true, false).hgetall(cart).del(cart).exec();
   auto flat = replies.get<std::vector<std::string>>(0);  // sku, quantity, sku, ...
   Contents lines;
   for (std::size_t i = 0; i + 1 < flat.size(); i += 2) lines[flat[i]] = std::stoll(flat[i + 1]);

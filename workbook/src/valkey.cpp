@@ -1,7 +1,19 @@
 // The Valkey client over hiredis. hiredis types stay in this file.
+//
+// Where the time goes, and why it is spent this way (bench/client_bench.cpp
+// measures it against raw hiredis): a command's arguments are string_views
+// (nothing is copied) and are written straight into the server's protocol in
+// a buffer each connection keeps; on plain TCP that buffer is sent with
+// send(MSG_NOSIGNAL), so no SIGPIPE can end the program and no signal-mask
+// system calls are needed; hiredis reads and parses the reply, and typed
+// methods convert hiredis's reply into their result directly. Recording, when
+// off, costs one relaxed atomic load per round trip.
 #include "workbook/valkey.hpp"
 
 #include <hiredis/hiredis.h>
+#ifdef WB_HAVE_HIREDIS_SSL
+#include <hiredis/hiredis_ssl.h>
+#endif
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -10,14 +22,15 @@
 #include <ctime>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <sstream>
 
@@ -31,6 +44,14 @@ std::string upper(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::toupper(static_cast<unsigned char>(a[i])) != static_cast<unsigned char>(b[i]))
+      return false;
+  return true;
 }
 
 // Control bytes as \xNN (and, with quotes, '"' and '\\' escaped): an
@@ -55,17 +76,21 @@ std::string printable(std::string_view s, bool quotes = false) {
 }
 
 // "GET 'user:1'" - names the command and its key (shortened) for messages.
-std::string describe(const std::vector<std::string>& argv) {
-  if (argv.empty()) return "(empty command)";
+std::string describe(const StringView* argv, std::size_t argc) {
+  if (argc == 0) return "(empty command)";
   std::string out = upper(argv[0]);
   // AUTH's and HELLO's arguments hold the password.
   if (out == "AUTH" || out == "HELLO") return out;
-  if (argv.size() > 1) {
-    std::string key = argv[1];
+  if (argc > 1) {
+    std::string key(argv[1]);
     if (key.size() > 60) key = key.substr(0, 57) + "...";
     out += " '" + printable(key) + "'";
   }
   return out;
+}
+std::string describe(const std::vector<std::string>& argv) {
+  std::vector<StringView> views(argv.begin(), argv.end());
+  return describe(views.data(), views.size());
 }
 
 std::string quote_arg(const std::string& s) {
@@ -82,18 +107,64 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   return tv;
 }
 
+// ---- the server's protocol (RESP), written and read back ------------------------
+void append_decimal(std::string& out, std::size_t n) {
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  out.append(buf, end);
+}
+
+// *<argc>\r\n then $<len>\r\n<bytes>\r\n per argument: binary-safe.
+void append_command(std::string& out, const StringView* argv, std::size_t argc) {
+  out += '*';
+  append_decimal(out, argc);
+  out += "\r\n";
+  for (std::size_t i = 0; i < argc; ++i) {
+    out += '$';
+    append_decimal(out, argv[i].size());
+    out += "\r\n";
+    out.append(argv[i].data(), argv[i].size());
+    out += "\r\n";
+  }
+}
+
+// The commands in a text append_command wrote (for recording and messages).
+std::vector<std::vector<std::string>> parse_commands(std::string_view text) {
+  std::vector<std::vector<std::string>> out;
+  std::size_t at = 0;
+  auto number = [&](char tag) {
+    if (at >= text.size() || text[at] != tag) throw Error("internal: malformed queued command");
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(text.data() + at + 1, text.data() + text.size(), n);
+    if (ec != std::errc()) throw Error("internal: malformed queued command");
+    at = static_cast<std::size_t>(end - text.data()) + 2;  // past "\r\n"
+    return n;
+  };
+  while (at < text.size()) {
+    std::size_t argc = number('*');
+    std::vector<std::string> argv;
+    argv.reserve(argc);
+    for (std::size_t i = 0; i < argc; ++i) {
+      std::size_t len = number('$');
+      argv.emplace_back(text.substr(at, len));
+      at += len + 2;
+    }
+    out.push_back(std::move(argv));
+  }
+  return out;
+}
+
 // hiredis writes with write(2). A write to a connection the server has closed
 // (a restart, CLIENT KILL, an idle timeout) raises SIGPIPE, whose default
-// action ends the whole program without a message. Where the socket can be
-// told not to (SO_NOSIGPIPE, macOS) connect() does that; elsewhere this guard
-// blocks SIGPIPE in the calling thread while it talks to the server and
-// swallows one that the talking raised, so the write fails with EPIPE and the
-// caller gets an exception instead (the technique libpq uses).
+// action ends the whole program without a message. Plain TCP connections are
+// written with send(MSG_NOSIGNAL) (or on a socket marked SO_NOSIGPIPE) by this
+// file itself. Where hiredis must write (TLS, whose bytes only hiredis can
+// produce), this guard blocks SIGPIPE in the calling thread while it talks to
+// the server and swallows one that the talking raised, so the write fails
+// with EPIPE and the caller gets an exception instead (the technique libpq
+// uses).
 class SigpipeGuard {
  public:
-#ifdef SO_NOSIGPIPE
-  SigpipeGuard() = default;
-#else
   SigpipeGuard() {
     sigset_t pending;
     sigemptyset(&pending);
@@ -119,6 +190,8 @@ class SigpipeGuard {
     }
     pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
   }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
 
  private:
   static sigset_t sigpipe_set() {
@@ -130,10 +203,18 @@ class SigpipeGuard {
   sigset_t old_mask_{};
   bool blocked_ = false;
   bool was_pending_ = false;
-#endif
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
 };
+
+#if defined(MSG_NOSIGNAL)
+constexpr bool kOwnWrites = true;
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#elif defined(SO_NOSIGPIPE)
+constexpr bool kOwnWrites = true;
+constexpr int kSendFlags = 0;
+#else
+constexpr bool kOwnWrites = false;
+constexpr int kSendFlags = 0;
+#endif
 
 struct ContextDeleter {
   void operator()(redisContext* c) const noexcept { redisFree(c); }
@@ -144,6 +225,12 @@ struct ReplyDeleter {
 using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+std::string hiredis_version() {
+  return std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) + "." +
+         std::to_string(HIREDIS_PATCH);
+}
+
+// ---- replies -----------------------------------------------------------------------
 Reply convert(const redisReply* r) {
   Reply out;
   switch (r->type) {
@@ -186,44 +273,52 @@ const char* type_name(Reply::Type t) {
   return "?";
 }
 
+std::string prefixed(std::string_view what, const std::string& rest) {
+  return what.empty() ? rest : std::string(what) + ": " + rest;
+}
+
 [[noreturn]] void wrong_shape(const Reply& r, std::string_view what, const char* wanted) {
-  throw Error(std::string(what) + ": expected " + wanted + " but the server replied with " +
-              type_name(r.type) +
-              (r.str.empty() ? "" : " \"" + printable(r.str.substr(0, 80)) + "\""));
+  throw Error(
+      prefixed(what, std::string("expected ") + wanted + " but the server replied with " +
+                         type_name(r.type) +
+                         (r.str.empty() ? "" : " \"" + printable(r.str.substr(0, 80)) + "\"")));
 }
 
 void throw_if_error(const Reply& r, std::string_view what) {
-  if (r.type == Reply::Type::Error) {
-    throw ReplyError(std::string(what) + ": " + r.str, r.str);
-  }
+  if (r.type == Reply::Type::Error) throw ReplyError(prefixed(what, r.str), r.str);
+}
+
+bool whole_integer(std::string_view s, long long& v) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
+}
+
+// from_chars: locale-independent. The server writes "inf", "-inf" and, in
+// some versions, "+inf".
+bool whole_double(std::string_view s, double& v) {
+  const char* first = s.data();
+  const char* last = first + s.size();
+  if (first != last && *first == '+') ++first;
+  auto [end, ec] = std::from_chars(first, last, v);
+  return ec == std::errc() && end == last && first != last;
 }
 
 long long to_integer(const Reply& r, std::string_view what) {
   throw_if_error(r, what);
+  long long v = 0;
   if (r.type == Reply::Type::Integer) return r.integer;
-  if (r.type == Reply::Type::String || r.type == Reply::Type::Status) {
-    char* end = nullptr;
-    errno = 0;
-    long long v = std::strtoll(r.str.c_str(), &end, 10);
-    // The whole string, not a prefix up to a NUL byte.
-    if (errno == 0 && end != r.str.c_str() && end == r.str.c_str() + r.str.size()) return v;
-  }
+  // The whole string, not a prefix up to a NUL byte.
+  if ((r.type == Reply::Type::String || r.type == Reply::Type::Status) && whole_integer(r.str, v))
+    return v;
   wrong_shape(r, what, "an integer");
 }
 
 double to_double(const Reply& r, std::string_view what) {
   throw_if_error(r, what);
+  double v = 0;
   if (r.type == Reply::Type::Integer) return static_cast<double>(r.integer);
-  if (r.type == Reply::Type::String || r.type == Reply::Type::Status) {
-    // from_chars: locale-independent. The server writes "inf", "-inf" and,
-    // in some versions, "+inf".
-    const char* first = r.str.data();
-    const char* last = first + r.str.size();
-    if (first != last && *first == '+') ++first;
-    double v = 0;
-    auto [end, ec] = std::from_chars(first, last, v);
-    if (ec == std::errc() && end == last && first != last) return v;
-  }
+  if ((r.type == Reply::Type::String || r.type == Reply::Type::Status) && whole_double(r.str, v))
+    return v;
   wrong_shape(r, what, "a number");
 }
 
@@ -353,13 +448,22 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
   };
   ConnectionOptions o;
   std::string_view rest = url;
-  for (std::string_view scheme : {"redis://", "valkey://"}) {
+  for (std::string_view scheme : {"redis://", "valkey://", "rediss://"}) {
     if (rest.substr(0, scheme.size()) == scheme) {
       rest.remove_prefix(scheme.size());
+      o.tls = scheme == "rediss://";
       break;
     }
   }
   if (rest.size() == url.size()) throw bad("does not start with redis://");
+  if (o.tls) {
+    // The URL has no place for them: the environment says where the CA
+    // certificates are and whether to verify at all.
+    if (const char* ca = std::getenv("VALKEY_TLS_CA_FILE"); ca && *ca) o.tls_ca_file = ca;
+    if (const char* verify = std::getenv("VALKEY_TLS_VERIFY"); verify && *verify)
+      o.tls_verify = !(std::string_view(verify) == "0" || std::string_view(verify) == "no" ||
+                       std::string_view(verify) == "false");
+  }
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view cred = rest.substr(0, at);
     rest.remove_prefix(at + 1);
@@ -436,100 +540,232 @@ std::string SentCommand::to_string() const {
 }
 
 // ---------------------------------------------------------------------------
-// detail
+// detail::Arg
 // ---------------------------------------------------------------------------
 namespace detail {
-std::string to_arg(StringView s) { return std::string(s); }
-std::string to_arg(const char* s) { return std::string(s); }
-std::string to_arg(const std::string& s) { return s; }
-std::string to_arg(long long v) { return std::to_string(v); }
-std::string to_arg(int v) { return std::to_string(v); }
-std::string to_arg(long v) { return std::to_string(v); }
-std::string to_arg(unsigned long long v) { return std::to_string(v); }
-std::string to_arg(unsigned long v) { return std::to_string(v); }
-std::string to_arg(unsigned v) { return std::to_string(v); }
-std::string to_arg(double v) {
-  if (std::isinf(v)) return v > 0 ? "+inf" : "-inf";
+Arg::Arg(long long v) noexcept {
+  auto end = std::to_chars(buf_, buf_ + sizeof buf_, v).ptr;
+  view_ = StringView(buf_, static_cast<std::size_t>(end - buf_));
+}
+Arg::Arg(unsigned long long v) noexcept {
+  auto end = std::to_chars(buf_, buf_ + sizeof buf_, v).ptr;
+  view_ = StringView(buf_, static_cast<std::size_t>(end - buf_));
+}
+Arg::Arg(double v) {
+  if (std::isinf(v)) {
+    view_ = v > 0 ? "+inf" : "-inf";
+    return;
+  }
+  if (std::isnan(v)) throw std::invalid_argument("NaN is not a number the server accepts");
   // Shortest text that reads back as the same double, and never the
   // locale's decimal comma (printf would follow LC_NUMERIC).
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  auto [end, ec] = std::to_chars(buf_, buf_ + sizeof buf_, v);
   if (ec != std::errc()) throw std::invalid_argument("cannot format the number for the server");
-  return std::string(buf, end);
+  view_ = StringView(buf_, static_cast<std::size_t>(end - buf_));
 }
-
-namespace cmd {
-Argv set(StringView key, StringView val, bool keepttl, std::chrono::milliseconds ttl,
-         UpdateType type) {
-  if (keepttl && ttl.count() > 0)
-    throw std::invalid_argument("SET: keepttl and a ttl cannot be combined");
-  if (ttl.count() < 0) throw std::invalid_argument("SET: the ttl must not be negative");
-  Argv argv{"SET", std::string(key), std::string(val)};
-  if (ttl.count() > 0) {
-    argv.emplace_back("PX");
-    argv.push_back(std::to_string(ttl.count()));
-  }
-  if (keepttl) argv.emplace_back("KEEPTTL");
-  switch (type) {
-    case UpdateType::ALWAYS: break;
-    case UpdateType::EXIST: argv.emplace_back("XX"); break;
-    case UpdateType::NOT_EXIST: argv.emplace_back("NX"); break;
-    default: throw std::invalid_argument("SET: GREATER and LESS are for ZADD only");
-  }
-  return argv;
-}
-
-Argv zadd(StringView key, const std::vector<std::pair<std::string, double>>& members,
-          UpdateType type, bool changed) {
-  Argv argv{"ZADD", std::string(key)};
-  switch (type) {
-    case UpdateType::ALWAYS: break;
-    case UpdateType::EXIST: argv.emplace_back("XX"); break;
-    case UpdateType::NOT_EXIST: argv.emplace_back("NX"); break;
-    case UpdateType::GREATER: argv.emplace_back("GT"); break;
-    case UpdateType::LESS: argv.emplace_back("LT"); break;
-  }
-  if (changed) argv.emplace_back("CH");
-  for (const auto& [member, score] : members) {
-    argv.push_back(to_arg(score));
-    argv.push_back(member);
-  }
-  return argv;
-}
-}  // namespace cmd
 }  // namespace detail
+
+namespace {
+using detail::Arg;
+
+// Commands that change the state of the one connection they run on. The
+// client spreads commands over a pool of connections, so such a command would
+// affect whichever later commands happen to borrow that connection: SELECT
+// would send some of them to another database, MULTI would leave them QUEUED.
+// Empty when the command is fine. Only commands whose name the caller chose
+// (command(), a pipeline's command()) are checked.
+std::string state_change(const StringView* argv, std::size_t argc) {
+  StringView name = argv[0];
+  if (iequals(name, "SELECT"))
+    return "SELECT would switch one pooled connection only; put the database number in the "
+           "URL instead (redis://host:port/db)";
+  for (const char* tx : {"MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"})
+    if (iequals(name, tx))
+      return std::string(tx) +
+             " would leave one pooled connection inside a transaction; use transaction() "
+             "(MULTI/EXEC in one round trip) or eval (a script runs atomically)";
+  for (const char* sub : {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"})
+    if (iequals(name, sub))
+      return std::string(sub) +
+             " turns the connection into a stream of messages; this client does not "
+             "support pub/sub or MONITOR";
+  for (const char* auth : {"AUTH", "HELLO"})
+    if (iequals(name, auth))
+      return std::string(auth) +
+             " would change one pooled connection only; put the user and password in the "
+             "URL instead (redis://user:password@host:port)";
+  for (const char* quit : {"QUIT", "RESET"})
+    if (iequals(name, quit))
+      return std::string(quit) +
+             " would close or reset a pooled connection; the client manages its "
+             "connections itself";
+  if (iequals(name, "CLIENT") && argc > 1 && iequals(argv[1], "REPLY"))
+    return "CLIENT REPLY would stop the replies the client waits for";
+  return {};
+}
+
+void refuse_state_change(const StringView* argv, std::size_t argc) {
+  if (argc == 0) throw std::invalid_argument("cannot send an empty command");
+  if (std::string why = state_change(argv, argc); !why.empty()) throw std::invalid_argument(why);
+}
+
+// What a typed method is asked to convert, and how to name it in messages.
+struct Call {
+  const StringView* argv;
+  std::size_t argc;
+  const std::string& where;
+  std::string name() const { return describe(argv, argc) + " on " + where; }
+};
+
+[[noreturn]] void wrong_shape(const redisReply* r, const Call& call, const char* wanted) {
+  std::string text = (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+                         ? " \"" + printable(std::string_view(r->str, r->len).substr(0, 80)) + "\""
+                         : std::string();
+  const char* type = r->type == REDIS_REPLY_NIL       ? "nil"
+                     : r->type == REDIS_REPLY_STATUS  ? "status"
+                     : r->type == REDIS_REPLY_STRING  ? "string"
+                     : r->type == REDIS_REPLY_INTEGER ? "integer"
+                     : r->type == REDIS_REPLY_ARRAY   ? "array"
+                                                      : "another type";
+  throw Error(call.name() + ": expected " + wanted + " but the server replied with " + type + text);
+}
+
+// Typed conversions straight from hiredis's reply (an error reply never gets
+// here: it is thrown first).
+std::string as_string(const redisReply* r, const Call& call) {
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+    return std::string(r->str, r->len);
+  if (r->type == REDIS_REPLY_INTEGER) return std::to_string(r->integer);
+  wrong_shape(r, call, "a string");
+}
+OptionalString as_optional_string(const redisReply* r, const Call& call) {
+  if (r->type == REDIS_REPLY_NIL) return std::nullopt;
+  if (r->type == REDIS_REPLY_STRING) return OptionalString(std::in_place, r->str, r->len);
+  return as_string(r, call);
+}
+long long as_integer(const redisReply* r, const Call& call) {
+  if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+  long long v = 0;
+  if ((r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) &&
+      whole_integer(std::string_view(r->str, r->len), v))
+    return v;
+  wrong_shape(r, call, "an integer");
+}
+OptionalLongLong as_optional_integer(const redisReply* r, const Call& call) {
+  if (r->type == REDIS_REPLY_NIL) return std::nullopt;
+  return as_integer(r, call);
+}
+double as_double(const redisReply* r, const Call& call) {
+  if (r->type == REDIS_REPLY_INTEGER) return static_cast<double>(r->integer);
+  double v = 0;
+  if ((r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) &&
+      whole_double(std::string_view(r->str, r->len), v))
+    return v;
+  wrong_shape(r, call, "a number");
+}
+OptionalDouble as_optional_double(const redisReply* r, const Call& call) {
+  if (r->type == REDIS_REPLY_NIL) return std::nullopt;
+  return as_double(r, call);
+}
+bool as_bool(const redisReply* r, const Call& call) {
+  if (r->type == REDIS_REPLY_NIL) return false;
+  if (r->type == REDIS_REPLY_INTEGER) return r->integer != 0;
+  if (r->type == REDIS_REPLY_STATUS) return std::string_view(r->str, r->len) == "OK";
+  wrong_shape(r, call, "a yes/no reply");
+}
+void as_ok(const redisReply* r, const Call& call) {
+  if (r->type != REDIS_REPLY_STATUS) wrong_shape(r, call, "OK");
+}
+const redisReply* as_array(const redisReply* r, const Call& call) {
+  if (r->type != REDIS_REPLY_ARRAY) wrong_shape(r, call, "an array");
+  return r;
+}
+std::vector<std::string> as_strings(const redisReply* r, const Call& call) {
+  as_array(r, call);
+  std::vector<std::string> out;
+  out.reserve(r->elements);
+  for (std::size_t i = 0; i < r->elements; ++i) out.push_back(as_string(r->element[i], call));
+  return out;
+}
+std::vector<OptionalString> as_optional_strings(const redisReply* r, const Call& call) {
+  as_array(r, call);
+  std::vector<OptionalString> out;
+  out.reserve(r->elements);
+  for (std::size_t i = 0; i < r->elements; ++i)
+    out.push_back(as_optional_string(r->element[i], call));
+  return out;
+}
+std::vector<std::pair<std::string, std::string>> as_string_pairs(const redisReply* r,
+                                                                 const Call& call) {
+  as_array(r, call);
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(r->elements / 2);
+  for (std::size_t i = 0; i + 1 < r->elements; i += 2)
+    out.emplace_back(as_string(r->element[i], call), as_string(r->element[i + 1], call));
+  return out;
+}
+std::vector<std::pair<std::string, double>> as_scored(const redisReply* r, const Call& call) {
+  as_array(r, call);
+  std::vector<std::pair<std::string, double>> out;
+  out.reserve(r->elements / 2);
+  for (std::size_t i = 0; i + 1 < r->elements; i += 2)
+    out.emplace_back(as_string(r->element[i], call), as_double(r->element[i + 1], call));
+  return out;
+}
+Reply as_reply(const redisReply* r, const Call&) { return convert(r); }
+
+}  // namespace
 
 // ---------------------------------------------------------------------------
 // Connections and the pool
 // ---------------------------------------------------------------------------
 struct Valkey::Impl {
   ConnectionOptions options;
+  std::string where_text;  // "127.0.0.1:6379", for messages
 
-  // A connection, with the pool generation it was opened in.
-  struct Lease {
+  // A connection, with the pool generation it was opened in and the buffer
+  // its commands are written into (kept, so that a command allocates nothing).
+  struct Connection {
     ContextPtr context;
     std::uint64_t generation = 0;
+    bool own_writes = false;  // plain TCP: this file sends; TLS: hiredis does
+    std::string out;
   };
+  using ConnectionPtr = std::unique_ptr<Connection>;
 
   std::mutex pool_mutex;
-  std::vector<Lease> idle;
+  std::vector<ConnectionPtr> idle;
   // Bumped by every I/O error. When one connection fails, the others were
   // most likely cut by the same cause (a server restart, a network drop):
   // connections from an older generation are closed instead of reused, so the
   // next command opens a fresh one rather than failing again on a stale one.
   std::uint64_t generation = 0;
 
+  // Recording and dry runs. `watched` is true while either is on: the one
+  // thing a round trip reads when both are off.
+  std::atomic<bool> watched{false};
+  std::atomic<std::uint64_t> trips{0};
   mutable std::mutex record_mutex;
   bool recording = false;
   bool dry_run = false;
   std::vector<SentCommand> recorded;
-  std::uint64_t trips = 0;
+
+#ifdef WB_HAVE_HIREDIS_SSL
+  std::once_flag tls_once;
+  redisSSLContext* tls_context = nullptr;
+#endif
 
   static constexpr std::size_t kMaxIdle = 16;
 
-  explicit Impl(ConnectionOptions o) : options(std::move(o)) {}
+  explicit Impl(ConnectionOptions o) : options(std::move(o)), where_text(options.address()) {}
+  ~Impl() {
+    idle.clear();
+#ifdef WB_HAVE_HIREDIS_SSL
+    if (tls_context) redisFreeSSLContext(tls_context);
+#endif
+  }
 
-  std::string where() const { return options.address(); }
+  const std::string& where() const { return where_text; }
 
   [[noreturn]] void io_failure(redisContext* c, const std::string& what) const {
     int err = c ? c->err : REDIS_ERR_OTHER;
@@ -548,7 +784,50 @@ struct Valkey::Impl {
     throw IoError(msg + text);
   }
 
-  ContextPtr connect() {
+  // ---- TLS ----------------------------------------------------------------
+  void start_tls(redisContext* c) {
+#ifdef WB_HAVE_HIREDIS_SSL
+    std::call_once(tls_once, [&] {
+      redisInitOpenSSL();
+      redisSSLContextError error = REDIS_SSL_CTX_NONE;
+      const char* ca = options.tls_ca_file.empty() ? nullptr : options.tls_ca_file.c_str();
+      // SNI only for a name: an IP address is no server name.
+      bool name = options.host.find_first_not_of("0123456789.:") != std::string::npos;
+#if HIREDIS_MAJOR > 1 || (HIREDIS_MAJOR == 1 && HIREDIS_MINOR >= 1)
+      redisSSLOptions o{};
+      o.cacert_filename = ca;
+      o.server_name = name ? options.host.c_str() : nullptr;
+      o.verify_mode = options.tls_verify ? REDIS_SSL_VERIFY_PEER : REDIS_SSL_VERIFY_NONE;
+      tls_context = redisCreateSSLContextWithOptions(&o, &error);
+#else
+      if (!options.tls_verify)
+        throw Error("TLS to " + where() + ": this hiredis (" + hiredis_version() +
+                    ") cannot skip certificate verification (VALKEY_TLS_VERIFY=0 needs 1.1)");
+      tls_context = redisCreateSSLContext(ca, nullptr, nullptr, nullptr,
+                                          name ? options.host.c_str() : nullptr, &error);
+#endif
+      if (!tls_context)
+        throw Error("TLS to " + where() + ": " + redisSSLContextGetError(error) +
+                    (ca ? " (CA file " + options.tls_ca_file + ")" : std::string()));
+    });
+    if (!tls_context) throw Error("TLS to " + where() + ": the TLS set-up failed before");
+    if (redisInitiateSSLWithContext(c, tls_context) != REDIS_OK)
+      throw IoError("TLS handshake with " + where() + " failed: " + c->errstr);
+#else
+    (void)c;
+    throw Error("cannot connect to " + where() + " with TLS (rediss://): this hiredis (" +
+                hiredis_version() +
+                ") has no TLS support; build the workbook against hiredis 1.0 or later with "
+                "hiredis_ssl (libhiredis-dev on Debian 13 or Ubuntu 24.04, brew install hiredis), "
+                "or use a redis:// URL without TLS");
+#endif
+  }
+
+  ConnectionPtr connect() {
+#ifndef WB_HAVE_HIREDIS_SSL
+    // Refuse before opening a socket that could only be used in plain text.
+    if (options.tls) start_tls(nullptr);
+#endif
     ContextPtr c(redisConnectWithTimeout(options.host.c_str(), options.port,
                                          to_timeval(options.connect_timeout)));
     if (!c) throw IoError("cannot connect to Valkey at " + where() + ": out of memory");
@@ -566,109 +845,208 @@ struct Valkey::Impl {
     int on = 1;
     setsockopt(c->fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
 #endif
+    auto conn = std::make_unique<Connection>();
+    conn->context = std::move(c);
+    conn->own_writes = kOwnWrites && !options.tls;
+    if (options.tls) {
+      SigpipeGuard no_sigpipe;
+      start_tls(conn->context.get());
+    }
     if (!options.password.empty()) {
-      std::vector<std::string> auth{"AUTH"};
-      if (!options.user.empty()) auth.push_back(options.user);
-      auth.push_back(options.password);
-      expect_ok(c.get(), auth, "AUTH");
+      std::vector<StringView> auth{"AUTH"};
+      if (!options.user.empty()) auth.emplace_back(options.user);
+      auth.emplace_back(options.password);
+      expect_ok(*conn, auth, "AUTH");
     }
-    if (options.db != 0) expect_ok(c.get(), {"SELECT", std::to_string(options.db)}, "SELECT");
-    return c;
+    if (options.db != 0) {
+      Arg db(options.db);
+      expect_ok(*conn, {"SELECT", db.view()}, "SELECT");
+    }
+    return conn;
   }
 
-  void expect_ok(redisContext* c, const std::vector<std::string>& argv, const char* what) {
-    auto replies = roundtrip(c, {argv});
-    if (replies[0].type == Reply::Type::Error)
-      throw ReplyError(std::string(what) + " on " + where() + ": " + replies[0].str,
-                       replies[0].str);
+  void expect_ok(Connection& c, const std::vector<StringView>& argv, const char* what) {
+    c.out.clear();
+    append_command(c.out, argv.data(), argv.size());
+    ReplyPtr reply = exchange(c, argv.data(), argv.size());
+    if (reply->type == REDIS_REPLY_ERROR) {
+      std::string text(reply->str, reply->len);
+      throw ReplyError(std::string(what) + " on " + where() + ": " + text, text);
+    }
   }
 
-  // Sends all commands, then reads one reply each: one round trip.
-  std::vector<Reply> roundtrip(redisContext* c, const std::vector<std::vector<std::string>>& cmds) {
-    SigpipeGuard no_sigpipe;
-    for (const auto& argv : cmds) {
-      std::vector<const char*> ptrs;
-      std::vector<std::size_t> lens;
-      ptrs.reserve(argv.size());
-      lens.reserve(argv.size());
-      for (const auto& a : argv) {
-        ptrs.push_back(a.data());
-        lens.push_back(a.size());
+  // ---- one round trip -------------------------------------------------------
+  // Sends `data` (commands in the server's protocol) on c.
+  void write_out(Connection& c, StringView data, const StringView* first, std::size_t first_argc) {
+    if (c.own_writes) {
+      const char* p = data.data();
+      std::size_t left = data.size();
+      while (left > 0) {
+        ssize_t n = ::send(c.context->fd, p, left, kSendFlags);
+        if (n > 0) {
+          p += n;
+          left -= static_cast<std::size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+          continue;
+        } else {
+          int err = errno;
+          std::string msg = describe(first, first_argc) + " on " + where() + ": ";
+          if (err == EAGAIN || err == EWOULDBLOCK)
+            throw TimeoutError(msg + "no answer within " +
+                               std::to_string(options.socket_timeout.count()) + " ms");
+          throw IoError(msg + std::strerror(err));
+        }
       }
-      if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()) !=
-          REDIS_OK)
-        io_failure(c, describe(argv));
+      return;
     }
-    std::vector<Reply> replies;
-    replies.reserve(cmds.size());
-    for (const auto& argv : cmds) {
-      void* raw = nullptr;
-      if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) io_failure(c, describe(argv));
-      ReplyPtr reply(static_cast<redisReply*>(raw));
-      replies.push_back(convert(reply.get()));
-    }
-    return replies;
+    SigpipeGuard no_sigpipe;
+    if (redisAppendFormattedCommand(c.context.get(), data.data(), data.size()) != REDIS_OK)
+      io_failure(c.context.get(), describe(first, first_argc));
+    int done = 0;
+    while (!done)
+      if (redisBufferWrite(c.context.get(), &done) != REDIS_OK)
+        io_failure(c.context.get(), describe(first, first_argc));
   }
 
-  Lease acquire() {
+  ReplyPtr read_reply(Connection& c, const StringView* argv, std::size_t argc) {
+    void* raw = nullptr;
+    int rc;
+    if (c.own_writes) {
+      rc = redisGetReply(c.context.get(), &raw);
+    } else {
+      SigpipeGuard no_sigpipe;  // a TLS read may write too
+      rc = redisGetReply(c.context.get(), &raw);
+    }
+    if (rc != REDIS_OK || raw == nullptr) io_failure(c.context.get(), describe(argv, argc));
+    return ReplyPtr(static_cast<redisReply*>(raw));
+  }
+
+  ReplyPtr exchange(Connection& c, const StringView* argv, std::size_t argc) {
+    write_out(c, c.out, argv, argc);
+    return read_reply(c, argv, argc);
+  }
+
+  // ---- the pool -------------------------------------------------------------
+  ConnectionPtr acquire() {
     std::uint64_t current = 0;
     {
       std::lock_guard<std::mutex> lock(pool_mutex);
       if (!idle.empty()) {
-        Lease lease = std::move(idle.back());
+        ConnectionPtr c = std::move(idle.back());
         idle.pop_back();
-        return lease;
+        return c;
       }
       current = generation;
     }
-    return Lease{connect(), current};
+    ConnectionPtr c = connect();
+    c->generation = current;
+    return c;
   }
 
-  void release(Lease lease) {
+  void release(ConnectionPtr c) {
     std::lock_guard<std::mutex> lock(pool_mutex);
-    if (lease.generation == generation && idle.size() < kMaxIdle) idle.push_back(std::move(lease));
+    if (c->generation == generation && idle.size() < kMaxIdle) idle.push_back(std::move(c));
   }
 
+  // The broken connection is not released but closed (a late reply must never
+  // be read as the answer to a later command), and so are the idle ones: the
+  // next command opens a fresh connection.
   void drop_idle_connections() {
-    std::vector<Lease> stale;
+    std::vector<ConnectionPtr> stale;
     std::lock_guard<std::mutex> lock(pool_mutex);
     ++generation;
     stale.swap(idle);
   }
 
-  std::vector<Reply> execute(const std::vector<std::vector<std::string>>& cmds) {
-    if (cmds.empty()) return {};
-    for (const auto& argv : cmds)
-      if (argv.empty()) throw std::invalid_argument("cannot send an empty command");
-    if (note(cmds))
-      throw ClosedError(describe(cmds.front()) + " was not sent to " + where() +
-                        ": this client is in a dry run (a grader's safety net)");
-    Lease lease = acquire();
-    std::vector<Reply> replies;
-    try {
-      replies = roundtrip(lease.context.get(), cmds);
-    } catch (const Error&) {
-      // The broken connection is not released but closed (a late reply must
-      // never be read as the answer to a later command), and so are the idle
-      // ones: the next command opens a fresh connection.
-      drop_idle_connections();
-      throw;
+  // A borrowed connection: back to the pool on release(), closed (with the
+  // idle ones) when an exception leaves the round trip half done.
+  class Lease {
+   public:
+    explicit Lease(Impl& impl) : impl_(impl), conn_(impl.acquire()) {}
+    ~Lease() {
+      if (conn_) impl_.drop_idle_connections();
     }
-    release(std::move(lease));
-    return replies;
-  }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection& operator*() const { return *conn_; }
+    void release() { impl_.release(std::move(conn_)); }
 
-  // Records the commands; true when this is a dry run (nothing may be sent).
-  bool note(const std::vector<std::vector<std::string>>& cmds) {
+   private:
+    Impl& impl_;
+    ConnectionPtr conn_;
+  };
+
+  // ---- recording --------------------------------------------------------------
+  // Counts the round trip; records the commands when asked; a dry run records
+  // and refuses. `commands` gives the argv lists (only called when watched).
+  template <typename Commands>
+  void note(Commands commands, const StringView* first, std::size_t first_argc) {
+    if (!watched.load(std::memory_order_relaxed)) {
+      trips.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     std::lock_guard<std::mutex> lock(record_mutex);
     if (dry_run) {
-      for (const auto& argv : cmds) recorded.push_back(SentCommand{argv, trips + 1});
-      return true;
+      std::uint64_t next = trips.load() + 1;
+      for (auto& argv : commands()) recorded.push_back(SentCommand{std::move(argv), next});
+      throw ClosedError(describe(first, first_argc) + " was not sent to " + where() +
+                        ": this client is in a dry run (a grader's safety net)");
     }
-    ++trips;
+    std::uint64_t n = trips.fetch_add(1) + 1;
     if (recording)
-      for (const auto& argv : cmds) recorded.push_back(SentCommand{argv, trips});
-    return false;
+      for (auto& argv : commands()) recorded.push_back(SentCommand{std::move(argv), n});
+  }
+  void set_watch(bool* flag, bool on) {
+    std::lock_guard<std::mutex> lock(record_mutex);
+    *flag = on;
+    watched.store(recording || dry_run);
+  }
+
+  // ---- a command ------------------------------------------------------------
+  // Sends one command, converts its reply with `convert`; an error reply is a
+  // ReplyError naming the command and the server.
+  template <typename Convert>
+  auto call(const StringView* argv, std::size_t argc, Convert convert) {
+    note(
+        [&] {
+          return std::vector<std::vector<std::string>>{std::vector<std::string>(argv, argv + argc)};
+        },
+        argv, argc);
+    Lease lease(*this);
+    Connection& c = *lease;
+    c.out.clear();
+    append_command(c.out, argv, argc);
+    ReplyPtr reply = exchange(c, argv, argc);
+    lease.release();
+    Call what{argv, argc, where()};
+    if (reply->type == REDIS_REPLY_ERROR) {
+      std::string text(reply->str, reply->len);
+      throw ReplyError(what.name() + ": " + text, text);
+    }
+    return convert(reply.get(), what);
+  }
+  template <typename Convert>
+  auto call(std::initializer_list<StringView> argv, Convert convert) {
+    return call(argv.begin(), argv.size(), convert);
+  }
+
+  // Sends `count` commands already written in `text` in one round trip.
+  std::vector<Reply> batch(const std::string& text, std::size_t count) {
+    auto commands = [&] { return parse_commands(text); };
+    // For messages: the first command (parsed only when one is needed).
+    StringView none[] = {"(pipeline)"};
+    note(commands, none, 1);
+    Lease lease(*this);
+    Connection& c = *lease;
+    write_out(c, text, none, 1);
+    std::vector<Reply> replies;
+    replies.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      ReplyPtr reply = read_reply(c, none, 1);
+      replies.push_back(convert(reply.get()));
+    }
+    lease.release();
+    return replies;
   }
 };
 
@@ -681,82 +1059,36 @@ Valkey::~Valkey() = default;
 Valkey::Valkey(Valkey&&) noexcept = default;
 Valkey& Valkey::operator=(Valkey&&) noexcept = default;
 
-namespace {
-[[noreturn]] void moved_from() { throw ClosedError("this Valkey client was moved from"); }
-
-// Commands that change the state of the one connection they run on. The
-// client spreads commands over a pool of connections, so such a command would
-// affect whichever later commands happen to borrow that connection: SELECT
-// would send some of them to another database, MULTI would leave them QUEUED.
-// Empty when the command is fine.
-std::string state_change(const std::vector<std::string>& argv) {
-  std::string name = upper(argv[0]);
-  if (name == "SELECT")
-    return "SELECT would switch one pooled connection only; put the database number in the "
-           "URL instead (redis://host:port/db)";
-  if (name == "MULTI" || name == "EXEC" || name == "DISCARD" || name == "WATCH" ||
-      name == "UNWATCH")
-    return name +
-           " would leave one pooled connection inside a transaction; use transaction() "
-           "(MULTI/EXEC in one round trip) or eval (a script runs atomically)";
-  if (name == "SUBSCRIBE" || name == "PSUBSCRIBE" || name == "SSUBSCRIBE" || name == "MONITOR")
-    return name +
-           " turns the connection into a stream of messages; this client does not "
-           "support pub/sub or MONITOR";
-  if (name == "AUTH" || name == "HELLO")
-    return name +
-           " would change one pooled connection only; put the user and password in the "
-           "URL instead (redis://user:password@host:port)";
-  if (name == "QUIT" || name == "RESET")
-    return name +
-           " would close or reset a pooled connection; the client manages its "
-           "connections itself";
-  if (name == "CLIENT" && argv.size() > 1 && upper(argv[1]) == "REPLY")
-    return "CLIENT REPLY would stop the replies the client waits for";
-  return {};
+Valkey::Impl& Valkey::impl() const {
+  if (!impl_) throw ClosedError("this Valkey client was moved from");
+  return *impl_;
 }
 
-void refuse_state_change(const std::vector<std::string>& argv) {
-  if (argv.empty()) return;
-  if (std::string why = state_change(argv); !why.empty()) throw std::invalid_argument(why);
-}
-}  // namespace
+const ConnectionOptions& Valkey::options() const { return impl().options; }
 
-const ConnectionOptions& Valkey::options() const {
-  if (!impl_) moved_from();
-  return impl_->options;
+Reply Valkey::run_command(const StringView* argv, std::size_t argc) {
+  refuse_state_change(argv, argc);
+  return impl().call(argv, argc, as_reply);
 }
 
-Reply Valkey::send(const std::vector<std::string>& argv) {
-  if (!impl_) moved_from();
-  // Every typed method goes through here with a fixed command name, so this
-  // only ever refuses what a caller passed to command().
-  refuse_state_change(argv);
-  Reply r = std::move(impl_->execute({argv}).front());
-  if (r.type == Reply::Type::Error)
-    throw ReplyError(describe(argv) + " on " + impl_->where() + ": " + r.str, r.str);
-  return r;
-}
-
-std::vector<Reply> Valkey::send_batch(const std::vector<std::vector<std::string>>& commands) {
-  if (!impl_) moved_from();
-  return impl_->execute(commands);
-}
-
-Reply Valkey::command(const std::vector<std::string>& argv) { return send(argv); }
-
-std::vector<std::string> Valkey::to_vector(std::initializer_list<StringView> items) {
-  return std::vector<std::string>(items.begin(), items.end());
+Reply Valkey::run_command(const detail::Arg* argv, std::size_t argc) {
+  // Up to 16 arguments without an allocation.
+  StringView small[16];
+  std::vector<StringView> large;
+  StringView* views = small;
+  if (argc > 16) {
+    large.resize(argc);
+    views = large.data();
+  }
+  for (std::size_t i = 0; i < argc; ++i) views[i] = argv[i].view();
+  return run_command(views, argc);
 }
 
 // ---- connection -------------------------------------------------------------
-std::string Valkey::ping() { return reply_cast<std::string>(send({"PING"}), "PING"); }
+std::string Valkey::ping() { return impl().call({"PING"}, as_string); }
 
-std::string Valkey::info(StringView section) {
-  std::vector<std::string> argv{"INFO"};
-  if (!section.empty()) argv.emplace_back(section);
-  return reply_cast<std::string>(send(argv), "INFO");
-}
+std::string Valkey::info() { return impl().call({"INFO"}, as_string); }
+std::string Valkey::info(StringView section) { return impl().call({"INFO", section}, as_string); }
 
 namespace {
 std::string info_field(const std::string& info, const std::string& field) {
@@ -770,453 +1102,594 @@ std::string info_field(const std::string& info, const std::string& field) {
 }
 }  // namespace
 
-std::string Valkey::server_name() {
+std::string Valkey::workbook_server_name() {
   std::string text = info("server");
   if (!info_field(text, "valkey_version").empty()) return "valkey";
   std::string mode = info_field(text, "server_name");
   return mode.empty() ? "redis" : mode;
 }
 
-std::string Valkey::server_version() {
+std::string Valkey::workbook_server_version() {
   std::string text = info("server");
   std::string v = info_field(text, "valkey_version");
   return v.empty() ? info_field(text, "redis_version") : v;
 }
 
 // ---- strings ----------------------------------------------------------------
-bool Valkey::set(StringView key, StringView val, std::chrono::milliseconds ttl, UpdateType type) {
-  return reply_cast<bool>(send(detail::cmd::set(key, val, false, ttl, type)), "SET");
+namespace {
+StringView update_flag(UpdateType type) {
+  switch (type) {
+    case UpdateType::EXIST: return "XX";
+    case UpdateType::NOT_EXIST: return "NX";
+    case UpdateType::ALWAYS: break;
+  }
+  return {};
 }
-bool Valkey::set(StringView key, StringView val, bool keepttl, std::chrono::milliseconds ttl,
+
+// SET key val [PX ms | KEEPTTL] [NX|XX], as views into `argv` (which must
+// have room for 6). Returns how many.
+std::size_t set_argv(StringView* argv, StringView key, StringView val,
+                     std::chrono::milliseconds ttl, bool keepttl, UpdateType type, const Arg& ms) {
+  if (ttl.count() < 0) throw std::invalid_argument("SET: the ttl must not be negative");
+  std::size_t n = 0;
+  argv[n++] = "SET";
+  argv[n++] = key;
+  argv[n++] = val;
+  if (ttl.count() > 0) {
+    argv[n++] = "PX";
+    argv[n++] = ms.view();
+  }
+  if (keepttl) argv[n++] = "KEEPTTL";
+  if (StringView flag = update_flag(type); !flag.empty()) argv[n++] = flag;
+  return n;
+}
+}  // namespace
+
+bool Valkey::set(StringView key, StringView val, const std::chrono::milliseconds& ttl,
                  UpdateType type) {
-  return reply_cast<bool>(send(detail::cmd::set(key, val, keepttl, ttl, type)), "SET");
+  StringView argv[6];
+  Arg ms(static_cast<long long>(ttl.count()));
+  std::size_t n = set_argv(argv, key, val, ttl, false, type, ms);
+  return impl().call(argv, n, as_bool);
 }
-OptionalString Valkey::get(StringView key) {
-  return reply_cast<OptionalString>(send({"GET", std::string(key)}), "GET");
+bool Valkey::set(StringView key, StringView val, bool keepttl, UpdateType type) {
+  StringView argv[6];
+  Arg ms(0LL);
+  std::size_t n = set_argv(argv, key, val, std::chrono::milliseconds(0), keepttl, type, ms);
+  return impl().call(argv, n, as_bool);
 }
+OptionalString Valkey::get(StringView key) { return impl().call({"GET", key}, as_optional_string); }
 OptionalString Valkey::getdel(StringView key) {
-  return reply_cast<OptionalString>(send({"GETDEL", std::string(key)}), "GETDEL");
+  return impl().call({"GETDEL", key}, as_optional_string);
 }
 OptionalString Valkey::getex(StringView key, std::chrono::milliseconds ttl) {
   if (ttl.count() <= 0) throw std::invalid_argument("GETEX: the ttl must be positive");
-  return reply_cast<OptionalString>(
-      send({"GETEX", std::string(key), "PX", std::to_string(ttl.count())}), "GETEX");
+  return impl().call({"GETEX", key, "PX", Arg(static_cast<long long>(ttl.count())).view()},
+                     as_optional_string);
 }
 OptionalString Valkey::getex_persist(StringView key) {
-  return reply_cast<OptionalString>(send({"GETEX", std::string(key), "PERSIST"}), "GETEX");
+  return impl().call({"GETEX", key, "PERSIST"}, as_optional_string);
 }
-long long Valkey::incr(StringView key) {
-  return reply_cast<long long>(send({"INCR", std::string(key)}), "INCR");
-}
+long long Valkey::incr(StringView key) { return impl().call({"INCR", key}, as_integer); }
 long long Valkey::incrby(StringView key, long long increment) {
-  return reply_cast<long long>(send({"INCRBY", std::string(key), std::to_string(increment)}),
-                               "INCRBY");
+  return impl().call({"INCRBY", key, Arg(increment).view()}, as_integer);
 }
-long long Valkey::decr(StringView key) {
-  return reply_cast<long long>(send({"DECR", std::string(key)}), "DECR");
-}
+long long Valkey::decr(StringView key) { return impl().call({"DECR", key}, as_integer); }
 long long Valkey::decrby(StringView key, long long decrement) {
-  return reply_cast<long long>(send({"DECRBY", std::string(key), std::to_string(decrement)}),
-                               "DECRBY");
+  return impl().call({"DECRBY", key, Arg(decrement).view()}, as_integer);
 }
 double Valkey::incrbyfloat(StringView key, double increment) {
-  return reply_cast<double>(send({"INCRBYFLOAT", std::string(key), detail::to_arg(increment)}),
-                            "INCRBYFLOAT");
+  return impl().call({"INCRBYFLOAT", key, Arg(increment).view()}, as_double);
 }
-long long Valkey::strlen(StringView key) {
-  return reply_cast<long long>(send({"STRLEN", std::string(key)}), "STRLEN");
-}
-long long Valkey::append(StringView key, StringView val) {
-  return reply_cast<long long>(send({"APPEND", std::string(key), std::string(val)}), "APPEND");
+long long Valkey::strlen(StringView key) { return impl().call({"STRLEN", key}, as_integer); }
+long long Valkey::append(StringView key, StringView str) {
+  return impl().call({"APPEND", key, str}, as_integer);
 }
 
 // ---- keys ---------------------------------------------------------------------
-long long Valkey::del(StringView key) { return del_range({std::string(key)}); }
-long long Valkey::del(std::initializer_list<StringView> keys) { return del_range(to_vector(keys)); }
-long long Valkey::del_range(const std::vector<std::string>& keys) {
-  if (keys.empty()) return 0;  // DEL with no key is a syntax error; nothing to do
-  std::vector<std::string> argv{"DEL"};
+long long Valkey::del(StringView key) { return impl().call({"DEL", key}, as_integer); }
+long long Valkey::unlink(StringView key) { return impl().call({"UNLINK", key}, as_integer); }
+long long Valkey::exists(StringView key) { return impl().call({"EXISTS", key}, as_integer); }
+long long Valkey::del_keys(StringView command, const std::vector<StringView>& keys) {
+  // As in redis-plus-plus: DEL with no key is a syntax error on the server.
+  if (keys.empty()) throw Error(std::string(command) + ": no key specified");
+  std::vector<StringView> argv;
+  argv.reserve(keys.size() + 1);
+  argv.push_back(command);
   argv.insert(argv.end(), keys.begin(), keys.end());
-  return reply_cast<long long>(send(argv), "DEL");
+  return impl().call(argv.data(), argv.size(), as_integer);
 }
-long long Valkey::unlink(StringView key) {
-  return reply_cast<long long>(send({"UNLINK", std::string(key)}), "UNLINK");
+long long Valkey::keyed_list(StringView command, StringView key,
+                             const std::vector<StringView>& items) {
+  if (items.empty()) throw Error(std::string(command) + ": no key specified");
+  std::vector<StringView> argv;
+  argv.reserve(items.size() + 2);
+  argv.push_back(command);
+  argv.push_back(key);
+  argv.insert(argv.end(), items.begin(), items.end());
+  return impl().call(argv.data(), argv.size(), as_integer);
 }
-long long Valkey::exists(StringView key) {
-  return reply_cast<long long>(send({"EXISTS", std::string(key)}), "EXISTS");
+bool Valkey::expire(StringView key, long long timeout) {
+  return impl().call({"EXPIRE", key, Arg(timeout).view()}, as_bool);
 }
-long long Valkey::exists(std::initializer_list<StringView> keys) {
-  std::vector<std::string> argv{"EXISTS"};
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  return reply_cast<long long>(send(argv), "EXISTS");
-}
-bool Valkey::expire(StringView key, std::chrono::seconds timeout) {
+bool Valkey::expire(StringView key, const std::chrono::seconds& timeout) {
   return expire(key, static_cast<long long>(timeout.count()));
 }
-bool Valkey::expire(StringView key, long long seconds) {
-  return reply_cast<bool>(send({"EXPIRE", std::string(key), std::to_string(seconds)}), "EXPIRE");
+bool Valkey::pexpire(StringView key, long long timeout) {
+  return impl().call({"PEXPIRE", key, Arg(timeout).view()}, as_bool);
 }
-bool Valkey::pexpire(StringView key, std::chrono::milliseconds timeout) {
-  return reply_cast<bool>(send({"PEXPIRE", std::string(key), std::to_string(timeout.count())}),
-                          "PEXPIRE");
+bool Valkey::pexpire(StringView key, const std::chrono::milliseconds& timeout) {
+  return pexpire(key, static_cast<long long>(timeout.count()));
 }
-long long Valkey::ttl(StringView key) {
-  return reply_cast<long long>(send({"TTL", std::string(key)}), "TTL");
-}
-long long Valkey::pttl(StringView key) {
-  return reply_cast<long long>(send({"PTTL", std::string(key)}), "PTTL");
-}
-bool Valkey::persist(StringView key) {
-  return reply_cast<bool>(send({"PERSIST", std::string(key)}), "PERSIST");
-}
-std::string Valkey::type(StringView key) {
-  return reply_cast<std::string>(send({"TYPE", std::string(key)}), "TYPE");
-}
+long long Valkey::ttl(StringView key) { return impl().call({"TTL", key}, as_integer); }
+long long Valkey::pttl(StringView key) { return impl().call({"PTTL", key}, as_integer); }
+bool Valkey::persist(StringView key) { return impl().call({"PERSIST", key}, as_bool); }
+std::string Valkey::type(StringView key) { return impl().call({"TYPE", key}, as_string); }
 long long Valkey::scan_batch(long long cursor, StringView pattern, long long count,
                              std::vector<std::string>& keys) {
-  std::vector<std::string> argv{"SCAN", std::to_string(cursor)};
+  Arg cursor_text(cursor), count_text(count);
+  StringView argv[6];
+  std::size_t n = 0;
+  argv[n++] = "SCAN";
+  argv[n++] = cursor_text.view();
   if (!pattern.empty() && pattern != "*") {
-    argv.emplace_back("MATCH");
-    argv.emplace_back(pattern);
+    argv[n++] = "MATCH";
+    argv[n++] = pattern;
   }
   if (count > 0) {
-    argv.emplace_back("COUNT");
-    argv.push_back(std::to_string(count));
+    argv[n++] = "COUNT";
+    argv[n++] = count_text.view();
   }
-  Reply r = send(argv);
-  const auto& parts = to_array(r, "SCAN");
-  if (parts.size() != 2) wrong_shape(r, "SCAN", "[cursor, keys]");
-  keys = reply_cast<std::vector<std::string>>(parts[1], "SCAN");
-  return to_integer(parts[0], "SCAN");
+  return impl().call(argv, n, [&](const redisReply* r, const Call& call) {
+    as_array(r, call);
+    if (r->elements != 2) wrong_shape(r, call, "[cursor, keys]");
+    keys = as_strings(r->element[1], call);
+    return as_integer(r->element[0], call);
+  });
 }
 
 // ---- hashes -------------------------------------------------------------------
 long long Valkey::hset(StringView key, StringView field, StringView val) {
-  return reply_cast<long long>(
-      send({"HSET", std::string(key), std::string(field), std::string(val)}), "HSET");
+  return impl().call({"HSET", key, field, val}, as_integer);
 }
-long long Valkey::hset(StringView key,
-                       std::initializer_list<std::pair<StringView, StringView>> fields) {
-  std::vector<std::pair<std::string, std::string>> v;
-  for (const auto& [f, val] : fields) v.emplace_back(f, val);
-  return hset_range(key, v);
+long long Valkey::hset(StringView key, const std::pair<StringView, StringView>& item) {
+  return hset(key, item.first, item.second);
 }
-long long Valkey::hset_range(StringView key,
-                             const std::vector<std::pair<std::string, std::string>>& fields) {
-  if (fields.empty()) throw std::invalid_argument("HSET needs at least one field");
-  std::vector<std::string> argv{"HSET", std::string(key)};
+long long Valkey::hset_pairs(StringView key,
+                             const std::vector<std::pair<StringView, StringView>>& fields) {
+  if (fields.empty()) throw Error("HSET: no key specified");
+  std::vector<StringView> argv{"HSET", key};
+  argv.reserve(2 + 2 * fields.size());
   for (const auto& [f, v] : fields) {
     argv.push_back(f);
     argv.push_back(v);
   }
-  return reply_cast<long long>(send(argv), "HSET");
+  return impl().call(argv.data(), argv.size(), as_integer);
 }
 bool Valkey::hsetnx(StringView key, StringView field, StringView val) {
-  return reply_cast<bool>(send({"HSETNX", std::string(key), std::string(field), std::string(val)}),
-                          "HSETNX");
+  return impl().call({"HSETNX", key, field, val}, as_bool);
 }
 OptionalString Valkey::hget(StringView key, StringView field) {
-  return reply_cast<OptionalString>(send({"HGET", std::string(key), std::string(field)}), "HGET");
+  return impl().call({"HGET", key, field}, as_optional_string);
 }
 std::vector<std::pair<std::string, std::string>> Valkey::hgetall_pairs(StringView key) {
-  auto flat = reply_cast<std::vector<std::string>>(send({"HGETALL", std::string(key)}), "HGETALL");
-  std::vector<std::pair<std::string, std::string>> out;
-  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) out.emplace_back(flat[i], flat[i + 1]);
-  return out;
+  return impl().call({"HGETALL", key}, as_string_pairs);
 }
 std::vector<OptionalString> Valkey::hmget_values(StringView key,
-                                                 const std::vector<std::string>& fields) {
-  if (fields.empty()) return {};
-  std::vector<std::string> argv{"HMGET", std::string(key)};
+                                                 const std::vector<StringView>& fields) {
+  if (fields.empty()) throw Error("HMGET: no key specified");
+  std::vector<StringView> argv{"HMGET", key};
   argv.insert(argv.end(), fields.begin(), fields.end());
-  return reply_cast<std::vector<OptionalString>>(send(argv), "HMGET");
+  return impl().call(argv.data(), argv.size(), as_optional_strings);
 }
-long long Valkey::hdel(StringView key, StringView field) { return hdel(key, {field}); }
-long long Valkey::hdel(StringView key, std::initializer_list<StringView> fields) {
-  std::vector<std::string> argv{"HDEL", std::string(key)};
-  argv.insert(argv.end(), fields.begin(), fields.end());
-  return reply_cast<long long>(send(argv), "HDEL");
+long long Valkey::hdel(StringView key, StringView field) {
+  return impl().call({"HDEL", key, field}, as_integer);
 }
 long long Valkey::hincrby(StringView key, StringView field, long long increment) {
-  return reply_cast<long long>(
-      send({"HINCRBY", std::string(key), std::string(field), std::to_string(increment)}),
-      "HINCRBY");
+  return impl().call({"HINCRBY", key, field, Arg(increment).view()}, as_integer);
 }
 double Valkey::hincrbyfloat(StringView key, StringView field, double increment) {
-  return reply_cast<double>(
-      send({"HINCRBYFLOAT", std::string(key), std::string(field), detail::to_arg(increment)}),
-      "HINCRBYFLOAT");
+  return impl().call({"HINCRBYFLOAT", key, field, Arg(increment).view()}, as_double);
 }
 bool Valkey::hexists(StringView key, StringView field) {
-  return reply_cast<bool>(send({"HEXISTS", std::string(key), std::string(field)}), "HEXISTS");
+  return impl().call({"HEXISTS", key, field}, as_bool);
 }
-long long Valkey::hlen(StringView key) {
-  return reply_cast<long long>(send({"HLEN", std::string(key)}), "HLEN");
-}
+long long Valkey::hlen(StringView key) { return impl().call({"HLEN", key}, as_integer); }
 std::vector<std::string> Valkey::strings(StringView command, StringView key) {
-  return reply_cast<std::vector<std::string>>(send({std::string(command), std::string(key)}),
-                                              command);
+  return impl().call({command, key}, as_strings);
 }
 
 // ---- lists ----------------------------------------------------------------------
-long long Valkey::lpush(StringView key, StringView val) { return lpush(key, {val}); }
-long long Valkey::lpush(StringView key, std::initializer_list<StringView> vals) {
-  std::vector<std::string> argv{"LPUSH", std::string(key)};
-  argv.insert(argv.end(), vals.begin(), vals.end());
-  return reply_cast<long long>(send(argv), "LPUSH");
+long long Valkey::lpush(StringView key, StringView val) {
+  return impl().call({"LPUSH", key, val}, as_integer);
 }
-long long Valkey::rpush(StringView key, StringView val) { return rpush(key, {val}); }
-long long Valkey::rpush(StringView key, std::initializer_list<StringView> vals) {
-  std::vector<std::string> argv{"RPUSH", std::string(key)};
-  argv.insert(argv.end(), vals.begin(), vals.end());
-  return reply_cast<long long>(send(argv), "RPUSH");
+long long Valkey::rpush(StringView key, StringView val) {
+  return impl().call({"RPUSH", key, val}, as_integer);
 }
 OptionalString Valkey::lpop(StringView key) {
-  return reply_cast<OptionalString>(send({"LPOP", std::string(key)}), "LPOP");
+  return impl().call({"LPOP", key}, as_optional_string);
 }
 OptionalString Valkey::rpop(StringView key) {
-  return reply_cast<OptionalString>(send({"RPOP", std::string(key)}), "RPOP");
+  return impl().call({"RPOP", key}, as_optional_string);
 }
 std::vector<std::string> Valkey::range_strings(StringView command, StringView key, long long start,
                                                long long stop) {
-  return reply_cast<std::vector<std::string>>(
-      send({std::string(command), std::string(key), std::to_string(start), std::to_string(stop)}),
-      command);
+  return impl().call({command, key, Arg(start).view(), Arg(stop).view()}, as_strings);
 }
-long long Valkey::llen(StringView key) {
-  return reply_cast<long long>(send({"LLEN", std::string(key)}), "LLEN");
-}
+long long Valkey::llen(StringView key) { return impl().call({"LLEN", key}, as_integer); }
 void Valkey::ltrim(StringView key, long long start, long long stop) {
-  reply_cast<void>(send({"LTRIM", std::string(key), std::to_string(start), std::to_string(stop)}),
-                   "LTRIM");
+  impl().call({"LTRIM", key, Arg(start).view(), Arg(stop).view()}, as_ok);
 }
 long long Valkey::lrem(StringView key, long long count, StringView val) {
-  return reply_cast<long long>(
-      send({"LREM", std::string(key), std::to_string(count), std::string(val)}), "LREM");
+  return impl().call({"LREM", key, Arg(count).view(), val}, as_integer);
 }
 
 // ---- sets -----------------------------------------------------------------------
-long long Valkey::sadd(StringView key, StringView member) { return sadd(key, {member}); }
-long long Valkey::sadd(StringView key, std::initializer_list<StringView> members) {
-  std::vector<std::string> argv{"SADD", std::string(key)};
-  argv.insert(argv.end(), members.begin(), members.end());
-  return reply_cast<long long>(send(argv), "SADD");
+long long Valkey::sadd(StringView key, StringView member) {
+  return impl().call({"SADD", key, member}, as_integer);
 }
-long long Valkey::srem(StringView key, StringView member) { return srem(key, {member}); }
-long long Valkey::srem(StringView key, std::initializer_list<StringView> members) {
-  std::vector<std::string> argv{"SREM", std::string(key)};
-  argv.insert(argv.end(), members.begin(), members.end());
-  return reply_cast<long long>(send(argv), "SREM");
+long long Valkey::srem(StringView key, StringView member) {
+  return impl().call({"SREM", key, member}, as_integer);
 }
 bool Valkey::sismember(StringView key, StringView member) {
-  return reply_cast<bool>(send({"SISMEMBER", std::string(key), std::string(member)}), "SISMEMBER");
+  return impl().call({"SISMEMBER", key, member}, as_bool);
 }
-long long Valkey::scard(StringView key) {
-  return reply_cast<long long>(send({"SCARD", std::string(key)}), "SCARD");
-}
+long long Valkey::scard(StringView key) { return impl().call({"SCARD", key}, as_integer); }
 
 // ---- sorted sets ----------------------------------------------------------------
 long long Valkey::zadd(StringView key, StringView member, double score, UpdateType type,
                        bool changed) {
-  return zadd_range(key, {{std::string(member), score}}, type, changed);
+  return zadd_pairs(key, {{member, score}}, type, changed);
 }
-long long Valkey::zadd_range(StringView key,
-                             const std::vector<std::pair<std::string, double>>& members,
+long long Valkey::zadd_pairs(StringView key,
+                             const std::vector<std::pair<StringView, double>>& members,
                              UpdateType type, bool changed) {
-  if (members.empty()) throw std::invalid_argument("ZADD needs at least one member");
-  // With GT or LT and nothing changed, ZADD replies 0; a nil reply only comes
-  // with INCR, which this method does not send.
-  return reply_cast<long long>(send(detail::cmd::zadd(key, members, type, changed)), "ZADD");
+  if (members.empty()) throw Error("ZADD: no key specified");
+  std::deque<Arg> scores;  // a deque never moves what it holds: the views stay valid
+  std::vector<StringView> argv{"ZADD", key};
+  argv.reserve(4 + 2 * members.size());
+  if (StringView flag = update_flag(type); !flag.empty()) argv.push_back(flag);
+  if (changed) argv.emplace_back("CH");
+  for (const auto& [member, score] : members) {
+    scores.emplace_back(score);
+    argv.push_back(scores.back().view());
+    argv.push_back(member);
+  }
+  return impl().call(argv.data(), argv.size(), as_integer);
 }
 double Valkey::zincrby(StringView key, double increment, StringView member) {
-  return reply_cast<double>(
-      send({"ZINCRBY", std::string(key), detail::to_arg(increment), std::string(member)}),
-      "ZINCRBY");
+  return impl().call({"ZINCRBY", key, Arg(increment).view(), member}, as_double);
 }
 OptionalDouble Valkey::zscore(StringView key, StringView member) {
-  return reply_cast<OptionalDouble>(send({"ZSCORE", std::string(key), std::string(member)}),
-                                    "ZSCORE");
+  return impl().call({"ZSCORE", key, member}, as_optional_double);
 }
 OptionalLongLong Valkey::zrank(StringView key, StringView member) {
-  return reply_cast<OptionalLongLong>(send({"ZRANK", std::string(key), std::string(member)}),
-                                      "ZRANK");
+  return impl().call({"ZRANK", key, member}, as_optional_integer);
 }
 OptionalLongLong Valkey::zrevrank(StringView key, StringView member) {
-  return reply_cast<OptionalLongLong>(send({"ZREVRANK", std::string(key), std::string(member)}),
-                                      "ZREVRANK");
+  return impl().call({"ZREVRANK", key, member}, as_optional_integer);
 }
-Reply Valkey::zrange_reply(StringView command, StringView key, const std::string& from,
-                           const std::string& to, bool with_scores) {
-  std::vector<std::string> argv{std::string(command), std::string(key), from, to};
-  if (with_scores) argv.emplace_back("WITHSCORES");
-  return send(argv);
+std::vector<std::string> Valkey::zrange_members(StringView command, StringView key, StringView from,
+                                                StringView to) {
+  return impl().call({command, key, from, to}, as_strings);
 }
-std::vector<std::pair<std::string, double>> Valkey::scored(const Reply& reply,
-                                                           std::string_view what) {
-  const auto& flat = to_array(reply, what);
-  std::vector<std::pair<std::string, double>> out;
-  for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
-    out.emplace_back(to_string_reply(flat[i], what), to_double(flat[i + 1], what));
-  return out;
+std::vector<std::pair<std::string, double>> Valkey::zrange_scored(StringView command,
+                                                                  StringView key, StringView from,
+                                                                  StringView to) {
+  return impl().call({command, key, from, to, "WITHSCORES"}, as_scored);
 }
 long long Valkey::zremrangebyscore(StringView key, StringView min, StringView max) {
-  return reply_cast<long long>(
-      send({"ZREMRANGEBYSCORE", std::string(key), std::string(min), std::string(max)}),
-      "ZREMRANGEBYSCORE");
+  return impl().call({"ZREMRANGEBYSCORE", key, min, max}, as_integer);
 }
 long long Valkey::zremrangebyrank(StringView key, long long start, long long stop) {
-  return reply_cast<long long>(
-      send({"ZREMRANGEBYRANK", std::string(key), std::to_string(start), std::to_string(stop)}),
-      "ZREMRANGEBYRANK");
+  return impl().call({"ZREMRANGEBYRANK", key, Arg(start).view(), Arg(stop).view()}, as_integer);
 }
 long long Valkey::zrem(StringView key, StringView member) {
-  return reply_cast<long long>(send({"ZREM", std::string(key), std::string(member)}), "ZREM");
+  return impl().call({"ZREM", key, member}, as_integer);
 }
-long long Valkey::zcard(StringView key) {
-  return reply_cast<long long>(send({"ZCARD", std::string(key)}), "ZCARD");
-}
+long long Valkey::zcard(StringView key) { return impl().call({"ZCARD", key}, as_integer); }
 long long Valkey::zcount(StringView key, StringView min, StringView max) {
-  return reply_cast<long long>(
-      send({"ZCOUNT", std::string(key), std::string(min), std::string(max)}), "ZCOUNT");
+  return impl().call({"ZCOUNT", key, min, max}, as_integer);
 }
 
 // ---- scripts --------------------------------------------------------------------
-Reply Valkey::eval_reply(StringView command, StringView script,
-                         const std::vector<std::string>& keys,
-                         const std::vector<std::string>& args) {
-  std::vector<std::string> argv{std::string(command), std::string(script),
-                                std::to_string(keys.size())};
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  return send(argv);
+Reply Valkey::run_script(StringView command, StringView script, const StringView* keys,
+                         std::size_t nkeys, const StringView* args, std::size_t nargs) {
+  Arg numkeys(static_cast<unsigned long long>(nkeys));
+  std::vector<StringView> argv{command, script, numkeys.view()};
+  argv.insert(argv.end(), keys, keys + nkeys);
+  argv.insert(argv.end(), args, args + nargs);
+  return impl().call(argv.data(), argv.size(), as_reply);
 }
 std::string Valkey::script_load(StringView script) {
-  return reply_cast<std::string>(send({"SCRIPT", "LOAD", std::string(script)}), "SCRIPT LOAD");
+  return impl().call({"SCRIPT", "LOAD", script}, as_string);
 }
 
 // ---- batches ---------------------------------------------------------------------
-Pipeline Valkey::pipeline() { return Pipeline(*this, false); }
-Pipeline Valkey::transaction() { return Pipeline(*this, true); }
+Pipeline Valkey::pipeline(bool) { return Pipeline(*this); }
+Transaction Valkey::transaction(bool, bool) { return Transaction(*this); }
 
 // ---- recording --------------------------------------------------------------------
-void Valkey::record_commands(bool enabled) {
-  if (!impl_) moved_from();
-  std::lock_guard<std::mutex> lock(impl_->record_mutex);
-  impl_->recording = enabled;
+void Valkey::workbook_record_commands(bool enabled) {
+  Impl& i = impl();
+  i.set_watch(&i.recording, enabled);
 }
-std::vector<SentCommand> Valkey::recorded_commands() const {
-  if (!impl_) moved_from();
-  std::lock_guard<std::mutex> lock(impl_->record_mutex);
-  return impl_->recorded;
+std::vector<SentCommand> Valkey::workbook_recorded_commands() const {
+  Impl& i = impl();
+  std::lock_guard<std::mutex> lock(i.record_mutex);
+  return i.recorded;
 }
-void Valkey::clear_recorded_commands() {
-  if (!impl_) moved_from();
-  std::lock_guard<std::mutex> lock(impl_->record_mutex);
-  impl_->recorded.clear();
+void Valkey::workbook_clear_recorded_commands() {
+  Impl& i = impl();
+  std::lock_guard<std::mutex> lock(i.record_mutex);
+  i.recorded.clear();
 }
-void Valkey::dry_run(bool enabled) {
-  if (!impl_) moved_from();
-  std::lock_guard<std::mutex> lock(impl_->record_mutex);
-  impl_->dry_run = enabled;
+void Valkey::workbook_dry_run(bool enabled) {
+  Impl& i = impl();
+  i.set_watch(&i.dry_run, enabled);
 }
-std::uint64_t Valkey::round_trips() const {
-  if (!impl_) moved_from();
-  std::lock_guard<std::mutex> lock(impl_->record_mutex);
-  return impl_->trips;
+std::uint64_t Valkey::workbook_round_trips() const { return impl().trips.load(); }
+
+// ---------------------------------------------------------------------------
+// QueuedReplies
+// ---------------------------------------------------------------------------
+struct QueuedReplies::Data {
+  std::vector<Reply> replies;
+  std::string text;  // the commands, to name one in a message
+  std::string where;
+  std::size_t skip = 0;  // MULTI, in a transaction's text
+};
+QueuedReplies::QueuedReplies() = default;
+QueuedReplies::QueuedReplies(std::unique_ptr<Data> data) : data_(std::move(data)) {}
+QueuedReplies::QueuedReplies(QueuedReplies&&) noexcept = default;
+QueuedReplies& QueuedReplies::operator=(QueuedReplies&&) noexcept = default;
+QueuedReplies::~QueuedReplies() = default;
+std::size_t QueuedReplies::size() const noexcept { return data_ ? data_->replies.size() : 0; }
+const Reply& QueuedReplies::reply(std::size_t idx) const {
+  if (idx >= size())
+    throw Error("no reply " + std::to_string(idx) + ": there are " + std::to_string(size()));
+  return data_->replies[idx];
+}
+void QueuedReplies::rethrow_naming(std::size_t idx) const {
+  auto commands = parse_commands(data_->text);
+  std::string name = "queued command " + std::to_string(idx);
+  if (idx + data_->skip < commands.size())
+    name = describe(commands[idx + data_->skip]) + " on " + data_->where;
+  try {
+    throw;
+  } catch (const ReplyError& e) {
+    throw ReplyError(name + ": " + e.server_text(), e.server_text());
+  } catch (const Error& e) {
+    throw Error(name + ": " + e.what());
+  }
 }
 
 // ---------------------------------------------------------------------------
-// Pipeline
+// Pipelines and transactions
 // ---------------------------------------------------------------------------
-Pipeline::Pipeline(Pipeline&&) noexcept = default;
-Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
-Pipeline::~Pipeline() = default;
+namespace {
+constexpr std::string_view kMulti = "*1\r\n$5\r\nMULTI\r\n";
+constexpr std::string_view kExec = "*1\r\n$4\r\nEXEC\r\n";
+}  // namespace
 
-Pipeline& Pipeline::command(std::vector<std::string> argv) {
-  if (argv.empty()) throw std::invalid_argument("cannot queue an empty command");
-  refuse_state_change(argv);
-  queued_.push_back(std::move(argv));
+template <bool T>
+QueuedCommands<T>::QueuedCommands(Valkey& client) : client_(&client) {
+  if (T) text_ = kMulti;
+}
+template <bool T>
+QueuedCommands<T>::QueuedCommands(QueuedCommands&&) noexcept = default;
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::operator=(QueuedCommands&&) noexcept = default;
+template <bool T>
+QueuedCommands<T>::~QueuedCommands() = default;
+
+template <bool T>
+void QueuedCommands<T>::discard() noexcept {
+  text_.clear();
+  if (T) text_ = kMulti;
+  count_ = 0;
+}
+
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::queue(std::initializer_list<StringView> argv) {
+  append_command(text_, argv.begin(), argv.size());
+  ++count_;
   return *this;
 }
-Pipeline& Pipeline::set(StringView key, StringView val, std::chrono::milliseconds ttl,
-                        UpdateType type) {
-  return command(detail::cmd::set(key, val, false, ttl, type));
-}
-Pipeline& Pipeline::get(StringView key) { return command("GET", key); }
-Pipeline& Pipeline::del(StringView key) { return command("DEL", key); }
-Pipeline& Pipeline::exists(StringView key) { return command("EXISTS", key); }
-Pipeline& Pipeline::incr(StringView key) { return command("INCR", key); }
-Pipeline& Pipeline::incrby(StringView key, long long increment) {
-  return command("INCRBY", key, increment);
-}
-Pipeline& Pipeline::expire(StringView key, std::chrono::seconds timeout) {
-  return command("EXPIRE", key, static_cast<long long>(timeout.count()));
-}
-Pipeline& Pipeline::pexpire(StringView key, std::chrono::milliseconds timeout) {
-  return command("PEXPIRE", key, static_cast<long long>(timeout.count()));
-}
-Pipeline& Pipeline::ttl(StringView key) { return command("TTL", key); }
-Pipeline& Pipeline::pttl(StringView key) { return command("PTTL", key); }
-Pipeline& Pipeline::hset(StringView key, StringView field, StringView val) {
-  return command("HSET", key, field, val);
-}
-Pipeline& Pipeline::hget(StringView key, StringView field) { return command("HGET", key, field); }
-Pipeline& Pipeline::hgetall(StringView key) { return command("HGETALL", key); }
-Pipeline& Pipeline::hdel(StringView key, StringView field) { return command("HDEL", key, field); }
-Pipeline& Pipeline::hincrby(StringView key, StringView field, long long increment) {
-  return command("HINCRBY", key, field, increment);
-}
-Pipeline& Pipeline::sadd(StringView key, StringView member) { return command("SADD", key, member); }
-Pipeline& Pipeline::srem(StringView key, StringView member) { return command("SREM", key, member); }
-Pipeline& Pipeline::zadd(StringView key, StringView member, double score, UpdateType type,
-                         bool changed) {
-  return command(detail::cmd::zadd(key, {{std::string(member), score}}, type, changed));
-}
-Pipeline& Pipeline::zincrby(StringView key, double increment, StringView member) {
-  return command("ZINCRBY", key, increment, member);
-}
-Pipeline& Pipeline::zscore(StringView key, StringView member) {
-  return command("ZSCORE", key, member);
-}
-Pipeline& Pipeline::zrevrank(StringView key, StringView member) {
-  return command("ZREVRANK", key, member);
-}
-Pipeline& Pipeline::zremrangebyscore(StringView key, StringView min, StringView max) {
-  return command("ZREMRANGEBYSCORE", key, min, max);
-}
-Pipeline& Pipeline::zcard(StringView key) { return command("ZCARD", key); }
 
-QueuedReplies Pipeline::exec() {
-  if (queued_.empty()) return QueuedReplies({}, {});
-  const std::string where = client_->options().address();
-  std::vector<std::vector<std::string>> batch;
-  std::vector<std::string> commands;  // "INCR 'k'"
-  std::vector<std::string> names;     // "INCR 'k' on 127.0.0.1:6379", for reply errors
-  batch.reserve(queued_.size() + 2);
-  if (transaction_) batch.push_back({"MULTI"});
-  for (auto& argv : queued_) {
-    commands.push_back(describe(argv));
-    names.push_back(commands.back() + " on " + where);
-    batch.push_back(std::move(argv));
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::queue_command(const detail::Arg* argv, std::size_t argc) {
+  std::vector<StringView> views;
+  views.reserve(argc);
+  for (std::size_t i = 0; i < argc; ++i) views.push_back(argv[i].view());
+  refuse_state_change(views.data(), views.size());
+  append_command(text_, views.data(), views.size());
+  ++count_;
+  return *this;
+}
+
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::set(StringView key, StringView val,
+                                          const std::chrono::milliseconds& ttl, UpdateType type) {
+  StringView argv[6];
+  Arg ms(static_cast<long long>(ttl.count()));
+  std::size_t n = set_argv(argv, key, val, ttl, false, type, ms);
+  append_command(text_, argv, n);
+  ++count_;
+  return *this;
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::set(StringView key, StringView val, bool keepttl,
+                                          UpdateType type) {
+  StringView argv[6];
+  Arg ms(0LL);
+  std::size_t n = set_argv(argv, key, val, std::chrono::milliseconds(0), keepttl, type, ms);
+  append_command(text_, argv, n);
+  ++count_;
+  return *this;
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::get(StringView key) {
+  return queue({"GET", key});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::del(StringView key) {
+  return queue({"DEL", key});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::exists(StringView key) {
+  return queue({"EXISTS", key});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::incr(StringView key) {
+  return queue({"INCR", key});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::incrby(StringView key, long long increment) {
+  return queue({"INCRBY", key, Arg(increment).view()});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::expire(StringView key, long long timeout) {
+  return queue({"EXPIRE", key, Arg(timeout).view()});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::expire(StringView key, const std::chrono::seconds& timeout) {
+  return expire(key, static_cast<long long>(timeout.count()));
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::pexpire(StringView key, long long timeout) {
+  return queue({"PEXPIRE", key, Arg(timeout).view()});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::pexpire(StringView key,
+                                              const std::chrono::milliseconds& timeout) {
+  return pexpire(key, static_cast<long long>(timeout.count()));
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::ttl(StringView key) {
+  return queue({"TTL", key});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::pttl(StringView key) {
+  return queue({"PTTL", key});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::hset(StringView key, StringView field, StringView val) {
+  return queue({"HSET", key, field, val});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::hset_pairs(
+    StringView key, const std::vector<std::pair<StringView, StringView>>& fields) {
+  if (fields.empty()) throw Error("HSET: no key specified");
+  std::vector<StringView> argv{"HSET", key};
+  for (const auto& [f, v] : fields) {
+    argv.push_back(f);
+    argv.push_back(v);
   }
-  if (transaction_) batch.push_back({"EXEC"});
-  queued_.clear();
+  append_command(text_, argv.data(), argv.size());
+  ++count_;
+  return *this;
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::hget(StringView key, StringView field) {
+  return queue({"HGET", key, field});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::hgetall(StringView key) {
+  return queue({"HGETALL", key});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::hdel(StringView key, StringView field) {
+  return queue({"HDEL", key, field});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::hincrby(StringView key, StringView field,
+                                              long long increment) {
+  return queue({"HINCRBY", key, field, Arg(increment).view()});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::sadd(StringView key, StringView member) {
+  return queue({"SADD", key, member});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::srem(StringView key, StringView member) {
+  return queue({"SREM", key, member});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::zadd(StringView key, StringView member, double score,
+                                           UpdateType type, bool changed) {
+  Arg score_text(score);
+  StringView argv[6];
+  std::size_t n = 0;
+  argv[n++] = "ZADD";
+  argv[n++] = key;
+  if (StringView flag = update_flag(type); !flag.empty()) argv[n++] = flag;
+  if (changed) argv[n++] = "CH";
+  argv[n++] = score_text.view();
+  argv[n++] = member;
+  append_command(text_, argv, n);
+  ++count_;
+  return *this;
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::zincrby(StringView key, double increment, StringView member) {
+  return queue({"ZINCRBY", key, Arg(increment).view(), member});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::zscore(StringView key, StringView member) {
+  return queue({"ZSCORE", key, member});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::zrevrank(StringView key, StringView member) {
+  return queue({"ZREVRANK", key, member});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::zremrangebyscore(StringView key, StringView min,
+                                                       StringView max) {
+  return queue({"ZREMRANGEBYSCORE", key, min, max});
+}
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::zcard(StringView key) {
+  return queue({"ZCARD", key});
+}
 
-  std::vector<Reply> replies = client_->send_batch(batch);
-  if (!transaction_) return QueuedReplies(std::move(replies), std::move(names));
+template <bool T>
+QueuedReplies QueuedCommands<T>::exec() {
+  Valkey::Impl& impl = client_->impl();
+  auto data = std::make_unique<QueuedReplies::Data>();
+  data->where = impl.where();
+  if (count_ == 0) {
+    discard();
+    return QueuedReplies(std::move(data));
+  }
+  if (T) text_.append(kExec);
+  std::size_t count = count_;
+  data->text = std::move(text_);
+  discard();
+  std::vector<Reply> replies = impl.batch(data->text, T ? count + 2 : count);
+  if (!T) {
+    data->replies = std::move(replies);
+    return QueuedReplies(std::move(data));
+  }
 
+  data->skip = 1;  // MULTI
   Reply& exec_reply = replies.back();
   if (exec_reply.type == Reply::Type::Error) {
     // EXECABORT: a command was refused while queueing; say which one.
+    auto commands = parse_commands(data->text);
     std::string detail = exec_reply.str;
-    for (std::size_t i = 1; i + 1 < replies.size(); ++i)
+    for (std::size_t i = 1; i + 1 < replies.size() && i < commands.size(); ++i)
       if (replies[i].type == Reply::Type::Error)
-        detail += " (" + commands[i - 1] + ": " + replies[i].str + ")";
-    throw ReplyError("EXEC on " + where + ": " + detail, exec_reply.str);
+        detail += " (" + describe(commands[i]) + ": " + replies[i].str + ")";
+    throw ReplyError("EXEC on " + data->where + ": " + detail, exec_reply.str);
   }
   if (exec_reply.type != Reply::Type::Array)
-    throw Error("EXEC on " + where + ": the transaction was not executed");
-  return QueuedReplies(std::move(exec_reply.elements), std::move(names));
+    throw Error("EXEC on " + data->where + ": the transaction was not executed");
+  data->replies = std::move(exec_reply.elements);
+  return QueuedReplies(std::move(data));
 }
+
+template class QueuedCommands<false>;
+template class QueuedCommands<true>;
 
 }  // namespace wb

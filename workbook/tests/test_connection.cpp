@@ -1,6 +1,16 @@
 // Connecting: URLs, servers that are not there or do not answer, reconnecting
 // after an I/O error, and moving a client.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <thread>
@@ -383,3 +393,216 @@ TEST_CASE("a database number the server does not have is a ReplyError naming SEL
   REQUIRE(contains(t.what, client.options().address()));
   REQUIRE(contains(t.what, "out of range"));
 }
+
+// ---- TLS (rediss://) -----------------------------------------------------------------
+
+TEST_CASE("a rediss:// URL asks for TLS; the environment names the CA file and turns checks off") {
+  {
+    EnvGuard ca("VALKEY_TLS_CA_FILE", "/etc/ssl/valkey-ca.crt");
+    EnvGuard verify("VALKEY_TLS_VERIFY", "0");
+    auto o = ConnectionOptions::from_url("rediss://:pw@cache.example:6380/1");
+    CHECK(o.tls);
+    CHECK(o.tls_ca_file == "/etc/ssl/valkey-ca.crt");
+    CHECK_FALSE(o.tls_verify);
+    CHECK(o.host == "cache.example");
+    CHECK(o.port == 6380);
+    CHECK(o.password == "pw");
+    CHECK(o.db == 1);
+    // redis:// is plain TCP whatever the environment says.
+    CHECK_FALSE(ConnectionOptions::from_url("redis://cache.example:6380").tls);
+  }
+  EnvGuard ca("VALKEY_TLS_CA_FILE", nullptr);
+  EnvGuard verify("VALKEY_TLS_VERIFY", nullptr);
+  auto o = ConnectionOptions::from_url("rediss://cache.example:6380");
+  CHECK(o.tls);
+  CHECK(o.tls_ca_file.empty());  // the system's trusted certificates
+  CHECK(o.tls_verify);           // verified unless told otherwise
+}
+
+#ifndef WB_TESTS_HAVE_TLS
+TEST_CASE("without TLS in this hiredis, rediss:// is refused with the reason, before connecting") {
+  // A server that would accept the connection: the client must not even
+  // open one, since all it could send there is plain text.
+  wb_test::FakeServer server;
+  ConnectionOptions o = ConnectionOptions::from_url(server.url());
+  o.tls = true;
+  wb::Valkey client(o);
+  auto t = thrown_by([&] { client.ping(); });
+  INFO(t.type << ": " << t.what);
+  REQUIRE(t.type == "Error");
+  REQUIRE(contains(t.what, "this hiredis (0."));
+  REQUIRE(contains(t.what, "has no TLS support"));
+  REQUIRE(contains(t.what, "rediss://"));
+  REQUIRE(contains(t.what, o.address()));
+  REQUIRE(server.connections_accepted() == 0);
+  // Each command says so again; none of them falls back to plain text.
+  REQUIRE(thrown_by([&] { client.set("k", "v"); }).type == "Error");
+  REQUIRE(server.connections_accepted() == 0);
+}
+#else
+extern char** environ;
+
+namespace {
+// Runs a program to completion; its exit status (-1 when it could not start).
+int run(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, argv[0], &quiet, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&quiet);
+  if (rc != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A throwaway Valkey (or Redis) server that speaks only TLS, on a free
+// loopback port, with a self-signed certificate made for it; stopped and
+// removed at the end of the test.
+class TlsServer {
+ public:
+  TlsServer() {
+    char dir[] = "/tmp/wb-tls-XXXXXX";
+    if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+    dir_ = dir;
+    cert_ = dir_ + "/server.crt";
+    std::string key = dir_ + "/server.key";
+    if (run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+             cert_, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+             "subjectAltName=IP:127.0.0.1"}) != 0)
+      throw std::runtime_error("this test needs the openssl command to make a certificate");
+    port_ = free_port();
+    std::vector<std::string> args{"--port",
+                                  "0",
+                                  "--tls-port",
+                                  std::to_string(port_),
+                                  "--bind",
+                                  "127.0.0.1",
+                                  "--tls-cert-file",
+                                  cert_,
+                                  "--tls-key-file",
+                                  key,
+                                  "--tls-ca-cert-file",
+                                  cert_,
+                                  "--tls-auth-clients",
+                                  "no",
+                                  "--save",
+                                  "",
+                                  "--appendonly",
+                                  "no",
+                                  "--dir",
+                                  dir_};
+    for (const char* server : {"valkey-server", "redis-server"}) {
+      std::vector<std::string> all{server};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      posix_spawn_file_actions_t quiet;
+      posix_spawn_file_actions_init(&quiet);
+      posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+      int rc = posix_spawnp(&pid_, server, &quiet, nullptr, argv.data(), environ);
+      posix_spawn_file_actions_destroy(&quiet);
+      if (rc == 0) break;
+      pid_ = -1;
+    }
+    if (pid_ <= 0) throw std::runtime_error("this test needs valkey-server or redis-server");
+    for (int i = 0; i < 100 && !listening(); ++i) std::this_thread::sleep_for(50ms);
+    if (!listening()) throw std::runtime_error("the TLS test server did not start");
+  }
+  ~TlsServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  TlsServer(const TlsServer&) = delete;
+  TlsServer& operator=(const TlsServer&) = delete;
+  std::string url() const { return "rediss://127.0.0.1:" + std::to_string(port_); }
+  const std::string& cert() const { return cert_; }
+
+ private:
+  bool listening() const {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+  }
+  std::string dir_, cert_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+}  // namespace
+
+TEST_CASE("over TLS, with the server's certificate as the CA file, commands work as over TCP") {
+  TlsServer server;
+  EnvGuard ca("VALKEY_TLS_CA_FILE", server.cert().c_str());
+  EnvGuard verify("VALKEY_TLS_VERIFY", nullptr);
+  wb::Valkey client(server.url());
+  REQUIRE(client.options().tls);
+  REQUIRE(client.ping() == "PONG");
+  REQUIRE(client.set("tls:greeting", std::string(100000, 'x')));
+  REQUIRE(client.strlen("tls:greeting") == 100000);
+  auto replies = client.transaction(true, false).incr("tls:n").incr("tls:n").exec();
+  REQUIRE(replies.get<long long>(1) == 2);
+  auto piped = client.pipeline(false).get("tls:n").del("tls:n").exec();
+  REQUIRE(piped.get<std::string>(0) == "2");
+  // Several threads, several pooled TLS connections.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) client.incr("tls:count");
+    });
+  for (auto& t : threads) t.join();
+  REQUIRE(client.get("tls:count") == "200"s);
+}
+
+TEST_CASE("over TLS, a certificate nobody vouches for is refused unless VALKEY_TLS_VERIFY=0") {
+  TlsServer server;
+  EnvGuard ca("VALKEY_TLS_CA_FILE", nullptr);
+  {
+    EnvGuard verify("VALKEY_TLS_VERIFY", nullptr);
+    wb::Valkey client(server.url());
+    auto t = thrown_by([&] { client.ping(); });
+    INFO(t.type << ": " << t.what);
+    REQUIRE(t.type == "IoError");
+    REQUIRE(contains(t.what, "TLS handshake"));
+  }
+  EnvGuard verify("VALKEY_TLS_VERIFY", "0");
+  wb::Valkey client(server.url());
+  REQUIRE(client.ping() == "PONG");
+}
+
+TEST_CASE("a CA file that does not exist is an Error naming it") {
+  TlsServer server;
+  EnvGuard ca("VALKEY_TLS_CA_FILE", "/nonexistent/ca.crt");
+  wb::Valkey client(server.url());
+  auto t = thrown_by([&] { client.ping(); });
+  INFO(t.type << ": " << t.what);
+  REQUIRE(t.type == "Error");
+  REQUIRE(contains(t.what, "/nonexistent/ca.crt"));
+}
+#endif

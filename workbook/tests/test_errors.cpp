@@ -86,7 +86,8 @@ TEST_CASE("a failing script is a ReplyError naming EVAL and the script's error")
 TEST_CASE("an empty command is refused with std::invalid_argument before sending") {
   auto client = grading::connect();
   client.record_commands();
-  REQUIRE_THROWS_AS(client.command(std::vector<std::string>{}), std::invalid_argument);
+  std::vector<std::string> none;
+  REQUIRE_THROWS_AS(client.command(none.begin(), none.end()), std::invalid_argument);
   REQUIRE(client.recorded_commands().empty());
 }
 

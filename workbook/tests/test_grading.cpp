@@ -62,7 +62,7 @@ TEST_CASE("a KeyScope's view shows each key's type, TTL and value") {
   auto client = grading::connect();
   REQUIRE(contains(keys.view(), "(no keys)"));
   client.set(keys.key("greeting"), "hello", 60s);
-  client.hset(keys.key("user"), {{"name", "Ada"}});
+  client.hset(keys.key("user"), "name", "Ada");
   client.zadd(keys.key("board"), "ada", 3);
   client.rpush(keys.key("queue"), "job");
   client.sadd(keys.key("tags"), "red");

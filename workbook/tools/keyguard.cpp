@@ -84,7 +84,10 @@ int plant(wb::Valkey& client, const std::string& file) {
     if (client.exists(key)) continue;  // never overwrite anything
     switch (i++ % 3) {
       case 0: client.set(key, "planted by keyguard " + tag); break;
-      case 1: client.hset(key, {{"owner", "keyguard"}, {"tag", tag}}); break;
+      case 1:
+        client.hset(key,
+                    {std::make_pair("owner", std::string("keyguard")), std::make_pair("tag", tag)});
+        break;
       default: client.zadd(key, "keyguard", 42.5); break;
     }
     if (i % 2 == 0) client.expire(key, std::chrono::seconds(3600));

@@ -1,10 +1,12 @@
 // The workbook's Valkey client: a small RAII client over hiredis.
 //
 // Its public API is a subset of redis-plus-plus's `sw::redis::Redis`: the same
-// method names, the same argument order, `std::optional` for nil, `std::chrono`
-// durations for TTLs, `UpdateType`, and output iterators for collections. What
-// you write against it carries over to the most used C++ client almost word for
-// word. Raw hiredis types never appear here.
+// method names and signatures, the same argument order, `std::optional` for
+// nil, `std::chrono` durations for TTLs, `UpdateType`, output iterators for
+// collections. Code written against it compiles against redis-plus-plus 1.3
+// with `namespace wb { using Valkey = sw::redis::Redis; }` and behaves the
+// same, except where a declaration below says "Workbook only" - each of those
+// names the redis-plus-plus way beside it. Raw hiredis types never appear here.
 //
 // One `Valkey` object may be shared by many threads: every command borrows a
 // connection from a small pool and returns it afterwards, so concurrent callers
@@ -37,9 +39,9 @@ using OptionalDouble = std::optional<double>;
 //   ALWAYS    - no condition
 //   EXIST     - XX: only if it already exists
 //   NOT_EXIST - NX: only if it does not exist yet
-//   GREATER   - GT (ZADD only): only if the new score is greater
-//   LESS      - LT (ZADD only): only if the new score is less
-enum class UpdateType { ALWAYS, EXIST, NOT_EXIST, GREATER, LESS };
+// (ZADD's GT and LT have no UpdateType in redis-plus-plus 1.3: send them with
+// command<long long>("ZADD", key, "GT", "CH", score_text, member).)
+enum class UpdateType { ALWAYS, EXIST, NOT_EXIST };
 
 // ----------------------------------------------------------------------------
 // Errors. `Error` <- `IoError` <- `TimeoutError`; `ClosedError`; `ReplyError`.
@@ -71,8 +73,8 @@ class ReplyError : public Error {
  public:
   ReplyError(const std::string& message, std::string server_text)
       : Error(message), server_text_(std::move(server_text)) {}
-  // The server's own words, e.g. "WRONGTYPE Operation against a key holding
-  // the wrong kind of value".
+  // Workbook only: the server's own words, e.g. "WRONGTYPE Operation against
+  // a key holding the wrong kind of value" (redis-plus-plus: what()).
   const std::string& server_text() const noexcept { return server_text_; }
 
  private:
@@ -91,21 +93,37 @@ struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds socket_timeout{2000};  // every read and write
 
-  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`).
-  // Throws std::invalid_argument with a readable reason when it cannot.
+  // TLS (`rediss://`). Needs a hiredis built with TLS (hiredis_ssl, 1.0 and
+  // later); with Debian 12's hiredis 0.14 the first command throws an Error
+  // that says so. The server's certificate is verified against tls_ca_file,
+  // else the system's trusted certificates; tls_verify = false skips that (a
+  // self-signed test server only). from_url and from_env take both from the
+  // environment: VALKEY_TLS_CA_FILE=/path/ca.crt, VALKEY_TLS_VERIFY=0.
+  // (redis-plus-plus: opts.tls.enabled, opts.tls.cacert.)
+  bool tls = false;
+  std::string tls_ca_file;
+  bool tls_verify = true;
+
+  // Workbook only (redis-plus-plus: ConnectionOptions(uri) or Redis(uri)).
+  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`, and
+  // `rediss://` for TLS). Throws std::invalid_argument with a readable reason
+  // when it cannot.
   static ConnectionOptions from_url(std::string_view url);
-  // VALKEY_URL from the environment, else redis://127.0.0.1:6379.
+  // Workbook only: VALKEY_URL from the environment, else redis://127.0.0.1:6379.
   static ConnectionOptions from_env();
-  // "127.0.0.1:6379" (db appended when not 0); never shows the password.
+  // Workbook only: "127.0.0.1:6379" (db appended when not 0); never shows the
+  // password.
   std::string address() const;
 };
 
-// The URL `from_env` uses: $VALKEY_URL or the default.
+// Workbook only: the URL `from_env` uses: $VALKEY_URL or the default.
 std::string valkey_url_from_env();
 
 // ----------------------------------------------------------------------------
-// A reply, as the server sent it (RESP2). Used by `command`, `eval` and
-// pipelines; `reply_cast<T>` turns it into the type you want.
+// Workbook only: a reply, as the server sent it (RESP2), from `command()`
+// without a type and from QueuedReplies::reply(). (redis-plus-plus hands out
+// hiredis's own redisReply there; ask for a type instead, command<T>, and the
+// code carries over.) `reply_cast<T>` turns it into the type you want.
 // ----------------------------------------------------------------------------
 struct Reply {
   enum class Type { Nil, Status, String, Integer, Array, Error };
@@ -117,8 +135,8 @@ struct Reply {
   bool is_nil() const noexcept { return type == Type::Nil; }
 };
 
-// Converts a reply. Supported T: Reply, void, bool, long long, double,
-// std::string, OptionalString, OptionalLongLong, OptionalDouble,
+// Workbook only. Converts a reply. Supported T: Reply, void, bool, long long,
+// double, std::string, OptionalString, OptionalLongLong, OptionalDouble,
 // std::vector<std::string>, std::vector<OptionalString>,
 // std::vector<long long>. Throws ReplyError for an error reply and Error when
 // the reply has another shape than T can hold. `what` names the command in
@@ -126,7 +144,8 @@ struct Reply {
 template <typename T>
 T reply_cast(const Reply& reply, std::string_view what = "reply");
 
-// One command as the client sent it, for graders and for curious learners.
+// Workbook only: one command as the client sent it, for graders and for
+// curious learners.
 struct SentCommand {
   std::vector<std::string> argv;  // argv[0] is the command name as sent
   std::uint64_t round_trip = 0;   // commands sharing a number were one round trip
@@ -137,7 +156,11 @@ struct SentCommand {
   std::string to_string() const;
 };
 
-class Pipeline;
+template <bool Transaction>
+class QueuedCommands;
+using Pipeline = QueuedCommands<false>;
+using Transaction = QueuedCommands<true>;
+class QueuedReplies;
 
 namespace detail {
 // The element type an output iterator writes: for inserters, the container's
@@ -164,30 +187,55 @@ inline constexpr bool writes_pairs =
 // instead of the (key, field, value) overload, and fail to compile.
 template <typename Input>
 using if_iterator = std::enable_if_t<!std::is_convertible_v<Input, StringView>, int>;
+// command(first, last): only for real iterators, so that command<T>(name, x)
+// never takes the range overload.
+template <typename Input>
+using if_range =
+    std::enable_if_t<!std::is_convertible_v<Input, StringView> &&
+                         !std::is_void_v<typename std::iterator_traits<Input>::iterator_category>,
+                     int>;
 
-std::string to_arg(StringView s);
-std::string to_arg(const char* s);
-std::string to_arg(const std::string& s);
-std::string to_arg(long long v);
-std::string to_arg(int v);
-std::string to_arg(long v);
-std::string to_arg(unsigned long long v);
-std::string to_arg(unsigned long v);
-std::string to_arg(unsigned v);
-std::string to_arg(double v);
+// One argument of a command, seen as text without copying it: strings are
+// viewed where they are, numbers are written into the small buffer. Lives for
+// the one call it is made for.
+class Arg {
+ public:
+  Arg(StringView s) noexcept : view_(s) {}
+  Arg(const char* s) noexcept : view_(s) {}
+  Arg(const std::string& s) noexcept : view_(s) {}
+  Arg(long long v) noexcept;
+  Arg(unsigned long long v) noexcept;
+  Arg(int v) noexcept : Arg(static_cast<long long>(v)) {}
+  Arg(long v) noexcept : Arg(static_cast<long long>(v)) {}
+  Arg(unsigned v) noexcept : Arg(static_cast<unsigned long long>(v)) {}
+  Arg(unsigned long v) noexcept : Arg(static_cast<unsigned long long>(v)) {}
+  // The shortest text that reads back as the same double ("0.1", "+inf").
+  Arg(double v);
+  Arg(const Arg&) = delete;
+  Arg& operator=(const Arg&) = delete;
+  StringView view() const noexcept { return view_; }
 
-// Commands as argument vectors, shared by Valkey and Pipeline.
-namespace cmd {
-using Argv = std::vector<std::string>;
-Argv set(StringView key, StringView val, bool keepttl, std::chrono::milliseconds ttl,
-         UpdateType type);
-Argv zadd(StringView key, const std::vector<std::pair<std::string, double>>& members,
-          UpdateType type, bool changed);
-}  // namespace cmd
+ private:
+  char buf_[32];
+  StringView view_;
+};
+using Args = std::initializer_list<StringView>;
 
 template <typename Out, typename Vec>
-Out copy_out(const Vec& v, Out out) {
-  for (const auto& e : v) *out++ = e;
+Out move_out(Vec&& v, Out out) {
+  for (auto& e : v) *out++ = std::move(e);
+  return out;
+}
+template <typename Input>
+std::vector<StringView> views(Input first, Input last) {
+  std::vector<StringView> out;
+  for (; first != last; ++first) out.emplace_back(*first);
+  return out;
+}
+template <typename Input>
+std::vector<std::pair<StringView, StringView>> view_pairs(Input first, Input last) {
+  std::vector<std::pair<StringView, StringView>> out;
+  for (; first != last; ++first) out.emplace_back(first->first, first->second);
   return out;
 }
 }  // namespace detail
@@ -198,7 +246,8 @@ Out copy_out(const Vec& v, Out out) {
 class Valkey {
  public:
   // Connects lazily: the first command opens the first connection. Call
-  // `ping()` to check the server is there.
+  // `ping()` to check the server is there. (redis-plus-plus connects in its
+  // constructor.)
   explicit Valkey(ConnectionOptions options = ConnectionOptions::from_env());
   explicit Valkey(std::string_view url);
   ~Valkey();
@@ -207,37 +256,35 @@ class Valkey {
   Valkey(const Valkey&) = delete;
   Valkey& operator=(const Valkey&) = delete;
 
+  // Workbook only: the options it connects with.
   const ConnectionOptions& options() const;
 
   // ---- connection ---------------------------------------------------------
   // PING -> "PONG". https://valkey.io/commands/ping/
   std::string ping();
   // INFO [section] -> the raw text. https://valkey.io/commands/info/
-  std::string info(StringView section = {});
-  // "valkey" or "redis", from INFO server.
-  std::string server_name();
-  // The server's version, e.g. "8.1.1" or "7.0.15" (valkey_version when the
-  // server reports one, else redis_version).
-  std::string server_version();
+  std::string info();
+  std::string info(StringView section);
 
   // ---- strings: https://valkey.io/commands/#string -------------------------
   // SET key val [PX ttl] [NX|XX]. ttl 0 means no expiry (and clears an old
   // one). Returns false when NX/XX stopped it, true when the value was stored.
   bool set(StringView key, StringView val,
-           std::chrono::milliseconds ttl = std::chrono::milliseconds(0),
+           const std::chrono::milliseconds& ttl = std::chrono::milliseconds(0),
            UpdateType type = UpdateType::ALWAYS);
-  // SET key val [KEEPTTL | PX ttl] [NX|XX]: keepttl keeps the key's current
-  // expiry instead of clearing it (ttl must then be 0).
-  bool set(StringView key, StringView val, bool keepttl,
-           std::chrono::milliseconds ttl = std::chrono::milliseconds(0),
-           UpdateType type = UpdateType::ALWAYS);
+  // SET key val [KEEPTTL] [NX|XX]: with keepttl, the key keeps its current
+  // expiry instead of losing it.
+  bool set(StringView key, StringView val, bool keepttl, UpdateType type = UpdateType::ALWAYS);
   // GET key -> the value, or std::nullopt when there is no such key.
   OptionalString get(StringView key);
-  // GETDEL key: read and delete in one step. nullopt: no such key.
+  // Workbook only (redis-plus-plus 1.3 has no getdel/getex; send them with
+  // command<OptionalString>("GETDEL", key), command<OptionalString>("GETEX",
+  // key, "PX", ms) and command<OptionalString>("GETEX", key, "PERSIST")):
+  //   GETDEL key: read and delete in one step. nullopt: no such key.
+  //   GETEX key PX ttl: read and set a new expiry in one step.
+  //   GETEX key PERSIST: read and remove the expiry in one step.
   OptionalString getdel(StringView key);
-  // GETEX key PX ttl: read and set a new expiry in one step.
   OptionalString getex(StringView key, std::chrono::milliseconds ttl);
-  // GETEX key PERSIST: read and remove the expiry in one step.
   OptionalString getex_persist(StringView key);
   // INCR / INCRBY / DECR / DECRBY: atomic; a missing key counts from 0.
   // ReplyError when the value is not an integer.
@@ -247,25 +294,46 @@ class Valkey {
   long long decrby(StringView key, long long decrement);
   double incrbyfloat(StringView key, double increment);
   long long strlen(StringView key);
-  long long append(StringView key, StringView val);
+  long long append(StringView key, StringView str);
 
   // ---- keys: https://valkey.io/commands/#generic ---------------------------
-  // DEL: how many of the keys existed (and are now gone).
+  // DEL: how many of the keys existed (and are now gone). An empty range or
+  // list throws Error ("DEL: no key specified"), as in redis-plus-plus: check
+  // for it first.
   long long del(StringView key);
-  long long del(std::initializer_list<StringView> keys);
   template <typename Input, detail::if_iterator<Input> = 0>
   long long del(Input first, Input last) {
-    return del_range(std::vector<std::string>(first, last));
+    return del_keys("DEL", detail::views(first, last));
+  }
+  template <typename T>
+  long long del(std::initializer_list<T> il) {
+    return del(il.begin(), il.end());
   }
   // UNLINK: like DEL, memory is reclaimed in the background.
   long long unlink(StringView key);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long unlink(Input first, Input last) {
+    return del_keys("UNLINK", detail::views(first, last));
+  }
+  template <typename T>
+  long long unlink(std::initializer_list<T> il) {
+    return unlink(il.begin(), il.end());
+  }
   // EXISTS: how many of the keys exist (a key named twice counts twice).
   long long exists(StringView key);
-  long long exists(std::initializer_list<StringView> keys);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long exists(Input first, Input last) {
+    return del_keys("EXISTS", detail::views(first, last));
+  }
+  template <typename T>
+  long long exists(std::initializer_list<T> il) {
+    return exists(il.begin(), il.end());
+  }
   // EXPIRE / PEXPIRE: true when the key exists and now has the expiry.
-  bool expire(StringView key, std::chrono::seconds timeout);
-  bool expire(StringView key, long long seconds);
-  bool pexpire(StringView key, std::chrono::milliseconds timeout);
+  bool expire(StringView key, long long timeout);
+  bool expire(StringView key, const std::chrono::seconds& timeout);
+  bool pexpire(StringView key, long long timeout);
+  bool pexpire(StringView key, const std::chrono::milliseconds& timeout);
   // TTL / PTTL: remaining time; -1 = the key never expires, -2 = no such key.
   long long ttl(StringView key);
   long long pttl(StringView key);
@@ -274,33 +342,42 @@ class Valkey {
   // TYPE: "string", "hash", "list", "set", "zset", "stream" or "none".
   std::string type(StringView key);
   // SCAN cursor [MATCH pattern] [COUNT count]: writes the keys of one batch to
-  // `out` and returns the next cursor; 0 means the iteration is complete. A
-  // batch may be empty and a key may come twice: loop until the cursor is 0.
+  // `output` and returns the next cursor; 0 means the iteration is complete.
+  // A batch may be empty and a key may come twice: loop until the cursor is 0.
   template <typename Output>
-  long long scan(long long cursor, StringView pattern, long long count, Output out) {
+  long long scan(long long cursor, StringView pattern, long long count, Output output) {
     std::vector<std::string> keys;
     long long next = scan_batch(cursor, pattern, count, keys);
-    detail::copy_out(keys, out);
+    detail::move_out(keys, output);
     return next;
   }
   template <typename Output>
-  long long scan(long long cursor, StringView pattern, Output out) {
-    return scan(cursor, pattern, 10, out);
+  long long scan(long long cursor, StringView pattern, Output output) {
+    return scan(cursor, pattern, 10, output);
   }
   template <typename Output>
-  long long scan(long long cursor, Output out) {
-    return scan(cursor, "*", 10, out);
+  long long scan(long long cursor, long long count, Output output) {
+    return scan(cursor, "*", count, output);
+  }
+  template <typename Output>
+  long long scan(long long cursor, Output output) {
+    return scan(cursor, "*", 10, output);
   }
 
   // ---- hashes: https://valkey.io/commands/#hash ----------------------------
-  // HSET: how many fields were NEW (an overwritten field counts 0).
+  // HSET: how many fields were NEW (an overwritten field counts 0). Many
+  // fields: a range of pairs, or a list of pairs of one type, e.g.
+  //   hset(key, {std::make_pair("name", name), std::make_pair("job", job)})
+  // (a nested braced list {{"f", v}, ...} compiles in neither client).
   long long hset(StringView key, StringView field, StringView val);
-  long long hset(StringView key, std::initializer_list<std::pair<StringView, StringView>> fields);
+  long long hset(StringView key, const std::pair<StringView, StringView>& item);
   template <typename Input, detail::if_iterator<Input> = 0>
   long long hset(StringView key, Input first, Input last) {
-    std::vector<std::pair<std::string, std::string>> fields;
-    for (; first != last; ++first) fields.emplace_back(first->first, first->second);
-    return hset_range(key, fields);
+    return hset_pairs(key, detail::view_pairs(first, last));
+  }
+  template <typename T>
+  long long hset(StringView key, std::initializer_list<T> il) {
+    return hset(key, il.begin(), il.end());
   }
   // HSETNX: true when the field was set (it did not exist).
   bool hsetnx(StringView key, StringView field, StringView val);
@@ -308,47 +385,68 @@ class Valkey {
   OptionalString hget(StringView key, StringView field);
   // HGETALL: writes (field, value) pairs; nothing for a missing key.
   template <typename Output>
-  void hgetall(StringView key, Output out) {
-    detail::copy_out(hgetall_pairs(key), out);
+  void hgetall(StringView key, Output output) {
+    detail::move_out(hgetall_pairs(key), output);
   }
   // HMGET: one OptionalString per field, in order.
   template <typename Input, typename Output, detail::if_iterator<Input> = 0>
-  void hmget(StringView key, Input first, Input last, Output out) {
-    detail::copy_out(hmget_values(key, std::vector<std::string>(first, last)), out);
+  void hmget(StringView key, Input first, Input last, Output output) {
+    detail::move_out(hmget_values(key, detail::views(first, last)), output);
   }
-  template <typename Output>
-  void hmget(StringView key, std::initializer_list<StringView> fields, Output out) {
-    hmget(key, fields.begin(), fields.end(), out);
+  template <typename T, typename Output>
+  void hmget(StringView key, std::initializer_list<T> il, Output output) {
+    hmget(key, il.begin(), il.end(), output);
   }
   // HDEL: how many fields were removed.
   long long hdel(StringView key, StringView field);
-  long long hdel(StringView key, std::initializer_list<StringView> fields);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long hdel(StringView key, Input first, Input last) {
+    return keyed_list("HDEL", key, detail::views(first, last));
+  }
+  template <typename T>
+  long long hdel(StringView key, std::initializer_list<T> il) {
+    return hdel(key, il.begin(), il.end());
+  }
   // HINCRBY / HINCRBYFLOAT: atomic; a missing field counts from 0.
   long long hincrby(StringView key, StringView field, long long increment);
   double hincrbyfloat(StringView key, StringView field, double increment);
   bool hexists(StringView key, StringView field);
   long long hlen(StringView key);
   template <typename Output>
-  void hkeys(StringView key, Output out) {
-    detail::copy_out(strings("HKEYS", key), out);
+  void hkeys(StringView key, Output output) {
+    detail::move_out(strings("HKEYS", key), output);
   }
   template <typename Output>
-  void hvals(StringView key, Output out) {
-    detail::copy_out(strings("HVALS", key), out);
+  void hvals(StringView key, Output output) {
+    detail::move_out(strings("HVALS", key), output);
   }
 
   // ---- lists: https://valkey.io/commands/#list -----------------------------
   // LPUSH / RPUSH: the list's length afterwards.
   long long lpush(StringView key, StringView val);
-  long long lpush(StringView key, std::initializer_list<StringView> vals);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long lpush(StringView key, Input first, Input last) {
+    return keyed_list("LPUSH", key, detail::views(first, last));
+  }
+  template <typename T>
+  long long lpush(StringView key, std::initializer_list<T> il) {
+    return lpush(key, il.begin(), il.end());
+  }
   long long rpush(StringView key, StringView val);
-  long long rpush(StringView key, std::initializer_list<StringView> vals);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long rpush(StringView key, Input first, Input last) {
+    return keyed_list("RPUSH", key, detail::views(first, last));
+  }
+  template <typename T>
+  long long rpush(StringView key, std::initializer_list<T> il) {
+    return rpush(key, il.begin(), il.end());
+  }
   OptionalString lpop(StringView key);
   OptionalString rpop(StringView key);
   // LRANGE: indexes are 0-based and inclusive; -1 is the last element.
   template <typename Output>
-  void lrange(StringView key, long long start, long long stop, Output out) {
-    detail::copy_out(range_strings("LRANGE", key, start, stop), out);
+  void lrange(StringView key, long long start, long long stop, Output output) {
+    detail::move_out(range_strings("LRANGE", key, start, stop), output);
   }
   long long llen(StringView key);
   void ltrim(StringView key, long long start, long long stop);
@@ -357,28 +455,50 @@ class Valkey {
   // ---- sets: https://valkey.io/commands/#set -------------------------------
   // SADD / SREM: how many members were added / removed.
   long long sadd(StringView key, StringView member);
-  long long sadd(StringView key, std::initializer_list<StringView> members);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long sadd(StringView key, Input first, Input last) {
+    return keyed_list("SADD", key, detail::views(first, last));
+  }
+  template <typename T>
+  long long sadd(StringView key, std::initializer_list<T> il) {
+    return sadd(key, il.begin(), il.end());
+  }
   long long srem(StringView key, StringView member);
-  long long srem(StringView key, std::initializer_list<StringView> members);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long srem(StringView key, Input first, Input last) {
+    return keyed_list("SREM", key, detail::views(first, last));
+  }
+  template <typename T>
+  long long srem(StringView key, std::initializer_list<T> il) {
+    return srem(key, il.begin(), il.end());
+  }
   template <typename Output>
-  void smembers(StringView key, Output out) {
-    detail::copy_out(strings("SMEMBERS", key), out);
+  void smembers(StringView key, Output output) {
+    detail::move_out(strings("SMEMBERS", key), output);
   }
   bool sismember(StringView key, StringView member);
   long long scard(StringView key);
 
   // ---- sorted sets: https://valkey.io/commands/#sorted-set -----------------
-  // ZADD key [NX|XX|GT|LT] [CH] score member: how many members were added
-  // (or, with changed = true, added or updated).
+  // Scores and increments are sent as the shortest text that reads back as
+  // the same double. (redis-plus-plus 1.3 sends std::to_string's six decimals:
+  // there 0.1234567 arrives as 0.123457 and 1e-7 as 0.000000.)
+  // ZADD key [NX|XX] [CH] score member: how many members were added (or,
+  // with changed = true, added or updated).
   long long zadd(StringView key, StringView member, double score,
                  UpdateType type = UpdateType::ALWAYS, bool changed = false);
   // ZADD with many (member, score) pairs.
   template <typename Input, detail::if_iterator<Input> = 0>
   long long zadd(StringView key, Input first, Input last, UpdateType type = UpdateType::ALWAYS,
                  bool changed = false) {
-    std::vector<std::pair<std::string, double>> members;
+    std::vector<std::pair<StringView, double>> members;
     for (; first != last; ++first) members.emplace_back(first->first, first->second);
-    return zadd_range(key, members, type, changed);
+    return zadd_pairs(key, members, type, changed);
+  }
+  template <typename T>
+  long long zadd(StringView key, std::initializer_list<T> il, UpdateType type = UpdateType::ALWAYS,
+                 bool changed = false) {
+    return zadd(key, il.begin(), il.end(), type, changed);
   }
   // ZINCRBY: the member's new score (a missing member starts at 0).
   double zincrby(StringView key, double increment, StringView member);
@@ -391,56 +511,77 @@ class Valkey {
   // std::string for members only, or std::pair<std::string, double> to get
   // the scores too (WITHSCORES).
   template <typename Output>
-  void zrange(StringView key, long long start, long long stop, Output out) {
-    zrange_out("ZRANGE", key, detail::to_arg(start), detail::to_arg(stop), out);
+  void zrange(StringView key, long long start, long long stop, Output output) {
+    zrange_out("ZRANGE", key, detail::Arg(start).view(), detail::Arg(stop).view(), output);
   }
   template <typename Output>
-  void zrevrange(StringView key, long long start, long long stop, Output out) {
-    zrange_out("ZREVRANGE", key, detail::to_arg(start), detail::to_arg(stop), out);
+  void zrevrange(StringView key, long long start, long long stop, Output output) {
+    zrange_out("ZREVRANGE", key, detail::Arg(start).view(), detail::Arg(stop).view(), output);
   }
-  // ZRANGEBYSCORE / ZREVRANGEBYSCORE with bounds written as the server reads
-  // them: "10", "(10" (exclusive), "-inf", "+inf". (redis-plus-plus takes an
-  // interval object here; the strings are the same idea, spelled plainly.)
+  // Workbook only: ZRANGEBYSCORE / ZREVRANGEBYSCORE / ZREMRANGEBYSCORE /
+  // ZCOUNT with bounds written as the server reads them: "10", "(10"
+  // (exclusive), "-inf", "+inf". redis-plus-plus takes interval objects
+  // there (BoundedInterval<double>(min, max, BoundType::CLOSED), which it
+  // formats with std::to_string); the way that carries over exactly is
+  //   command<long long>("ZCOUNT", key, "(" + exact_text, "+inf")
   template <typename Output>
-  void zrangebyscore(StringView key, StringView min, StringView max, Output out) {
-    zrange_out("ZRANGEBYSCORE", key, std::string(min), std::string(max), out);
+  void zrangebyscore(StringView key, StringView min, StringView max, Output output) {
+    zrange_out("ZRANGEBYSCORE", key, min, max, output);
   }
   template <typename Output>
-  void zrevrangebyscore(StringView key, StringView max, StringView min, Output out) {
-    zrange_out("ZREVRANGEBYSCORE", key, std::string(max), std::string(min), out);
+  void zrevrangebyscore(StringView key, StringView max, StringView min, Output output) {
+    zrange_out("ZREVRANGEBYSCORE", key, max, min, output);
   }
-  // ZREMRANGEBYSCORE / ZREMRANGEBYRANK: how many members were removed.
   long long zremrangebyscore(StringView key, StringView min, StringView max);
+  long long zcount(StringView key, StringView min, StringView max);
+  // ZREMRANGEBYRANK: how many members were removed.
   long long zremrangebyrank(StringView key, long long start, long long stop);
   // ZREM: how many members were removed.
   long long zrem(StringView key, StringView member);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long zrem(StringView key, Input first, Input last) {
+    return keyed_list("ZREM", key, detail::views(first, last));
+  }
+  template <typename T>
+  long long zrem(StringView key, std::initializer_list<T> il) {
+    return zrem(key, il.begin(), il.end());
+  }
   long long zcard(StringView key);
-  // ZCOUNT: members with min <= score <= max (same bound syntax as above).
-  long long zcount(StringView key, StringView min, StringView max);
 
   // ---- scripts: https://valkey.io/commands/eval/ ---------------------------
-  // EVAL script numkeys key... arg...: the script's reply as T (see
-  // reply_cast). Scripts run atomically; use redis.call inside them.
-  template <typename T>
-  T eval(StringView script, std::initializer_list<StringView> keys,
-         std::initializer_list<StringView> args) {
-    return reply_cast<T>(eval_reply("EVAL", script, to_vector(keys), to_vector(args)), "EVAL");
+  // EVAL script numkeys key... arg...: the script's reply as Result (see
+  // reply_cast). Scripts run atomically; use redis.call inside them. Keys and
+  // arguments: two braced lists, or two ranges (first, last) of anything a
+  // string_view can be made from.
+  template <typename Result>
+  Result eval(StringView script, std::initializer_list<StringView> keys,
+              std::initializer_list<StringView> args) {
+    return reply_cast<Result>(
+        run_script("EVAL", script, keys.begin(), keys.size(), args.begin(), args.size()), "EVAL");
   }
-  template <typename T>
-  T eval(StringView script, const std::vector<std::string>& keys,
-         const std::vector<std::string>& args) {
-    return reply_cast<T>(eval_reply("EVAL", script, keys, args), "EVAL");
+  template <typename Result, typename Keys, typename Args>
+  Result eval(StringView script, Keys keys_first, Keys keys_last, Args args_first, Args args_last) {
+    auto keys = detail::views(keys_first, keys_last);
+    auto args = detail::views(args_first, args_last);
+    return reply_cast<Result>(
+        run_script("EVAL", script, keys.data(), keys.size(), args.data(), args.size()), "EVAL");
   }
   // EVALSHA with a digest from script_load.
-  template <typename T>
-  T evalsha(StringView sha1, std::initializer_list<StringView> keys,
-            std::initializer_list<StringView> args) {
-    return reply_cast<T>(eval_reply("EVALSHA", sha1, to_vector(keys), to_vector(args)), "EVALSHA");
+  template <typename Result>
+  Result evalsha(StringView script, std::initializer_list<StringView> keys,
+                 std::initializer_list<StringView> args) {
+    return reply_cast<Result>(
+        run_script("EVALSHA", script, keys.begin(), keys.size(), args.begin(), args.size()),
+        "EVALSHA");
   }
-  template <typename T>
-  T evalsha(StringView sha1, const std::vector<std::string>& keys,
-            const std::vector<std::string>& args) {
-    return reply_cast<T>(eval_reply("EVALSHA", sha1, keys, args), "EVALSHA");
+  template <typename Result, typename Keys, typename Args>
+  Result evalsha(StringView script, Keys keys_first, Keys keys_last, Args args_first,
+                 Args args_last) {
+    auto keys = detail::views(keys_first, keys_last);
+    auto args = detail::views(args_first, args_last);
+    return reply_cast<Result>(
+        run_script("EVALSHA", script, keys.data(), keys.size(), args.data(), args.size()),
+        "EVALSHA");
   }
   // SCRIPT LOAD: the script's SHA1 digest, for evalsha.
   std::string script_load(StringView script);
@@ -448,75 +589,112 @@ class Valkey {
   // ---- batches --------------------------------------------------------------
   // A pipeline: queue commands, send them all in ONE round trip with exec().
   // Not atomic: other clients' commands may run in between.
-  Pipeline pipeline();
   // A transaction: the same, wrapped in MULTI ... EXEC, so the server runs the
   // queued commands one after the other with nothing in between.
-  Pipeline transaction();
+  // Here both borrow a pooled connection for exec() alone, and a transaction
+  // always sends its commands in one round trip: new_connection and piped are
+  // accepted for redis-plus-plus, which by default opens a new connection for
+  // every pipeline and transaction and sends a transaction's commands one
+  // round trip each. Write pipeline(false) and transaction(true, false) to get
+  // the same cost there as here.
+  Pipeline pipeline(bool new_connection = true);
+  Transaction transaction(bool piped = false, bool new_connection = true);
 
   // ---- anything else ---------------------------------------------------------
-  // Sends one command and returns its reply as T (default: the raw Reply).
+  // Sends one command and returns its reply as Result:
   //   client.command<long long>("OBJECT", "FREQ", key)
+  //   client.command<OptionalString>("GETDEL", key)
+  // Arguments: strings and numbers (a double as its shortest exact text;
+  // redis-plus-plus uses std::to_string, six decimals: pass exact text
+  // yourself in code that must carry over). Result = bool does not compile:
+  // redis-plus-plus picks another overload for command<bool>(...); write
+  // command<long long>(...) == 1.
+  // Workbook only: without a Result, the reply comes as a Reply (redis-plus-
+  // plus: a raw hiredis reply).
   // Commands that change the state of the one pooled connection they run on
   // (SELECT, MULTI/EXEC/DISCARD/WATCH/UNWATCH, SUBSCRIBE, MONITOR, AUTH,
   // HELLO, QUIT, RESET, CLIENT REPLY) throw std::invalid_argument instead:
   // use the URL's /db and user:password, transaction() or eval.
-  template <typename T = Reply, typename... Args>
-  T command(StringView name, const Args&... args) {
-    std::vector<std::string> argv{std::string(name), detail::to_arg(args)...};
-    return reply_cast<T>(send(argv), name);
+  template <typename Result = Reply, typename... Args>
+  Result command(StringView cmd_name, const Args&... args) {
+    static_assert(!std::is_same_v<Result, bool>,
+                  "command<bool> picks another overload in redis-plus-plus: use "
+                  "command<long long>(...) == 1");
+    const detail::Arg argv[] = {detail::Arg(cmd_name), detail::Arg(args)...};
+    return reply_cast<Result>(run_command(argv, 1 + sizeof...(args)), cmd_name);
   }
-  Reply command(const std::vector<std::string>& argv);
+  // The command as a range of strings (argv[0] the name).
+  template <typename Input, detail::if_range<Input> = 0>
+  Reply command(Input first, Input last) {
+    auto argv = detail::views(first, last);
+    return run_command(argv.data(), argv.size());
+  }
 
-  // ---- watching what was sent (used by graders) ----------------------------
+  // ---- workbook only: watching what was sent (graders use these) -----------
   // While recording, every command sent is kept (in order) with the number of
-  // the round trip it went in. Recording is off by default.
-  void record_commands(bool enabled = true);
-  std::vector<SentCommand> recorded_commands() const;
-  void clear_recorded_commands();
+  // the round trip it went in. Recording is off by default and costs nothing
+  // while off.
+  void workbook_record_commands(bool enabled = true);
+  std::vector<SentCommand> workbook_recorded_commands() const;
+  void workbook_clear_recorded_commands();
   // Round trips made since the client was created (counts always).
-  std::uint64_t round_trips() const;
+  std::uint64_t workbook_round_trips() const;
   // A dry run: while on, every command is recorded (as above) but NOT sent;
   // each throws ClosedError instead. Graders use it to see what code would
   // send for input it should refuse (an empty key, say) without letting a
   // wrong answer touch anyone's keys. Off by default.
-  void dry_run(bool enabled = true);
+  void workbook_dry_run(bool enabled = true);
+  // "valkey" or "redis", from INFO server.
+  std::string workbook_server_name();
+  // The server's version, e.g. "8.1.1" or "7.0.15" (valkey_version when the
+  // server reports one, else redis_version).
+  std::string workbook_server_version();
+
+  // The same under their old names, for code written before the rename.
+  void record_commands(bool enabled = true) { workbook_record_commands(enabled); }
+  std::vector<SentCommand> recorded_commands() const { return workbook_recorded_commands(); }
+  void clear_recorded_commands() { workbook_clear_recorded_commands(); }
+  std::uint64_t round_trips() const { return workbook_round_trips(); }
+  void dry_run(bool enabled = true) { workbook_dry_run(enabled); }
+  std::string server_name() { return workbook_server_name(); }
+  std::string server_version() { return workbook_server_version(); }
 
  private:
-  friend class Pipeline;
+  template <bool>
+  friend class QueuedCommands;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 
-  Reply send(const std::vector<std::string>& argv);
-  std::vector<Reply> send_batch(const std::vector<std::vector<std::string>>& commands);
-  long long del_range(const std::vector<std::string>& keys);
-  long long hset_range(StringView key,
-                       const std::vector<std::pair<std::string, std::string>>& fields);
-  long long zadd_range(StringView key, const std::vector<std::pair<std::string, double>>& members,
+  Impl& impl() const;
+  Reply run_command(const detail::Arg* argv, std::size_t argc);
+  Reply run_command(const StringView* argv, std::size_t argc);
+  Reply run_script(StringView command, StringView script, const StringView* keys, std::size_t nkeys,
+                   const StringView* args, std::size_t nargs);
+  long long del_keys(StringView command, const std::vector<StringView>& keys);
+  long long keyed_list(StringView command, StringView key, const std::vector<StringView>& items);
+  long long hset_pairs(StringView key,
+                       const std::vector<std::pair<StringView, StringView>>& fields);
+  long long zadd_pairs(StringView key, const std::vector<std::pair<StringView, double>>& members,
                        UpdateType type, bool changed);
   long long scan_batch(long long cursor, StringView pattern, long long count,
                        std::vector<std::string>& keys);
   std::vector<std::pair<std::string, std::string>> hgetall_pairs(StringView key);
-  std::vector<OptionalString> hmget_values(StringView key, const std::vector<std::string>& fields);
+  std::vector<OptionalString> hmget_values(StringView key, const std::vector<StringView>& fields);
   std::vector<std::string> strings(StringView command, StringView key);
   std::vector<std::string> range_strings(StringView command, StringView key, long long start,
                                          long long stop);
-  Reply zrange_reply(StringView command, StringView key, const std::string& from,
-                     const std::string& to, bool with_scores);
-  Reply eval_reply(StringView command, StringView script, const std::vector<std::string>& keys,
-                   const std::vector<std::string>& args);
-  static std::vector<std::string> to_vector(std::initializer_list<StringView> items);
-  static std::vector<std::pair<std::string, double>> scored(const Reply& reply,
-                                                            std::string_view what);
+  std::vector<std::string> zrange_members(StringView command, StringView key, StringView from,
+                                          StringView to);
+  std::vector<std::pair<std::string, double>> zrange_scored(StringView command, StringView key,
+                                                            StringView from, StringView to);
 
   template <typename Output>
-  void zrange_out(StringView command, StringView key, const std::string& from,
-                  const std::string& to, Output out) {
-    constexpr bool with_scores = detail::writes_pairs<Output>;
-    Reply reply = zrange_reply(command, key, from, to, with_scores);
-    if constexpr (with_scores) {
-      detail::copy_out(scored(reply, command), out);
+  void zrange_out(StringView command, StringView key, StringView from, StringView to,
+                  Output output) {
+    if constexpr (detail::writes_pairs<Output>) {
+      detail::move_out(zrange_scored(command, key, from, to), output);
     } else {
-      detail::copy_out(reply_cast<std::vector<std::string>>(reply, command), out);
+      detail::move_out(zrange_members(command, key, from, to), output);
     }
   }
 };
@@ -529,95 +707,123 @@ using Redis = Valkey;
 // ----------------------------------------------------------------------------
 class QueuedReplies {
  public:
-  QueuedReplies(std::vector<Reply> replies, std::vector<std::string> names)
-      : replies_(std::move(replies)), names_(std::move(names)) {}
-  std::size_t size() const noexcept { return replies_.size(); }
-  // The i-th reply as T (see reply_cast); throws ReplyError if that command
-  // failed, std::out_of_range for a bad index.
-  template <typename T>
-  T get(std::size_t i) const {
-    return reply_cast<T>(replies_.at(i), names_.at(i));
+  QueuedReplies();
+  QueuedReplies(QueuedReplies&&) noexcept;
+  QueuedReplies& operator=(QueuedReplies&&) noexcept;
+  ~QueuedReplies();
+
+  std::size_t size() const noexcept;
+  // The i-th reply as Result (see reply_cast); throws ReplyError if that
+  // command failed, Error for a bad index (as redis-plus-plus does).
+  template <typename Result>
+  Result get(std::size_t idx) const {
+    const Reply& r = reply(idx);
+    try {
+      return reply_cast<Result>(r, {});
+    } catch (const Error&) {
+      rethrow_naming(idx);
+    }
   }
-  const Reply& reply(std::size_t i) const { return replies_.at(i); }
+  // Workbook only: the i-th reply as it came (redis-plus-plus: get(idx) gives
+  // hiredis's redisReply&). To tell a failed command, catch the ReplyError
+  // that get<Result> throws: that carries over.
+  const Reply& reply(std::size_t idx) const;
 
  private:
-  std::vector<Reply> replies_;
-  std::vector<std::string> names_;
+  template <bool>
+  friend class QueuedCommands;
+  struct Data;
+  explicit QueuedReplies(std::unique_ptr<Data> data);
+  [[noreturn]] void rethrow_naming(std::size_t idx) const;
+  std::unique_ptr<Data> data_;
 };
 
 // ----------------------------------------------------------------------------
-// A pipeline (or, from Valkey::transaction(), a MULTI/EXEC transaction). Every
+// A pipeline (Pipeline) or a MULTI/EXEC transaction (Transaction). Every
 // method queues one command and returns *this, so calls chain:
-//   auto replies = client.transaction().set(k, v).pexpire(k, 30s).exec();
+//   auto replies = client.transaction(true, false).set(k, v).pexpire(k, 30s).exec();
 // Nothing is sent until exec(). Not thread-safe; use one per thread.
 // ----------------------------------------------------------------------------
-class Pipeline {
+template <bool IsTransaction>
+class QueuedCommands {
  public:
-  Pipeline(Pipeline&&) noexcept;
-  Pipeline& operator=(Pipeline&&) noexcept;
-  Pipeline(const Pipeline&) = delete;
-  Pipeline& operator=(const Pipeline&) = delete;
-  ~Pipeline();
+  QueuedCommands(QueuedCommands&&) noexcept;
+  QueuedCommands& operator=(QueuedCommands&&) noexcept;
+  QueuedCommands(const QueuedCommands&) = delete;
+  QueuedCommands& operator=(const QueuedCommands&) = delete;
+  ~QueuedCommands();
 
-  Pipeline& set(StringView key, StringView val,
-                std::chrono::milliseconds ttl = std::chrono::milliseconds(0),
-                UpdateType type = UpdateType::ALWAYS);
-  Pipeline& get(StringView key);
-  Pipeline& del(StringView key);
-  Pipeline& exists(StringView key);
-  Pipeline& incr(StringView key);
-  Pipeline& incrby(StringView key, long long increment);
-  Pipeline& expire(StringView key, std::chrono::seconds timeout);
-  Pipeline& pexpire(StringView key, std::chrono::milliseconds timeout);
-  Pipeline& ttl(StringView key);
-  Pipeline& pttl(StringView key);
-  Pipeline& hset(StringView key, StringView field, StringView val);
+  QueuedCommands& set(StringView key, StringView val,
+                      const std::chrono::milliseconds& ttl = std::chrono::milliseconds(0),
+                      UpdateType type = UpdateType::ALWAYS);
+  QueuedCommands& set(StringView key, StringView val, bool keepttl,
+                      UpdateType type = UpdateType::ALWAYS);
+  QueuedCommands& get(StringView key);
+  QueuedCommands& del(StringView key);
+  QueuedCommands& exists(StringView key);
+  QueuedCommands& incr(StringView key);
+  QueuedCommands& incrby(StringView key, long long increment);
+  QueuedCommands& expire(StringView key, long long timeout);
+  QueuedCommands& expire(StringView key, const std::chrono::seconds& timeout);
+  QueuedCommands& pexpire(StringView key, long long timeout);
+  QueuedCommands& pexpire(StringView key, const std::chrono::milliseconds& timeout);
+  QueuedCommands& ttl(StringView key);
+  QueuedCommands& pttl(StringView key);
+  QueuedCommands& hset(StringView key, StringView field, StringView val);
   template <typename Input, detail::if_iterator<Input> = 0>
-  Pipeline& hset(StringView key, Input first, Input last) {
-    std::vector<std::string> argv{"HSET", std::string(key)};
-    for (; first != last; ++first) {
-      argv.emplace_back(first->first);
-      argv.emplace_back(first->second);
-    }
-    return command(std::move(argv));
+  QueuedCommands& hset(StringView key, Input first, Input last) {
+    return hset_pairs(key, detail::view_pairs(first, last));
   }
-  Pipeline& hget(StringView key, StringView field);
-  Pipeline& hgetall(StringView key);
-  Pipeline& hdel(StringView key, StringView field);
-  Pipeline& hincrby(StringView key, StringView field, long long increment);
-  Pipeline& sadd(StringView key, StringView member);
-  Pipeline& srem(StringView key, StringView member);
-  Pipeline& zadd(StringView key, StringView member, double score,
-                 UpdateType type = UpdateType::ALWAYS, bool changed = false);
-  Pipeline& zincrby(StringView key, double increment, StringView member);
-  Pipeline& zscore(StringView key, StringView member);
-  Pipeline& zrevrank(StringView key, StringView member);
-  Pipeline& zremrangebyscore(StringView key, StringView min, StringView max);
-  Pipeline& zcard(StringView key);
+  template <typename T>
+  QueuedCommands& hset(StringView key, std::initializer_list<T> il) {
+    return hset(key, il.begin(), il.end());
+  }
+  QueuedCommands& hget(StringView key, StringView field);
+  QueuedCommands& hgetall(StringView key);
+  QueuedCommands& hdel(StringView key, StringView field);
+  QueuedCommands& hincrby(StringView key, StringView field, long long increment);
+  QueuedCommands& sadd(StringView key, StringView member);
+  QueuedCommands& srem(StringView key, StringView member);
+  QueuedCommands& zadd(StringView key, StringView member, double score,
+                       UpdateType type = UpdateType::ALWAYS, bool changed = false);
+  QueuedCommands& zincrby(StringView key, double increment, StringView member);
+  QueuedCommands& zscore(StringView key, StringView member);
+  QueuedCommands& zrevrank(StringView key, StringView member);
+  QueuedCommands& zcard(StringView key);
+  // Workbook only (bounds as text, see Valkey::zremrangebyscore; redis-plus-
+  // plus: command("ZREMRANGEBYSCORE", key, min, max)).
+  QueuedCommands& zremrangebyscore(StringView key, StringView min, StringView max);
   // Any other command (the same refusals as Valkey::command).
   template <typename... Args>
-  Pipeline& command(StringView name, const Args&... args) {
-    return command(std::vector<std::string>{std::string(name), detail::to_arg(args)...});
+  QueuedCommands& command(StringView cmd_name, const Args&... args) {
+    const detail::Arg argv[] = {detail::Arg(cmd_name), detail::Arg(args)...};
+    return queue_command(argv, 1 + sizeof...(args));
   }
-  Pipeline& command(std::vector<std::string> argv);
 
-  // Number of commands queued so far.
-  std::size_t size() const noexcept { return queued_.size(); }
+  // Workbook only: the number of commands queued so far.
+  std::size_t size() const noexcept { return count_; }
   // Sends everything queued in one round trip and returns the replies (for a
-  // transaction: the replies EXEC returned). The pipeline is empty afterwards
-  // and can be reused. A ReplyError for one command does not throw here: it
-  // throws when you get<T>() that reply. A transaction the server aborted
-  // (a command refused while queueing) throws ReplyError.
+  // transaction: the replies EXEC returned). Empty afterwards, and can be
+  // used again. A ReplyError for one command does not throw here: it throws
+  // when you get<Result>() that reply. A transaction the server aborted (a
+  // command refused while queueing) throws ReplyError.
   QueuedReplies exec();
   // Drops what is queued without sending it.
-  void discard() noexcept { queued_.clear(); }
+  void discard() noexcept;
 
  private:
   friend class Valkey;
-  Pipeline(Valkey& client, bool transaction) : client_(&client), transaction_(transaction) {}
+  explicit QueuedCommands(Valkey& client);
+  QueuedCommands& queue(std::initializer_list<StringView> argv);
+  QueuedCommands& queue_command(const detail::Arg* argv, std::size_t argc);
+  QueuedCommands& hset_pairs(StringView key,
+                             const std::vector<std::pair<StringView, StringView>>& fields);
   Valkey* client_;
-  bool transaction_;
-  std::vector<std::vector<std::string>> queued_;
+  std::string text_;  // the queued commands, already in the server's protocol
+  std::size_t count_ = 0;
 };
+
+extern template class QueuedCommands<false>;
+extern template class QueuedCommands<true>;
 
 }  // namespace wb
