@@ -156,9 +156,9 @@ TEST_CASE("count_visit counts in one command: INCR") {
   auto client = grading::connect();
   const std::string key = keys.key("visits");
   client.set(key, "41");
-  client.record_commands();
+  client.workbook_record_commands();
   long long now = set_get::count_visit(client, key);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO(
       "count_visit should send one INCR, which reads, adds and writes inside the server "
       "in one step. A GET, +1 in C++, then SET is a read-modify-write: two callers can both "

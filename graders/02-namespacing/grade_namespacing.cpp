@@ -147,9 +147,9 @@ TEST_CASE("list_namespace walks the keyspace with SCAN MATCH COUNT, never KEYS")
   create(client, {ns + ":1", ns + ":2"});
   require_no_keys([&](wb::Valkey& c) { namespacing::list_namespace(c, ns); });
 
-  client.record_commands();
+  client.workbook_record_commands();
   namespacing::list_namespace(client, ns);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   auto scans = grading::only(sent, "SCAN");
   INFO("list_namespace sent:\n"
        << grading::describe(sent)
@@ -233,9 +233,9 @@ TEST_CASE("a large namespace is listed completely: SCAN until the cursor is 0") 
   create(client, mine);
   require_no_keys([&](wb::Valkey& c) { namespacing::list_namespace(c, ns); });
 
-  client.record_commands();
+  client.workbook_record_commands();
   auto listed = namespacing::list_namespace(client, ns);
-  auto scans = grading::count(client.recorded_commands(), "SCAN");
+  auto scans = grading::count(client.workbook_recorded_commands(), "SCAN");
   auto unique = sorted(listed);
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   INFO("The namespace holds 1200 keys; list_namespace returned "
@@ -313,9 +313,9 @@ TEST_CASE("delete_namespace deletes in batches, not one key at a time") {
   create(client, mine);
   require_no_keys([&](wb::Valkey& c) { namespacing::delete_namespace(c, ns); });
 
-  client.record_commands();
+  client.workbook_record_commands();
   long long deleted = namespacing::delete_namespace(client, ns);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   auto scans = grading::count(sent, "SCAN");
   auto trips = grading::round_trips(sent);
   INFO("Deleting 400 keys took "

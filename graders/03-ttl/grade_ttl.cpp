@@ -97,9 +97,9 @@ TEST_CASE("cache_for keeps millisecond precision: 1500ms is not 1s") {
 TEST_CASE("cache_for writes the value and its expiry in one command") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   ttl::cache_for(client, keys.key("price"), "9.99", 30s);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("cache_for sent:\n"
        << grading::describe(sent)
        << "Expected one SET with PX (or EX). SET and then EXPIRE leaves a moment in which the key "
@@ -132,13 +132,13 @@ TEST_CASE("cache_for refuses a ttl of zero or less and leaves the old value alon
   auto client = grading::connect();
   const std::string key = keys.key("price");
   client.set(key, "old");
-  client.record_commands();
+  client.workbook_record_commands();
   INFO(
       "cache_for(key, value, 0ms) must throw std::invalid_argument. Passed on, a zero ttl "
       "means \"no expiry\" to the client (SET without PX): the entry would live forever.");
   CHECK_THROWS_AS(ttl::cache_for(client, key, "new", 0ms), std::invalid_argument);
   CHECK_THROWS_AS(ttl::cache_for(client, key, "new", -5ms), std::invalid_argument);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Sent before refusing:\n"
        << grading::describe(sent) << "The key now holds " << show(client.get(key))
        << " (expected \"old\", untouched).");
@@ -270,9 +270,9 @@ TEST_CASE("extend_ttl decides inside the server, in one command") {
   auto client = grading::connect();
   const std::string key = keys.key("session");
   client.set(key, "x", 500ms);
-  client.record_commands();
+  client.workbook_record_commands();
   ttl::extend_ttl(client, key, 2000ms);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("extend_ttl sent:\n"
        << grading::describe(sent)
        << "Reading PTTL and then sending PEXPIRE is two steps: between them another caller can "
@@ -306,12 +306,12 @@ TEST_CASE("extend_ttl refuses a ttl of zero or less before sending anything") {
   auto client = grading::connect();
   const std::string key = keys.key("session");
   client.set(key, "x", 5000ms);
-  client.record_commands();
+  client.workbook_record_commands();
   INFO(
       "extend_ttl(key, 0ms) must throw std::invalid_argument: PEXPIRE with 0 or less deletes "
       "the key.");
   CHECK_THROWS_AS(ttl::extend_ttl(client, key, 0ms), std::invalid_argument);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Sent before refusing:\n" << grading::describe(sent));
   CHECK(sent.empty());
   REQUIRE(client.exists(key) == 1);
@@ -448,9 +448,9 @@ TEST_CASE("asking again while a code is active changes nothing") {
 TEST_CASE("issue_otp writes the code and its expiry in one command") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   ttl::issue_otp(client, keys.key("otp:user:42"), 30s);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("issue_otp sent:\n"
        << grading::describe(sent)
        << "Expected one SET with NX and PX (or EX). SET NX and then PEXPIRE leaves a moment in "
@@ -478,10 +478,10 @@ TEST_CASE("after a code expires, a new one can be issued") {
 TEST_CASE("issue_otp refuses a ttl of zero or less") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   INFO("issue_otp(key, 0ms) must throw std::invalid_argument: a code must expire.");
   CHECK_THROWS_AS(ttl::issue_otp(client, keys.key("otp:user:42"), 0ms), std::invalid_argument);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
 }

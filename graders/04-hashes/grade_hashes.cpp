@@ -112,11 +112,11 @@ TEST_CASE("save_employee writes the four fields of the record") {
 TEST_CASE("save_employee sends one HSET carrying every field") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
 
   hashes::save_employee(client, keys.key("employee:3"), chloe);
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("save_employee sent:\n" << grading::describe(sent));
   INFO(
       "One HSET per field costs a round trip each, and for a moment the record exists "
@@ -209,11 +209,11 @@ TEST_CASE("a missing employee is std::nullopt, not an empty Employee") {
 }
 
 TEST_CASE_METHOD(ChloeStored, "load_employee reads the record in one round trip") {
-  client.record_commands();
+  client.workbook_record_commands();
 
   auto loaded = hashes::load_employee(client, key);
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("load_employee sent:\n" << grading::describe(sent));
   INFO(
       "One HGET per field is four round trips, and another client can change the record "
@@ -312,11 +312,11 @@ TEST_CASE_METHOD(ChloeStored,
 }
 
 TEST_CASE_METHOD(ChloeStored, "change_job writes only department and job_title") {
-  client.record_commands();
+  client.workbook_record_commands();
 
   hashes::change_job(client, key, "Engineering", "Data Engineer");
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   bool rewrote_others = false;
   for (const auto& command : sent) {
     bool field_write =
@@ -352,11 +352,11 @@ TEST_CASE("change_job on a missing employee creates nothing and returns false") 
 }
 
 TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command") {
-  client.record_commands();
+  client.workbook_record_commands();
 
   hashes::change_job(client, key, "Engineering", "Data Engineer");
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("change_job sent:\n" << grading::describe(sent));
   INFO(
       "A check (HEXISTS) and then a change (HSET) are two commands: between them another "
@@ -424,11 +424,11 @@ TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds and returns the new total"
 }
 
 TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds inside the server, in one command") {
-  client.record_commands();
+  client.workbook_record_commands();
 
   hashes::add_vacation_days(client, key, 1);
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("add_vacation_days sent:\n" << grading::describe(sent));
   INFO(
       "Reading vacation_days (HGET), adding in C++ and writing it back (HSET) is a "

@@ -152,11 +152,11 @@ TEST_CASE_METHOD(StaffTest, "the name is cached under employee:<id> for 30 secon
 }
 
 TEST_CASE_METHOD(StaffTest, "the name and its expiry are written in one command") {
-  client.record_commands();
+  client.workbook_record_commands();
 
   cache_aside::employee_name(staff, 4);
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   auto sets = grading::only(sent, "SET");
   bool with_expiry =
       sets.size() == 1 && (grading::has_arg(sets[0], "EX") || grading::has_arg(sets[0], "PX"));
@@ -237,12 +237,12 @@ TEST_CASE_METHOD(StaffTest, "8 threads reading at once after the first read make
 }
 
 TEST_CASE_METHOD(StaffTest, "employee_name refuses an id below 1 without asking anyone") {
-  client.record_commands();
+  client.workbook_record_commands();
 
   INFO("Ids start at 1: 0 and -7 must throw std::invalid_argument before any query or command.");
   CHECK_THROWS_AS(cache_aside::employee_name(staff, 0), std::invalid_argument);
   CHECK_THROWS_AS(cache_aside::employee_name(staff, -7), std::invalid_argument);
-  CHECK(client.recorded_commands().empty());
+  CHECK(client.workbook_recorded_commands().empty());
   REQUIRE(copy.db().query_count() == 0);
 }
 
@@ -407,11 +407,11 @@ TEST_CASE_METHOD(StaffTest, "a query result expires after 120 seconds") {
 }
 
 TEST_CASE_METHOD(StaffTest, "the result and its expiry are written in one round trip") {
-  client.record_commands();
+  client.workbook_record_commands();
 
   cache_aside::staff_in(staff, {"Finance"});
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   auto hsets = grading::only(sent, "HSET");
   bool same_trip = false;
   for (const auto& h : hsets)

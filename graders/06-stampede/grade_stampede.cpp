@@ -151,9 +151,9 @@ TEST_CASE("acquire_lock takes a free lock: the key holds the returned token and 
 TEST_CASE("acquire_lock sends one SET with NX and PX: the lock never exists without expiry") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   stampede::acquire_lock(client, keys.key("report:lock"), 5000ms);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("acquire_lock sent:\n"
        << grading::describe(sent)
        << "Expected exactly one command: SET lock token NX PX 5000. SETNX (or SET NX) followed "
@@ -187,7 +187,7 @@ TEST_CASE("acquire_lock leaves a held lock alone and returns std::nullopt") {
 TEST_CASE("acquire_lock refuses a ttl of zero or less before sending anything") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   {
     INFO(
         "A lock without a positive expiry is a lock that may never go away: task 2 asks for "
@@ -195,7 +195,7 @@ TEST_CASE("acquire_lock refuses a ttl of zero or less before sending anything") 
     REQUIRE_THROWS_AS(stampede::acquire_lock(client, keys.key("l"), 0ms), std::invalid_argument);
     REQUIRE_THROWS_AS(stampede::acquire_lock(client, keys.key("l"), -5ms), std::invalid_argument);
   }
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
 }
@@ -242,9 +242,9 @@ TEST_CASE("release_lock compares and deletes in one step, inside the server") {
   auto client = grading::connect();
   const std::string lock = keys.key("report:lock");
   client.set(lock, "my-token", 5000ms);
-  client.record_commands();
+  client.workbook_record_commands();
   stampede::release_lock(client, lock, "my-token");
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("release_lock sent:\n"
        << grading::describe(sent)
        << "Expected one EVAL (or EVALSHA) of a script that GETs, compares and DELs. A GET in C++ "
@@ -319,7 +319,7 @@ TEST_CASE("a miss calls the loader once, caches its value with the TTL and remov
 TEST_CASE("32 callers on a cold key: the loader runs exactly once and all 32 get its value") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();  // shared: each call borrows its own connection
-  client.record_commands();
+  client.workbook_record_commands();
   const std::string key = keys.key("hot");
   constexpr int callers = 32;
   std::atomic<int> loads{0};
@@ -339,7 +339,7 @@ TEST_CASE("32 callers on a cold key: the loader runs exactly once and all 32 get
         options);
   });
 
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   {
     INFO(callers << " callers missed together; the loader ran " << loads.load()
                  << " times, "
@@ -362,10 +362,10 @@ TEST_CASE("a miss takes the lock <key>:lock with one SET NX PX before loading") 
   auto client = grading::connect();
   const std::string key = keys.key("report");
   const std::string lock = stampede::lock_key_for(key);
-  client.record_commands();
+  client.workbook_record_commands();
   std::vector<wb::SentCommand> before_load;
   stampede::get_or_compute(client, key, 30s, [&] {
-    before_load = client.recorded_commands();
+    before_load = client.workbook_recorded_commands();
     return "fresh"s;
   });
   auto sets = lock_sets(before_load, lock);
@@ -427,10 +427,10 @@ TEST_CASE("after winning the lock, get_or_compute reads the cache again before l
   auto client = grading::connect();
   const std::string key = keys.key("report");
   const std::string lock = stampede::lock_key_for(key);
-  client.record_commands();
+  client.workbook_record_commands();
   std::vector<wb::SentCommand> before_load;
   stampede::get_or_compute(client, key, 30s, [&] {
-    before_load = client.recorded_commands();
+    before_load = client.workbook_recorded_commands();
     return "fresh"s;
   });
   auto taken = std::find_if(before_load.begin(), before_load.end(), [&](const wb::SentCommand& c) {
@@ -681,10 +681,10 @@ TEST_CASE("a waiting caller reads again after short pauses: not a busy loop, not
   owner.set(stampede::lock_key_for(key), "owners-token", 5000ms);
   stampede::LockOptions options;
   options.max_wait = 300ms;
-  client.record_commands();
+  client.workbook_record_commands();
   stampede::get_or_compute(
       client, key, 30s, [] { return "fallback"s; }, options);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   std::size_t reads = 0;
   for (const auto& c : sent)
     if (c.argv.size() > 1 && c.argv[1] == key && c.name() != "SET") ++reads;
@@ -702,7 +702,7 @@ TEST_CASE("a waiting caller reads again after short pauses: not a busy loop, not
 TEST_CASE("get_or_compute refuses a ttl, lock_ttl or max_wait of zero or less") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   auto loader = [] { return "v"s; };
   stampede::LockOptions no_lock_ttl, no_wait;
   no_lock_ttl.lock_ttl = 0ms;
@@ -716,7 +716,7 @@ TEST_CASE("get_or_compute refuses a ttl, lock_ttl or max_wait of zero or less") 
     REQUIRE_THROWS_AS(stampede::get_or_compute(client, keys.key("k"), 30s, loader, no_wait),
                       std::invalid_argument);
   }
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
 }
@@ -984,10 +984,10 @@ TEST_CASE("early: a hit reads the entry and its PTTL in one round trip") {
   put_entry(client, key, "old", "1000", 10000ms);
   stampede::EarlyOptions options;
   options.random_bits = [] { return ~0ull; };  // u = 1: never early
-  client.record_commands();
+  client.workbook_record_commands();
   stampede::get_or_compute_early(
       client, key, 20000ms, [] { return "new"s; }, options);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("A hit sent:\n"
        << grading::describe(sent) << "in " << grading::round_trips(sent)
        << " round trip(s). Expected one: the fields and PTTL in a pipeline. Separate reads cost "
@@ -1088,7 +1088,7 @@ TEST_CASE("early: a loader that throws leaves the entry as it was") {
 TEST_CASE("early: refuses a ttl of zero or less, and a negative beta") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   auto loader = [] { return "v"s; };
   stampede::EarlyOptions negative;
   negative.beta = -1.0;
@@ -1100,7 +1100,7 @@ TEST_CASE("early: refuses a ttl of zero or less, and a negative beta") {
         stampede::get_or_compute_early(client, keys.key("k"), 20000ms, loader, negative),
         std::invalid_argument);
   }
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
 }

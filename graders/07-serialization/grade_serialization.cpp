@@ -466,13 +466,13 @@ TEST_CASE("put_post refuses a post it cannot store, sends nothing, and the old e
   const auto before = client.get(key);
   Post nan_score = plain_post(1, "Bad");
   nan_score.score = std::numeric_limits<double>::quiet_NaN();
-  client.record_commands();
+  client.workbook_record_commands();
   {
     INFO("put_post with a NaN score must throw std::invalid_argument (task 1 refuses it).");
     REQUIRE_THROWS_AS(serialization::put_post(client, key, nan_score, 60000ms),
                       std::invalid_argument);
   }
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("put_post sent, before refusing:\n"
        << grading::describe(sent) << "The entry now holds " << client.get(key).value_or("nothing")
        << ". Encode first, then SET: a refused post must "
@@ -484,7 +484,7 @@ TEST_CASE("put_post refuses a post it cannot store, sends nothing, and the old e
 TEST_CASE("put_post refuses a ttl of zero or less") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   {
     INFO(
         "A cache entry without a positive TTL never expires: task 3 asks for "
@@ -492,7 +492,7 @@ TEST_CASE("put_post refuses a ttl of zero or less") {
     REQUIRE_THROWS_AS(serialization::put_post(client, keys.key("p"), plain_post(1, "x"), 0ms),
                       std::invalid_argument);
   }
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
 }

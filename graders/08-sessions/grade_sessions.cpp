@@ -199,7 +199,7 @@ TEST_CASE("the user's set lists the session and expires with the absolute lifeti
 TEST_CASE("create refuses an empty user id or a non-positive duration, before sending anything") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   INFO(
       "An empty user id, or a policy with 0 ms, is a bug in the caller: throw "
       "std::invalid_argument and send nothing.");
@@ -209,7 +209,7 @@ TEST_CASE("create refuses an empty user id or a non-positive duration, before se
                     std::invalid_argument);
   REQUIRE_THROWS_AS(sessions::create(client, keys.prefix(), "ada", {}, sessions::Policy{60s, -1ms}),
                     std::invalid_argument);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO("Commands sent before refusing:\n" << grading::describe(sent));
   REQUIRE(sent.empty());
 }
@@ -356,14 +356,14 @@ TEST_CASE("a malformed id is refused without asking the server") {
                                            good.substr(0, 42) + "*",
                                            good.substr(0, 42) + ":",
                                            good.substr(0, 42) + "="};
-  client.record_commands();
+  client.workbook_record_commands();
   for (const auto& id : malformed) {
     INFO("id \"" << id << "\"");
     CHECK_FALSE(sessions::load(client, keys.prefix(), id, long_policy).has_value());
     CHECK_FALSE(sessions::destroy(client, keys.prefix(), id));
     CHECK_FALSE(sessions::rotate(client, keys.prefix(), id).has_value());
   }
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO(
       "A session id comes from a cookie: anyone can send anything. Check it is 43 base64url "
       "characters before it goes into a key name. Commands sent for malformed ids:\n"

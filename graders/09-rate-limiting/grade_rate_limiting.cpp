@@ -135,9 +135,9 @@ TEST_CASE("a counter found without a TTL gets one on the next request") {
 TEST_CASE("INCR and its expiry reach the server in one atomic step") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   rate_limiting::fixed_window(client, keys.key("user:1"), 10, 5s);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   bool scripted = sent.size() == 1 && (sent[0].name() == "EVAL" || sent[0].name() == "EVALSHA");
   bool transaction = !sent.empty() && sent.front().name() == "MULTI" &&
                      sent.back().name() == "EXEC" && grading::round_trips(sent) == 1 &&
@@ -295,9 +295,9 @@ TEST_CASE("the sliding log's key carries a TTL no longer than the window") {
 TEST_CASE("the sliding log is one script: drop, count and add in one atomic step") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   rate_limiting::sliding_log(client, keys.key("user:1"), 10, 5s);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   auto scripts = grading::count(sent, "EVAL") + grading::count(sent, "EVALSHA");
   INFO(
       "Expected one script (EVAL, or EVALSHA after SCRIPT LOAD). Separate ZREMRANGEBYSCORE, "
@@ -312,9 +312,9 @@ TEST_CASE("the sliding log is one script: drop, count and add in one atomic step
 TEST_CASE("the sliding log reads the time from the server, inside its script") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   rate_limiting::sliding_log(client, keys.key("user:1"), 10, 5s);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   for (const auto& command : sent)
     for (std::size_t i = 1; i < command.argv.size(); ++i) {
       std::string unit = looks_like_now(command.argv[i]);

@@ -135,9 +135,9 @@ TEST_CASE("submit_score keeps the best in one command, inside the server") {
   const std::string board = keys.key("board");
   seed(client, board, {{"ada", 50}});
 
-  client.record_commands();
+  client.workbook_record_commands();
   leaderboards::submit_score(client, board, "ada", 70);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
 
   INFO("submit_score sent:\n"
        << grading::describe(sent)
@@ -238,9 +238,9 @@ TEST_CASE("add_points adds in one command: ZINCRBY") {
   const std::string board = keys.key("board");
   seed(client, board, {{"ada", 41}});
 
-  client.record_commands();
+  client.workbook_record_commands();
   double now = leaderboards::add_points(client, board, "ada", 1);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
 
   INFO("add_points sent:\n"
        << grading::describe(sent)

@@ -154,7 +154,7 @@ TEST_CASE("a zero or negative add is refused and changes nothing") {
   const std::string cart = keys.key("cart");
   seed(client, cart, {{"mug", "3"}});
 
-  client.record_commands();
+  client.workbook_record_commands();
   {
     INFO(
         "add_item(cart, \"mug\", -2) must throw std::invalid_argument. Adding -2 is taking "
@@ -163,7 +163,7 @@ TEST_CASE("a zero or negative add is refused and changes nothing") {
     CHECK_THROWS_AS(carts::add_item(client, cart, "mug", -2, kTtl), std::invalid_argument);
     CHECK_THROWS_AS(carts::add_item(client, cart, "mug", 0, kTtl), std::invalid_argument);
   }
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   auto lines = stored(client, cart);
   INFO("After the refused adds the cart holds " << show(lines) << " (expected {mug: 3}); sent:\n"
                                                 << grading::describe(sent)
@@ -333,9 +333,9 @@ TEST_CASE("remove_item decrements and removes in one script") {
   const std::string cart = keys.key("cart");
   seed(client, cart, {{"mug", "2"}});
 
-  client.record_commands();
+  client.workbook_record_commands();
   carts::remove_item(client, cart, "mug", 2, kTtl);
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
 
   std::size_t scripts = grading::count(sent, "EVAL") + grading::count(sent, "EVALSHA");
   bool only_scripts = scripts + grading::count(sent, "SCRIPT LOAD") == sent.size();

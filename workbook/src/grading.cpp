@@ -206,7 +206,7 @@ bool has_arg(const SentCommand& command, std::string_view arg) {
 
 std::vector<SentCommand> dry_run(const std::function<void(Valkey&)>& work) {
   Valkey client = connect();
-  client.dry_run();
+  client.workbook_dry_run();
   try {
     work(client);
   } catch (const NotImplemented&) {
@@ -214,7 +214,7 @@ std::vector<SentCommand> dry_run(const std::function<void(Valkey&)>& work) {
   } catch (const std::exception&) {
     // Expected: the first command the code tried to send was stopped.
   }
-  return client.recorded_commands();
+  return client.workbook_recorded_commands();
 }
 
 void run_together(int n, const std::function<void(int)>& work) {

@@ -264,7 +264,7 @@ TEST_CASE("a new connection sends AUTH and SELECT again and keeps the read timeo
   ConnectionOptions o = ConnectionOptions::from_url(server.url("tester:s3cret", "/3"));
   o.socket_timeout = 400ms;
   wb::Valkey client(o);
-  client.record_commands();
+  client.workbook_record_commands();
   REQUIRE(client.ping() == "PONG");
   server.drop_connections();
   REQUIRE_THROWS_AS(client.ping(), wb::ClosedError);
@@ -278,8 +278,8 @@ TEST_CASE("a new connection sends AUTH and SELECT again and keeps the read timeo
   REQUIRE(std::vector<Argv>(first.begin(), first.begin() + 2) == handshake);
   REQUIRE(second == std::vector<Argv>{handshake[0], handshake[1], {"PING"}});
   // AUTH and SELECT are the client's own business: not recorded as the learner's.
-  REQUIRE(grading::count(client.recorded_commands(), "AUTH") == 0u);
-  REQUIRE(grading::count(client.recorded_commands(), "SELECT") == 0u);
+  REQUIRE(grading::count(client.workbook_recorded_commands(), "AUTH") == 0u);
+  REQUIRE(grading::count(client.workbook_recorded_commands(), "SELECT") == 0u);
 
   server.set_silent(true);
   wb_test::Thrown t;
@@ -323,16 +323,16 @@ TEST_CASE("a wrong password is a ReplyError naming AUTH and the server, never th
 TEST_CASE("a moved client keeps working under its new name") {
   grading::KeyScope keys("lib");
   auto first = grading::connect();
-  first.record_commands();
+  first.workbook_record_commands();
   first.set(keys.key("a"), "v");
   wb::Valkey second(std::move(first));
   REQUIRE(second.get(keys.key("a")) == "v"s);
-  REQUIRE(second.recorded_commands().size() == 2u);
+  REQUIRE(second.workbook_recorded_commands().size() == 2u);
 
   wb::Valkey third = grading::connect();
   third = std::move(second);
   REQUIRE(third.get(keys.key("a")) == "v"s);
-  REQUIRE(third.recorded_commands().size() == 3u);
+  REQUIRE(third.workbook_recorded_commands().size() == 3u);
 }
 
 TEST_CASE("a moved-from client throws ClosedError instead of crashing") {
@@ -341,10 +341,10 @@ TEST_CASE("a moved-from client throws ClosedError instead of crashing") {
   // NOLINTBEGIN(bugprone-use-after-move): this is the point of the test.
   CHECK(thrown_by([&] { first.ping(); }).type == "ClosedError");
   CHECK(thrown_by([&] { first.options(); }).type == "ClosedError");
-  CHECK(thrown_by([&] { first.record_commands(); }).type == "ClosedError");
-  CHECK(thrown_by([&] { first.recorded_commands(); }).type == "ClosedError");
-  CHECK(thrown_by([&] { first.clear_recorded_commands(); }).type == "ClosedError");
-  CHECK(thrown_by([&] { first.round_trips(); }).type == "ClosedError");
+  CHECK(thrown_by([&] { first.workbook_record_commands(); }).type == "ClosedError");
+  CHECK(thrown_by([&] { first.workbook_recorded_commands(); }).type == "ClosedError");
+  CHECK(thrown_by([&] { first.workbook_clear_recorded_commands(); }).type == "ClosedError");
+  CHECK(thrown_by([&] { first.workbook_round_trips(); }).type == "ClosedError");
   CHECK(thrown_by([&] { first.pipeline().incr("x").exec(); }).type == "ClosedError");
   // NOLINTEND(bugprone-use-after-move)
   // A moved-from client can be given a new one.

@@ -85,10 +85,10 @@ TEST_CASE("a failing script is a ReplyError naming EVAL and the script's error")
 
 TEST_CASE("an empty command is refused with std::invalid_argument before sending") {
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   std::vector<std::string> none;
   REQUIRE_THROWS_AS(client.command(none.begin(), none.end()), std::invalid_argument);
-  REQUIRE(client.recorded_commands().empty());
+  REQUIRE(client.workbook_recorded_commands().empty());
 }
 
 TEST_CASE("reply_cast turns an error reply into a ReplyError and a nil into nullopt") {
@@ -114,7 +114,7 @@ TEST_CASE("commands that would change a pooled connection's state are refused") 
   // borrow.
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   for (const char* name : {"SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SUBSCRIBE",
                            "PSUBSCRIBE", "MONITOR", "QUIT", "RESET", "AUTH", "HELLO"}) {
     auto t = thrown_by([&] { client.command(name, "1"); });
@@ -128,7 +128,7 @@ TEST_CASE("commands that would change a pooled connection's state are refused") 
   CHECK(in_pipeline.type == "std::invalid_argument");
   auto reply_off = thrown_by([&] { client.command("CLIENT", "REPLY", "OFF"); });
   CHECK(reply_off.type == "std::invalid_argument");
-  REQUIRE(client.recorded_commands().empty());
+  REQUIRE(client.workbook_recorded_commands().empty());
   // And nothing was left behind: a plain SET and GET still work.
   REQUIRE(client.set(keys.key("a"), "v"));
   REQUIRE(client.get(keys.key("a")) == "v"s);

@@ -174,10 +174,10 @@ TEST_CASE("a dry run records what the code tried to send and sends nothing") {
 
 TEST_CASE("a dry-run client throws ClosedError and counts no round trip") {
   auto client = wb::grading::connect();
-  client.dry_run();
+  client.workbook_dry_run();
   REQUIRE_THROWS_AS(client.get("anything"), wb::ClosedError);
-  CHECK(client.round_trips() == 0);
-  client.dry_run(false);
+  CHECK(client.workbook_round_trips() == 0);
+  client.workbook_dry_run(false);
   REQUIRE(client.ping() == "PONG");
 }
 

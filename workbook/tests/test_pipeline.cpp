@@ -16,15 +16,15 @@ using wb_test::thrown_by;
 TEST_CASE("a pipeline sends every queued command in one round trip") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
-  auto before = client.round_trips();
+  client.workbook_record_commands();
+  auto before = client.workbook_round_trips();
   auto pipe = client.pipeline();
   pipe.set(keys.key("a"), "1").incr(keys.key("a")).get(keys.key("a")).ttl(keys.key("a"));
   REQUIRE(pipe.size() == 4u);
-  REQUIRE(client.round_trips() == before);
+  REQUIRE(client.workbook_round_trips() == before);
   auto replies = pipe.exec();
-  REQUIRE(client.round_trips() == before + 1);
-  auto sent = client.recorded_commands();
+  REQUIRE(client.workbook_round_trips() == before + 1);
+  auto sent = client.workbook_recorded_commands();
   INFO(grading::describe(sent));
   REQUIRE(sent.size() == 4u);
   REQUIRE(grading::round_trips(sent) == 1u);
@@ -115,18 +115,18 @@ TEST_CASE("a pipeline is empty after exec and can be used again; discard drops t
   REQUIRE(pipe.exec().get<long long>(1) == 3);
   pipe.incr(keys.key("n"));
   pipe.discard();
-  auto before = client.round_trips();
+  auto before = client.workbook_round_trips();
   REQUIRE(pipe.exec().size() == 0u);
-  REQUIRE(client.round_trips() == before);
+  REQUIRE(client.workbook_round_trips() == before);
   REQUIRE(client.get(keys.key("n")) == "3"s);
 }
 
 TEST_CASE("a transaction wraps the queued commands in MULTI and EXEC, in one round trip") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   auto r = client.transaction().set(keys.key("a"), "v").pexpire(keys.key("a"), 30s).exec();
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO(grading::describe(sent));
   REQUIRE(sent.size() == 4u);
   REQUIRE(sent.front().name() == "MULTI");
@@ -194,9 +194,9 @@ TEST_CASE("a pipeline of 20,000 commands still goes in one round trip") {
   auto client = grading::connect();
   auto pipe = client.pipeline();
   for (int i = 0; i < 20000; ++i) pipe.incr(keys.key("n"));
-  auto before = client.round_trips();
+  auto before = client.workbook_round_trips();
   auto r = pipe.exec();
-  REQUIRE(client.round_trips() == before + 1);
+  REQUIRE(client.workbook_round_trips() == before + 1);
   REQUIRE(r.size() == 20000u);
   REQUIRE(r.get<long long>(19999) == 20000);
 }

@@ -27,10 +27,10 @@ using wb_test::thrown_by;
 TEST_CASE("ping answers PONG and the server names itself redis or valkey with a version") {
   auto client = grading::connect();
   REQUIRE(client.ping() == "PONG");
-  std::string name = client.server_name();
+  std::string name = client.workbook_server_name();
   CAPTURE(name);
   REQUIRE((name == "redis" || name == "valkey"));
-  std::string version = client.server_version();
+  std::string version = client.workbook_server_version();
   CAPTURE(version);
   REQUIRE(!version.empty());
   REQUIRE(std::isdigit(static_cast<unsigned char>(version[0])));
@@ -52,9 +52,9 @@ TEST_CASE("set stores a value that get returns, and a missing key is nullopt") {
 TEST_CASE("set with a ttl sends PX in milliseconds and the key expires") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   REQUIRE(client.set(keys.key("a"), "v", 1500ms));
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO(grading::describe(sent));
   REQUIRE(sent.size() == 1u);
   REQUIRE(sent[0].argv == std::vector<std::string>{"SET", keys.key("a"), "v", "PX", "1500"});
@@ -100,9 +100,9 @@ TEST_CASE("set with keepttl replaces the value and keeps the key's expiry") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
   client.set(keys.key("a"), "old", 50s);
-  client.record_commands();
+  client.workbook_record_commands();
   REQUIRE(client.set(keys.key("a"), "new", true));
-  REQUIRE(grading::has_arg(client.recorded_commands().at(0), "KEEPTTL"));
+  REQUIRE(grading::has_arg(client.workbook_recorded_commands().at(0), "KEEPTTL"));
   REQUIRE(client.get(keys.key("a")) == "new"s);
   long long ttl = client.ttl(keys.key("a"));
   CAPTURE(ttl);
@@ -114,9 +114,9 @@ TEST_CASE("set with keepttl replaces the value and keeps the key's expiry") {
 TEST_CASE("set refuses a negative ttl with std::invalid_argument before sending") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   REQUIRE_THROWS_AS(client.set(keys.key("a"), "v", -5ms), std::invalid_argument);
-  REQUIRE(client.recorded_commands().empty());
+  REQUIRE(client.workbook_recorded_commands().empty());
 }
 
 TEST_CASE("getdel returns the value and removes the key") {
@@ -270,7 +270,7 @@ TEST_CASE("scan with MATCH and COUNT finds every key of a pattern over several b
   for (int i = 0; i < 20; ++i) fill.set(keys.key("other:" + std::to_string(i)), "v");
   fill.exec();
 
-  client.record_commands();
+  client.workbook_record_commands();
   std::set<std::string> found;
   int batches = 0;
   long long cursor = 0;
@@ -281,17 +281,17 @@ TEST_CASE("scan with MATCH and COUNT finds every key of a pattern over several b
   CAPTURE(batches);
   REQUIRE(batches > 1);
   REQUIRE(found == expected);
-  auto first = client.recorded_commands().at(0);
+  auto first = client.workbook_recorded_commands().at(0);
   INFO(first.to_string());
   REQUIRE(first.argv ==
           std::vector<std::string>{"SCAN", "0", "MATCH", keys.key("user:*"), "COUNT", "100"});
 
   // The shorter overloads: COUNT 10, and no MATCH at all.
   std::vector<std::string> some;
-  client.clear_recorded_commands();
+  client.workbook_clear_recorded_commands();
   client.scan(0, keys.key("other:*"), std::back_inserter(some));
   client.scan(0, std::back_inserter(some));
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   REQUIRE(sent.at(0).argv ==
           std::vector<std::string>{"SCAN", "0", "MATCH", keys.key("other:*"), "COUNT", "10"});
   REQUIRE(sent.at(1).argv == std::vector<std::string>{"SCAN", "0", "COUNT", "10"});
@@ -312,11 +312,11 @@ TEST_CASE("hset counts 1 for a new field and 0 for an overwritten one") {
 TEST_CASE("hset with many fields sets them in one command, from a list or a range") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   REQUIRE(client.hset(keys.key("h"), {std::make_pair("a", "1"), std::make_pair("b", "2")}) == 2);
   std::map<std::string, std::string> more{{"b", "20"}, {"c", "3"}};
   REQUIRE(client.hset(keys.key("h"), more.begin(), more.end()) == 1);
-  REQUIRE(grading::count(client.recorded_commands(), "HSET") == 2);
+  REQUIRE(grading::count(client.workbook_recorded_commands(), "HSET") == 2);
   REQUIRE(client.hget(keys.key("h"), "b") == "20"s);
   std::map<std::string, std::string> none;
   REQUIRE_THROWS_AS(client.hset(keys.key("h"), none.begin(), none.end()), wb::Error);
@@ -441,11 +441,11 @@ TEST_CASE("zadd counts added members, and with changed also the updated ones") {
 TEST_CASE("zadd with NOT_EXIST adds new members and never updates an existing one") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   REQUIRE(client.zadd(keys.key("z"), "a", 1, UpdateType::NOT_EXIST) == 1);
   REQUIRE(client.zadd(keys.key("z"), "a", 9, UpdateType::NOT_EXIST, true) == 0);
   REQUIRE(client.zscore(keys.key("z"), "a") == 1.0);
-  REQUIRE(client.recorded_commands().at(1).argv ==
+  REQUIRE(client.workbook_recorded_commands().at(1).argv ==
           std::vector<std::string>{"ZADD", keys.key("z"), "NX", "CH", "9", "a"});
 }
 
@@ -480,9 +480,9 @@ TEST_CASE("zadd with many members sends one command and refuses an empty range")
   grading::KeyScope keys("lib");
   auto client = grading::connect();
   std::vector<std::pair<std::string, double>> members{{"a", 1}, {"b", 2.5}, {"c", -3}};
-  client.record_commands();
+  client.workbook_record_commands();
   REQUIRE(client.zadd(keys.key("z"), members.begin(), members.end()) == 3);
-  REQUIRE(client.recorded_commands().size() == 1u);
+  REQUIRE(client.workbook_recorded_commands().size() == 1u);
   REQUIRE(client.zcard(keys.key("z")) == 3);
   REQUIRE(client.zscore(keys.key("z"), "b") == 2.5);
   std::map<std::string, double> none;
@@ -527,13 +527,14 @@ TEST_CASE("zrange and zrevrange write members only into a string output") {
   auto client = grading::connect();
   std::vector<std::pair<std::string, double>> members{{"a", 1}, {"b", 2}, {"c", 3}};
   client.zadd(keys.key("z"), members.begin(), members.end());
-  client.record_commands();
+  client.workbook_record_commands();
   std::vector<std::string> up, down;
   client.zrange(keys.key("z"), 0, -1, std::back_inserter(up));
   client.zrevrange(keys.key("z"), 0, 1, std::back_inserter(down));
   REQUIRE(up == std::vector<std::string>{"a", "b", "c"});
   REQUIRE(down == std::vector<std::string>{"c", "b"});
-  for (const auto& c : client.recorded_commands()) REQUIRE_FALSE(grading::has_arg(c, "WITHSCORES"));
+  for (const auto& c : client.workbook_recorded_commands())
+    REQUIRE_FALSE(grading::has_arg(c, "WITHSCORES"));
 }
 
 TEST_CASE("zrange and zrevrange with pair<string, double> output also write the scores") {
@@ -729,24 +730,24 @@ TEST_CASE("recording is off until record_commands is called") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
   client.set(keys.key("a"), "v");
-  REQUIRE(client.recorded_commands().empty());
-  client.record_commands();
+  REQUIRE(client.workbook_recorded_commands().empty());
+  client.workbook_record_commands();
   client.get(keys.key("a"));
-  client.record_commands(false);
+  client.workbook_record_commands(false);
   client.get(keys.key("a"));
-  REQUIRE(client.recorded_commands().size() == 1u);
-  client.clear_recorded_commands();
-  REQUIRE(client.recorded_commands().empty());
+  REQUIRE(client.workbook_recorded_commands().size() == 1u);
+  client.workbook_clear_recorded_commands();
+  REQUIRE(client.workbook_recorded_commands().empty());
 }
 
 TEST_CASE("recorded commands keep their arguments and one round-trip number each") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   client.set(keys.key("a"), "v", 30s);
   client.get(keys.key("a"));
   client.script_load("return 1");
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   INFO(grading::describe(sent));
   REQUIRE(sent.size() == 3u);
   REQUIRE(sent[0].name() == "SET");
@@ -770,10 +771,10 @@ TEST_CASE("a recorded command prints quoted, with control bytes escaped and long
 TEST_CASE("round_trips counts every command sent, recording or not") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  auto before = client.round_trips();
+  auto before = client.workbook_round_trips();
   client.set(keys.key("a"), "v");
   client.get(keys.key("a"));
-  REQUIRE(client.round_trips() == before + 2);
+  REQUIRE(client.workbook_round_trips() == before + 2);
 }
 
 // ---- concurrency -----------------------------------------------------------------------
@@ -781,7 +782,7 @@ TEST_CASE("round_trips counts every command sent, recording or not") {
 TEST_CASE("32 threads sharing one client count every INCR exactly") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();
-  client.record_commands();
+  client.workbook_record_commands();
   const std::string counter = keys.key("counter");
   constexpr int threads = 32;
   constexpr int per_thread = 50;
@@ -794,7 +795,7 @@ TEST_CASE("32 threads sharing one client count every INCR exactly") {
       }
     }
   });
-  auto sent = client.recorded_commands();
+  auto sent = client.workbook_recorded_commands();
   REQUIRE(client.get(counter) == std::to_string(threads * per_thread));
   REQUIRE(highest == threads * per_thread);
   REQUIRE(grading::count(sent, "INCR") == static_cast<std::size_t>(threads * per_thread));
