@@ -12,7 +12,11 @@
 
 #include <hiredis/hiredis.h>
 #ifdef WB_HAVE_HIREDIS_SSL
+#include <arpa/inet.h>
 #include <hiredis/hiredis_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #endif
 #include <pthread.h>
 #include <sys/socket.h>
@@ -752,7 +756,7 @@ struct Valkey::Impl {
 
 #ifdef WB_HAVE_HIREDIS_SSL
   std::once_flag tls_once;
-  redisSSLContext* tls_context = nullptr;
+  SSL_CTX* tls_context = nullptr;
 #endif
 
   static constexpr std::size_t kMaxIdle = 16;
@@ -761,7 +765,7 @@ struct Valkey::Impl {
   ~Impl() {
     idle.clear();
 #ifdef WB_HAVE_HIREDIS_SSL
-    if (tls_context) redisFreeSSLContext(tls_context);
+    if (tls_context) SSL_CTX_free(tls_context);
 #endif
   }
 
@@ -785,34 +789,56 @@ struct Valkey::Impl {
   }
 
   // ---- TLS ----------------------------------------------------------------
+  // The OpenSSL context is made here rather than by hiredis: hiredis checks
+  // the certificate chain but not that the certificate names the host, and
+  // this client checks both (the name, or the IP address, in the URL).
   void start_tls(redisContext* c) {
 #ifdef WB_HAVE_HIREDIS_SSL
     std::call_once(tls_once, [&] {
       redisInitOpenSSL();
-      redisSSLContextError error = REDIS_SSL_CTX_NONE;
-      const char* ca = options.tls_ca_file.empty() ? nullptr : options.tls_ca_file.c_str();
-      // SNI only for a name: an IP address is no server name.
-      bool name = options.host.find_first_not_of("0123456789.:") != std::string::npos;
-#if HIREDIS_MAJOR > 1 || (HIREDIS_MAJOR == 1 && HIREDIS_MINOR >= 1)
-      redisSSLOptions o{};
-      o.cacert_filename = ca;
-      o.server_name = name ? options.host.c_str() : nullptr;
-      o.verify_mode = options.tls_verify ? REDIS_SSL_VERIFY_PEER : REDIS_SSL_VERIFY_NONE;
-      tls_context = redisCreateSSLContextWithOptions(&o, &error);
-#else
-      if (!options.tls_verify)
-        throw Error("TLS to " + where() + ": this hiredis (" + hiredis_version() +
-                    ") cannot skip certificate verification (VALKEY_TLS_VERIFY=0 needs 1.1)");
-      tls_context = redisCreateSSLContext(ca, nullptr, nullptr, nullptr,
-                                          name ? options.host.c_str() : nullptr, &error);
-#endif
-      if (!tls_context)
-        throw Error("TLS to " + where() + ": " + redisSSLContextGetError(error) +
-                    (ca ? " (CA file " + options.tls_ca_file + ")" : std::string()));
+      SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+      if (!ctx) throw Error("TLS to " + where() + ": " + openssl_error());
+      SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+      SSL_CTX_set_verify(ctx, options.tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+      int loaded = options.tls_ca_file.empty()
+                       ? SSL_CTX_set_default_verify_paths(ctx)
+                       : SSL_CTX_load_verify_locations(ctx, options.tls_ca_file.c_str(), nullptr);
+      if (loaded != 1) {
+        std::string why = openssl_error();
+        SSL_CTX_free(ctx);
+        throw Error("TLS to " + where() + ": cannot load " +
+                    (options.tls_ca_file.empty() ? std::string("the system's CA certificates")
+                                                 : "the CA file " + options.tls_ca_file) +
+                    ": " + why);
+      }
+      tls_context = ctx;
     });
     if (!tls_context) throw Error("TLS to " + where() + ": the TLS set-up failed before");
-    if (redisInitiateSSLWithContext(c, tls_context) != REDIS_OK)
-      throw IoError("TLS handshake with " + where() + " failed: " + c->errstr);
+    SSL* ssl = SSL_new(tls_context);
+    if (!ssl) throw Error("TLS to " + where() + ": " + openssl_error());
+    unsigned char ip[16];
+    bool is_ip = inet_pton(AF_INET, options.host.c_str(), ip) == 1 ||
+                 inet_pton(AF_INET6, options.host.c_str(), ip) == 1;
+    if (!is_ip) SSL_set_tlsext_host_name(ssl, options.host.c_str());  // SNI: names only
+    if (options.tls_verify) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      if (is_ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(param, options.host.c_str());
+      } else {
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        X509_VERIFY_PARAM_set1_host(param, options.host.c_str(), 0);
+      }
+    }
+    if (redisInitiateSSL(c, ssl) != REDIS_OK) {
+      // On failure hiredis leaves the SSL object to its caller.
+      long verify = SSL_get_verify_result(ssl);
+      std::string why = verify != X509_V_OK
+                            ? std::string("the server's certificate was refused: ") +
+                                  X509_verify_cert_error_string(verify)
+                            : std::string(c->errstr);
+      SSL_free(ssl);
+      throw IoError("TLS handshake with " + where() + " failed: " + why);
+    }
 #else
     (void)c;
     throw Error("cannot connect to " + where() + " with TLS (rediss://): this hiredis (" +
@@ -822,6 +848,17 @@ struct Valkey::Impl {
                 "or use a redis:// URL without TLS");
 #endif
   }
+
+#ifdef WB_HAVE_HIREDIS_SSL
+  static std::string openssl_error() {
+    unsigned long e = ERR_get_error();
+    if (e == 0) return "unknown OpenSSL error";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    return buf;
+  }
+#endif
 
   ConnectionPtr connect() {
 #ifndef WB_HAVE_HIREDIS_SSL

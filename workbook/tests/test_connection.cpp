@@ -478,7 +478,8 @@ int free_port() {
 // removed at the end of the test.
 class TlsServer {
  public:
-  TlsServer() {
+  // `names`: the certificate's subjectAltName, for the host check.
+  explicit TlsServer(const std::string& names = "IP:127.0.0.1") {
     char dir[] = "/tmp/wb-tls-XXXXXX";
     if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
     dir_ = dir;
@@ -486,7 +487,7 @@ class TlsServer {
     std::string key = dir_ + "/server.key";
     if (run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
              cert_, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-             "subjectAltName=IP:127.0.0.1"}) != 0)
+             "subjectAltName=" + names}) != 0)
       throw std::runtime_error("this test needs the openssl command to make a certificate");
     port_ = free_port();
     std::vector<std::string> args{"--port",
@@ -590,10 +591,23 @@ TEST_CASE("over TLS, a certificate nobody vouches for is refused unless VALKEY_T
     INFO(t.type << ": " << t.what);
     REQUIRE(t.type == "IoError");
     REQUIRE(contains(t.what, "TLS handshake"));
+    REQUIRE(contains(t.what, "certificate"));
   }
   EnvGuard verify("VALKEY_TLS_VERIFY", "0");
   wb::Valkey client(server.url());
   REQUIRE(client.ping() == "PONG");
+}
+
+TEST_CASE("a certificate made out to another host is refused, even from a trusted CA file") {
+  // hiredis alone would accept it: it checks the chain, not the name.
+  TlsServer server("DNS:cache.other.example");
+  EnvGuard ca("VALKEY_TLS_CA_FILE", server.cert().c_str());
+  EnvGuard verify("VALKEY_TLS_VERIFY", nullptr);
+  wb::Valkey client(server.url());
+  auto t = thrown_by([&] { client.ping(); });
+  INFO(t.type << ": " << t.what);
+  REQUIRE(t.type == "IoError");
+  REQUIRE(contains(t.what, "mismatch"));
 }
 
 TEST_CASE("a CA file that does not exist is an Error naming it") {
