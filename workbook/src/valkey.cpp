@@ -489,6 +489,12 @@ struct Valkey::Impl {
   }
 
   ContextPtr connect() {
+    // Until the client speaks TLS (lib's part of issue 14), never send a
+    // rediss:// URL's password in plain text.
+    if (options.tls)
+      throw IoError("cannot connect to Valkey at " + where() +
+                    ": the URL asks for TLS (rediss://), which this client does not support yet; "
+                    "use redis:// for a server on this machine");
     ContextPtr c(redisConnectWithTimeout(options.host.c_str(), options.port,
                                          to_timeval(options.connect_timeout)));
     if (!c) throw IoError("cannot connect to Valkey at " + where() + ": out of memory");

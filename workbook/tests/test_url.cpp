@@ -188,3 +188,15 @@ TEST_CASE("redact_url hides the password in every form") {
   CHECK(wb::redact_url("") == "");
   CHECK(wb::redact_url("not a url at all") == "not a url at all");
 }
+
+TEST_CASE("the client takes rediss:// as TLS and, until it speaks TLS, refuses to connect") {
+  auto o = wb::ConnectionOptions::from_url("rediss://:secret@127.0.0.1:6380");
+  CHECK(o.tls);
+  CHECK(o.password == "secret");
+  wb::Valkey client(o);
+  auto t = wb_test::thrown_by([&] { client.ping(); });
+  INFO(t.type << ": " << t.what);
+  CHECK(t.type == "IoError");
+  CHECK(contains(t.what, "TLS"));
+  CHECK_FALSE(contains(t.what, "secret"));
+}
