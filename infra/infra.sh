@@ -1318,9 +1318,15 @@ docker_export_env() {
   export WB_VALKEY_PORT=$VK_PORT WB_VALKEY_AUTH=$auth WB_VALKEY_PASSWORD=$VK_PASSWORD
   export WB_PG_PORT=$PG_PORT
   # The image's superuser, for set-up inside the container only (over its
-  # socket); its password is random and never used.
-  WB_PG_ADMIN_PASSWORD=$(od -An -N 24 -tx1 /dev/urandom | tr -d ' \n')
-  export WB_PG_ADMIN=$PG_ADMIN WB_PG_ADMIN_PASSWORD
+  # socket): its password is random and never used; kept so that the
+  # container's settings stay the same from one 'up' to the next.
+  local pwfile=$STATE/docker-admin-password
+  if [[ ! -s $pwfile ]]; then
+    mkdir -p "$STATE"
+    (umask 077 && od -An -N 24 -tx1 /dev/urandom | tr -d ' \n' >"$pwfile")
+  fi
+  WB_PG_ADMIN_PASSWORD=$(cat "$pwfile")
+  export WB_PG_ADMIN_PASSWORD
 }
 
 docker_running_services() {
