@@ -1280,11 +1280,12 @@ second_start() {
   printf 'redis://127.0.0.1:%s\t%s\t%s\n' "$port" "$version" "$primary"
 }
 
-# A port where nothing listens, away from the usual ones.
+# A port where nothing listens, away from the usual ones and below Linux's
+# ephemeral range (32768 and up), where a client's connection could hold it.
 second_free_port() {
   local p tries
   for ((tries = 0; tries < 50; tries++)); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))
     port_open 127.0.0.1 "$p" || { printf '%s' "$p"; return 0; }
   done
   return 1
