@@ -839,6 +839,22 @@ long long Valkey::del_range(const std::vector<std::string>& keys) {
   argv.insert(argv.end(), keys.begin(), keys.end());
   return reply_cast<long long>(send(argv), "DEL");
 }
+long long Valkey::dbsize() { return reply_cast<long long>(send({"DBSIZE"}), "DBSIZE"); }
+std::vector<OptionalString> Valkey::mget_values(const std::vector<std::string>& keys) {
+  if (keys.empty()) return {};  // MGET with no key is a syntax error; nothing to do
+  std::vector<std::string> argv{"MGET"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return reply_cast<std::vector<OptionalString>>(send(argv), "MGET");
+}
+void Valkey::mset_range(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  if (pairs.empty()) return;
+  std::vector<std::string> argv{"MSET"};
+  for (const auto& [key, val] : pairs) {
+    argv.push_back(key);
+    argv.push_back(val);
+  }
+  reply_cast<void>(send(argv), "MSET");
+}
 long long Valkey::unlink(StringView key) {
   return reply_cast<long long>(send({"UNLINK", std::string(key)}), "UNLINK");
 }
@@ -1211,6 +1227,13 @@ Pipeline& Pipeline::zremrangebyscore(StringView key, StringView min, StringView 
   return command("ZREMRANGEBYSCORE", key, min, max);
 }
 Pipeline& Pipeline::zcard(StringView key) { return command("ZCARD", key); }
+std::vector<std::string> Pipeline::non_empty(std::vector<std::string> argv) {
+  if (argv.size() < 2)
+    throw std::invalid_argument(argv[0] +
+                                " needs at least one key: an empty range would queue "
+                                "nothing and shift the replies after it");
+  return argv;
+}
 
 QueuedReplies Pipeline::exec() {
   if (queued_.empty()) return QueuedReplies({}, {});
