@@ -994,6 +994,32 @@ long long Valkey::lrem(StringView key, long long count, StringView val) {
   return reply_cast<long long>(
       send({"LREM", std::string(key), std::to_string(count), std::string(val)}), "LREM");
 }
+namespace {
+const char* whence_arg(ListWhence whence) { return whence == ListWhence::LEFT ? "LEFT" : "RIGHT"; }
+}  // namespace
+OptionalString Valkey::lmove(StringView src, StringView dest, ListWhence src_whence,
+                             ListWhence dest_whence) {
+  return reply_cast<OptionalString>(send({"LMOVE", std::string(src), std::string(dest),
+                                          whence_arg(src_whence), whence_arg(dest_whence)}),
+                                    "LMOVE");
+}
+OptionalString Valkey::blmove(StringView src, StringView dest, ListWhence src_whence,
+                              ListWhence dest_whence, std::chrono::seconds timeout) {
+  return reply_cast<OptionalString>(
+      send({"BLMOVE", std::string(src), std::string(dest), whence_arg(src_whence),
+            whence_arg(dest_whence), std::to_string(timeout.count())}),
+      "BLMOVE");
+}
+OptionalStringPair Valkey::brpop(StringView key, long long timeout) {
+  Reply reply = send({"BRPOP", std::string(key), std::to_string(timeout)});
+  if (reply.is_nil()) return std::nullopt;
+  auto pair = reply_cast<std::vector<std::string>>(reply, "BRPOP");
+  if (pair.size() != 2) throw Error("BRPOP: expected a (key, element) pair from the server");
+  return std::make_pair(std::move(pair[0]), std::move(pair[1]));
+}
+OptionalStringPair Valkey::brpop(StringView key, std::chrono::seconds timeout) {
+  return brpop(key, static_cast<long long>(timeout.count()));
+}
 
 // ---- sets -----------------------------------------------------------------------
 long long Valkey::sadd(StringView key, StringView member) { return sadd(key, {member}); }
