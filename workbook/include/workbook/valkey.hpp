@@ -93,11 +93,14 @@ struct ConnectionOptions {
   std::string user;      // empty: AUTH with the password alone (or no AUTH)
   std::string password;  // empty: no AUTH
   int db = 0;            // SELECT db when not 0
+  bool tls = false;      // rediss:// (or valkeys://): connect with TLS
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds socket_timeout{2000};  // every read and write
 
-  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`).
-  // Throws std::invalid_argument with a readable reason when it cannot.
+  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`,
+  // and `rediss://` for TLS) with the workbook's one URL parser
+  // (workbook/url.hpp: the user info percent-decoded). Throws
+  // std::invalid_argument with a readable reason, never the password.
   static ConnectionOptions from_url(std::string_view url);
   // VALKEY_URL from the environment, else redis://127.0.0.1:6379.
   static ConnectionOptions from_env();
