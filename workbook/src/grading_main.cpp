@@ -76,7 +76,7 @@ class Listener : public ListenerBase {
     if (!result.isOk() && first_message.empty()) {
       std::string why;
       for (const auto& info : stats.infoMessages) why += info.message + " ";
-      if (why.empty()) why = result.getMessage();
+      if (why.empty()) why = std::string(result.getMessage());
       if (why.empty()) why = result.getExpression() + " was " + result.getExpandedExpression();
       first_message = one_line(why);
       if (std::string(result.getMessage()).rfind("not implemented yet", 0) == 0)

@@ -785,6 +785,22 @@ long long Valkey::del_range(const std::vector<std::string>& keys) {
   argv.insert(argv.end(), keys.begin(), keys.end());
   return reply_cast<long long>(send(argv), "DEL");
 }
+long long Valkey::dbsize() { return reply_cast<long long>(send({"DBSIZE"}), "DBSIZE"); }
+std::vector<OptionalString> Valkey::mget_values(const std::vector<std::string>& keys) {
+  if (keys.empty()) return {};  // MGET with no key is a syntax error; nothing to do
+  std::vector<std::string> argv{"MGET"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return reply_cast<std::vector<OptionalString>>(send(argv), "MGET");
+}
+void Valkey::mset_range(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  if (pairs.empty()) return;
+  std::vector<std::string> argv{"MSET"};
+  for (const auto& [key, val] : pairs) {
+    argv.push_back(key);
+    argv.push_back(val);
+  }
+  reply_cast<void>(send(argv), "MSET");
+}
 long long Valkey::unlink(StringView key) {
   return reply_cast<long long>(send({"UNLINK", std::string(key)}), "UNLINK");
 }
@@ -939,6 +955,32 @@ void Valkey::ltrim(StringView key, long long start, long long stop) {
 long long Valkey::lrem(StringView key, long long count, StringView val) {
   return reply_cast<long long>(
       send({"LREM", std::string(key), std::to_string(count), std::string(val)}), "LREM");
+}
+namespace {
+const char* whence_arg(ListWhence whence) { return whence == ListWhence::LEFT ? "LEFT" : "RIGHT"; }
+}  // namespace
+OptionalString Valkey::lmove(StringView src, StringView dest, ListWhence src_whence,
+                             ListWhence dest_whence) {
+  return reply_cast<OptionalString>(send({"LMOVE", std::string(src), std::string(dest),
+                                          whence_arg(src_whence), whence_arg(dest_whence)}),
+                                    "LMOVE");
+}
+OptionalString Valkey::blmove(StringView src, StringView dest, ListWhence src_whence,
+                              ListWhence dest_whence, std::chrono::seconds timeout) {
+  return reply_cast<OptionalString>(
+      send({"BLMOVE", std::string(src), std::string(dest), whence_arg(src_whence),
+            whence_arg(dest_whence), std::to_string(timeout.count())}),
+      "BLMOVE");
+}
+OptionalStringPair Valkey::brpop(StringView key, long long timeout) {
+  Reply reply = send({"BRPOP", std::string(key), std::to_string(timeout)});
+  if (reply.is_nil()) return std::nullopt;
+  auto pair = reply_cast<std::vector<std::string>>(reply, "BRPOP");
+  if (pair.size() != 2) throw Error("BRPOP: expected a (key, element) pair from the server");
+  return std::make_pair(std::move(pair[0]), std::move(pair[1]));
+}
+OptionalStringPair Valkey::brpop(StringView key, std::chrono::seconds timeout) {
+  return brpop(key, static_cast<long long>(timeout.count()));
 }
 
 // ---- sets -----------------------------------------------------------------------
@@ -1131,6 +1173,13 @@ Pipeline& Pipeline::zremrangebyscore(StringView key, StringView min, StringView 
   return command("ZREMRANGEBYSCORE", key, min, max);
 }
 Pipeline& Pipeline::zcard(StringView key) { return command("ZCARD", key); }
+std::vector<std::string> Pipeline::non_empty(std::vector<std::string> argv) {
+  if (argv.size() < 2)
+    throw std::invalid_argument(argv[0] +
+                                " needs at least one key: an empty range would queue "
+                                "nothing and shift the replies after it");
+  return argv;
+}
 
 QueuedReplies Pipeline::exec() {
   if (queued_.empty()) return QueuedReplies({}, {});
