@@ -3,7 +3,9 @@
 # scratch clone of this checkout whose exercises/ hold the reference solutions
 # (so every grader compiles real code and runs every test to the end).
 #
-#   bench/edit-to-grade.sh [-n RUNS] [-l "1 5 7"] [MODE...]
+#   bench/edit-to-grade.sh [-n RUNS] [-l "1 5 7"] [-r REV] [MODE...]
+#
+#   -r REV  measure that commit (e.g. one before a change), not the work tree
 #
 #   loop   (default) per lesson: edit the exercise's .cpp, then `make test-N`
 #          (rebuild + grade), RUNS times; the median
@@ -22,14 +24,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 runs=5
 lessons=""
+rev=""
 modes=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) runs=$2; shift 2 ;;
     -l) lessons=$2; shift 2 ;;
+    -r) rev=$2; shift 2 ;;
     loop | first | cold | check) modes+=("$1"); shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: $0 [-n RUNS] [-l \"1 5\"] [loop|first|cold|check]..." >&2; exit 2 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: $0 [-n RUNS] [-l \"1 5\"] [-r REV] [loop|first|cold|check]..." >&2; exit 2 ;;
   esac
 done
 [ ${#modes[@]} -gt 0 ] || modes=(loop)
@@ -40,7 +44,11 @@ trap 'rm -rf "$scratch"' EXIT
 # A clone, with this checkout's tracked files as they are now (uncommitted
 # changes included), and the solutions in exercises/.
 git clone --quiet "$ROOT" "$scratch/wb"
-(cd "$ROOT" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$scratch/wb"
+if [ -n "$rev" ]; then
+  git -C "$scratch/wb" checkout --quiet "$rev"
+else
+  (cd "$ROOT" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$scratch/wb"
+fi
 cd "$scratch/wb"
 for dir in solutions/*/; do
   id=$(basename "$dir")
@@ -120,5 +128,5 @@ for mode in "${modes[@]}"; do
   esac
 done
 echo
-echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(g++ --version | head -n 1) =="
+echo "== ${rev:-the work tree}, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(g++ --version | head -n 1) =="
 printf '%s\n' "${results[@]}"
