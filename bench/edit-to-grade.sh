@@ -9,8 +9,9 @@
 #
 #   loop   (default) per lesson: edit the exercise's .cpp, then `make test-N`
 #          (rebuild + grade), RUNS times; the median
-#   first  the first `make test-1` in a fresh build folder (configure, support
+#   first  the first `make test-N` in a fresh build folder (configure, support
 #          library, grader, exercise), RUNS times, each in a new build folder
+#          (lesson 1, or those of -l)
 #   cold   `make test` (every lesson) in a fresh build folder, RUNS times
 #   check  `make check` in a fresh build folder, once (several CPU-minutes)
 #
@@ -54,6 +55,7 @@ for dir in solutions/*/; do
   id=$(basename "$dir")
   [ -d "exercises/$id" ] && cp "$dir"*.cpp "exercises/$id/"
 done
+first_lessons=$lessons
 [ -n "$lessons" ] || lessons=$(for d in graders/*/; do basename "$d" | cut -c1-2; done | sed 's/^0//')
 
 # The learner's environment: no launcher forced from outside (the build picks
@@ -105,12 +107,14 @@ for mode in "${modes[@]}"; do
         results+=("$(summary "loop-$n" "edit-to-grade lesson $n ($file, make test-$n)")")
       done ;;
     first)
-      : >"$scratch/first"
-      for ((i = 1; i <= runs; i++)); do
-        fresh_build
-        echo "first build run $i: $(timed first make --no-print-directory test-1) (wall, CPU s)"
-      done
-      results+=("$(summary first "first make test-1 in a fresh build folder")") ;;
+      for n in ${first_lessons:-1}; do
+        : >"$scratch/first-$n"
+        for ((i = 1; i <= runs; i++)); do
+          fresh_build
+          echo "first build lesson $n run $i: $(timed "first-$n" make --no-print-directory test-"$n") (wall, CPU s)"
+        done
+        results+=("$(summary "first-$n" "first make test-$n in a fresh build folder")")
+      done ;;
     cold)
       : >"$scratch/cold"
       for ((i = 1; i <= runs; i++)); do
