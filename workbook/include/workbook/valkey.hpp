@@ -32,6 +32,7 @@ using StringView = std::string_view;
 using OptionalString = std::optional<std::string>;
 using OptionalLongLong = std::optional<long long>;
 using OptionalDouble = std::optional<double>;
+using OptionalStringPair = std::optional<std::pair<std::string, std::string>>;
 
 // How SET and ZADD treat an existing key or member.
 //   ALWAYS    - no condition
@@ -40,6 +41,10 @@ using OptionalDouble = std::optional<double>;
 //   GREATER   - GT (ZADD only): only if the new score is greater
 //   LESS      - LT (ZADD only): only if the new score is less
 enum class UpdateType { ALWAYS, EXIST, NOT_EXIST, GREATER, LESS };
+
+// Which end of a list LMOVE / BLMOVE take from or put to: the head (LEFT,
+// where LPUSH adds) or the tail (RIGHT, where RPUSH adds).
+enum class ListWhence { LEFT, RIGHT };
 
 // ----------------------------------------------------------------------------
 // Errors. `Error` <- `IoError` <- `TimeoutError`; `ClosedError`; `ReplyError`.
@@ -88,11 +93,14 @@ struct ConnectionOptions {
   std::string user;      // empty: AUTH with the password alone (or no AUTH)
   std::string password;  // empty: no AUTH
   int db = 0;            // SELECT db when not 0
+  bool tls = false;      // rediss:// (or valkeys://): connect with TLS
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds socket_timeout{2000};  // every read and write
 
-  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`).
-  // Throws std::invalid_argument with a readable reason when it cannot.
+  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`,
+  // and `rediss://` for TLS) with the workbook's one URL parser
+  // (workbook/url.hpp: the user info percent-decoded). Throws
+  // std::invalid_argument with a readable reason, never the password.
   static ConnectionOptions from_url(std::string_view url);
   // VALKEY_URL from the environment, else redis://127.0.0.1:6379.
   static ConnectionOptions from_env();
@@ -372,6 +380,16 @@ class Valkey {
   long long lpush(StringView key, std::initializer_list<StringView> vals);
   long long rpush(StringView key, StringView val);
   long long rpush(StringView key, std::initializer_list<StringView> vals);
+  // LPUSH / RPUSH with the values of a range, in one command (the range must
+  // not be empty: std::invalid_argument).
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long lpush(StringView key, Input first, Input last) {
+    return reply_cast<long long>(command(push_argv("LPUSH", key, first, last)), "LPUSH");
+  }
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long rpush(StringView key, Input first, Input last) {
+    return reply_cast<long long>(command(push_argv("RPUSH", key, first, last)), "RPUSH");
+  }
   OptionalString lpop(StringView key);
   OptionalString rpop(StringView key);
   // LRANGE: indexes are 0-based and inclusive; -1 is the last element.
@@ -382,6 +400,25 @@ class Valkey {
   long long llen(StringView key);
   void ltrim(StringView key, long long start, long long stop);
   long long lrem(StringView key, long long count, StringView val);
+  // LMOVE src dest LEFT|RIGHT LEFT|RIGHT: takes one element from one end of
+  // `src` and puts it at one end of `dest`, in one atomic step (the element
+  // is always in exactly one of the two lists). Returns the element, or
+  // std::nullopt when `src` is empty. https://valkey.io/commands/lmove/
+  OptionalString lmove(StringView src, StringView dest, ListWhence src_whence,
+                       ListWhence dest_whence);
+  // BLMOVE: the same, but when `src` is empty it waits up to `timeout` for an
+  // element (0: forever) and then gives std::nullopt. The wait counts against
+  // the client's socket_timeout: keep `timeout` below it, or the read times
+  // out first (TimeoutError). https://valkey.io/commands/blmove/
+  OptionalString blmove(StringView src, StringView dest, ListWhence src_whence,
+                        ListWhence dest_whence,
+                        std::chrono::seconds timeout = std::chrono::seconds{0});
+  // BRPOP key timeout: takes the last element, waiting up to `timeout`
+  // seconds (0: forever; same socket_timeout caveat) for one to arrive.
+  // Returns (key, element), or std::nullopt when the time ran out.
+  // https://valkey.io/commands/brpop/
+  OptionalStringPair brpop(StringView key, long long timeout);
+  OptionalStringPair brpop(StringView key, std::chrono::seconds timeout = std::chrono::seconds{0});
 
   // ---- sets: https://valkey.io/commands/#set -------------------------------
   // SADD / SREM: how many members were added / removed.
@@ -536,6 +573,15 @@ class Valkey {
   Reply eval_reply(StringView command, StringView script, const std::vector<std::string>& keys,
                    const std::vector<std::string>& args);
   static std::vector<std::string> to_vector(std::initializer_list<StringView> items);
+  template <typename Input>
+  static std::vector<std::string> push_argv(const char* name, StringView key, Input first,
+                                            Input last) {
+    std::vector<std::string> argv{name, std::string(key)};
+    for (; first != last; ++first) argv.emplace_back(*first);
+    if (argv.size() == 2)
+      throw std::invalid_argument(std::string(name) + " needs at least one value");
+    return argv;
+  }
   static std::vector<std::pair<std::string, double>> scored(const Reply& reply,
                                                             std::string_view what);
 
