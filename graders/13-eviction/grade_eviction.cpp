@@ -1,9 +1,9 @@
 // Grader for lesson 13 - eviction and memory.
 //
-// Every test runs on a server of its own (wb::OwnServer: the installed
-// valkey-server, or $WORKBOOK_SERVER_BIN), started with the memory limit and
-// policy the test needs and stopped when the test ends: the learner's server
-// is never reconfigured.
+// Every test runs on a server of its own (wb::OwnServer: valkey-server or
+// redis-server, the same kind as the learner's, or $WORKBOOK_SERVER_BIN),
+// started with the memory limit and policy the test needs and stopped when
+// the test ends: the learner's server is never reconfigured.
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -31,7 +31,7 @@ using std::chrono::milliseconds;
 namespace {
 
 wb::OwnServer own_server(const std::string& policy, const std::string& maxmemory = "2mb") {
-  return wb::OwnServer({{"maxmemory", maxmemory}, {"maxmemory-policy", policy}});
+  return workloads::start_server({{"maxmemory", maxmemory}, {"maxmemory-policy", policy}});
 }
 
 std::string show(const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : "(nil)"; }
