@@ -10,6 +10,8 @@
 // off, costs one relaxed atomic load per round trip.
 #include "workbook/valkey.hpp"
 
+#include "workbook/url.hpp"
+
 #include <hiredis/hiredis.h>
 #ifdef WB_HAVE_HIREDIS_SSL
 #include <arpa/inet.h>
@@ -421,97 +423,35 @@ std::string valkey_url_from_env() {
 
 ConnectionOptions ConnectionOptions::from_env() { return from_url(valkey_url_from_env()); }
 
-namespace {
-// The URL as it may be shown: the password (or the lone credential, which is
-// the password) replaced by ***.
-std::string without_password(std::string_view url) {
-  std::string out(url);
-  auto at = out.rfind('@');
-  if (at == std::string::npos) return out;
-  auto start = out.find("://");
-  start = (start == std::string::npos || start > at) ? 0 : start + 3;
-  auto colon = out.find(':', start);
-  if (colon != std::string::npos && colon < at)
-    out.replace(colon + 1, at - colon - 1, "***");
-  else
-    out.replace(start, at - start, "***");
-  return out;
-}
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c));
-  });
-}
-}  // namespace
-
 ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
-  auto bad = [&](const std::string& why) {
-    return std::invalid_argument("VALKEY_URL '" + without_password(url) + "' " + why +
-                                 " (expected redis://[user:password@]host:port[/db])");
-  };
+  // The workbook's one URL grammar (workbook/url.hpp), shared with the
+  // PostgreSQL helper and the scripts.
+  Url u;
+  try {
+    u = parse_url(url);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("VALKEY_URL ") + e.what());
+  }
+  if (!u.is_valkey())
+    throw std::invalid_argument("VALKEY_URL '" + redact_url(url) +
+                                "' does not start with redis:// or valkey:// (expected "
+                                "redis://[user:password@]host:port[/db])");
   ConnectionOptions o;
-  std::string_view rest = url;
-  for (std::string_view scheme : {"redis://", "valkey://", "rediss://"}) {
-    if (rest.substr(0, scheme.size()) == scheme) {
-      rest.remove_prefix(scheme.size());
-      o.tls = scheme == "rediss://";
-      break;
-    }
-  }
-  if (rest.size() == url.size()) throw bad("does not start with redis://");
+  if (!u.host.empty()) o.host = u.host;
+  o.port = u.port;
+  o.user = u.user;
+  o.password = u.password;
+  o.db = u.db;
+  o.tls = u.tls;
   if (o.tls) {
-    // The URL has no place for them: the environment says where the CA
-    // certificates are and whether to verify at all.
+    // A Valkey URL takes no query settings: the environment says where the
+    // CA certificates are and whether to check at all.
     if (const char* ca = std::getenv("VALKEY_TLS_CA_FILE"); ca && *ca) o.tls_ca_file = ca;
-    if (const char* verify = std::getenv("VALKEY_TLS_VERIFY"); verify && *verify)
-      o.tls_verify = !(std::string_view(verify) == "0" || std::string_view(verify) == "no" ||
-                       std::string_view(verify) == "false");
-  }
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view cred = rest.substr(0, at);
-    rest.remove_prefix(at + 1);
-    if (auto colon = cred.find(':'); colon != std::string_view::npos) {
-      o.user = std::string(cred.substr(0, colon));
-      o.password = std::string(cred.substr(colon + 1));
-    } else {
-      o.password = std::string(cred);
+    if (const char* verify = std::getenv("VALKEY_TLS_VERIFY"); verify && *verify) {
+      std::string_view v(verify);
+      o.tls_verify = !(v == "0" || v == "no" || v == "false");
     }
   }
-  std::string_view hostport = rest;
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    hostport = rest.substr(0, slash);
-    std::string_view db = rest.substr(slash + 1);
-    if (!db.empty()) {
-      if (!all_digits(db)) throw bad("has a database number that is not a number");
-      // More digits than an int holds would make std::stoi throw out_of_range.
-      if (db.size() > 9) throw bad("has a database number that is too large");
-      o.db = std::stoi(std::string(db));
-    }
-  }
-  std::string_view port;
-  bool has_port = false;
-  if (!hostport.empty() && hostport.front() == '[') {
-    // An IPv6 address: [::1] or [::1]:6379.
-    auto close = hostport.find(']');
-    if (close == std::string_view::npos) throw bad("has an IPv6 address without its closing ']'");
-    std::string_view after = hostport.substr(close + 1);
-    if (!after.empty() && after.front() != ':')
-      throw bad("has something other than :port after the IPv6 address");
-    has_port = !after.empty();
-    if (has_port) port = after.substr(1);
-    hostport = hostport.substr(1, close - 1);
-  } else if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
-    has_port = true;
-    port = hostport.substr(colon + 1);
-    hostport = hostport.substr(0, colon);
-  }
-  if (has_port) {
-    if (!all_digits(port) || port.size() > 5) throw bad("has a port that is not a number");
-    o.port = std::stoi(std::string(port));
-  }
-  if (!hostport.empty()) o.host = std::string(hostport);
-  if (o.port <= 0 || o.port > 65535) throw bad("has a port out of range");
   return o;
 }
 
@@ -1236,6 +1176,23 @@ long long Valkey::del_keys(StringView command, const std::vector<StringView>& ke
   argv.insert(argv.end(), keys.begin(), keys.end());
   return impl().call(argv.data(), argv.size(), as_integer);
 }
+long long Valkey::dbsize() { return impl().call({"DBSIZE"}, as_integer); }
+std::vector<OptionalString> Valkey::mget_values(const std::vector<StringView>& keys) {
+  if (keys.empty()) return {};  // MGET with no key is a syntax error; nothing to do
+  std::vector<StringView> argv{"MGET"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return impl().call(argv.data(), argv.size(), as_optional_strings);
+}
+void Valkey::mset_pairs(const std::vector<std::pair<StringView, StringView>>& pairs) {
+  if (pairs.empty()) return;
+  std::vector<StringView> argv{"MSET"};
+  argv.reserve(1 + 2 * pairs.size());
+  for (const auto& [key, val] : pairs) {
+    argv.push_back(key);
+    argv.push_back(val);
+  }
+  impl().call(argv.data(), argv.size(), as_ok);
+}
 long long Valkey::keyed_list(StringView command, StringView key,
                              const std::vector<StringView>& items) {
   if (items.empty()) throw Error(std::string(command) + ": no key specified");
@@ -1359,6 +1316,34 @@ void Valkey::ltrim(StringView key, long long start, long long stop) {
 }
 long long Valkey::lrem(StringView key, long long count, StringView val) {
   return impl().call({"LREM", key, Arg(count).view(), val}, as_integer);
+}
+
+namespace {
+StringView whence_arg(ListWhence whence) { return whence == ListWhence::LEFT ? "LEFT" : "RIGHT"; }
+}  // namespace
+OptionalString Valkey::lmove(StringView src, StringView dest, ListWhence src_whence,
+                             ListWhence dest_whence) {
+  return impl().call({"LMOVE", src, dest, whence_arg(src_whence), whence_arg(dest_whence)},
+                     as_optional_string);
+}
+OptionalString Valkey::blmove(StringView src, StringView dest, ListWhence src_whence,
+                              ListWhence dest_whence, const std::chrono::seconds& timeout) {
+  return impl().call({"BLMOVE", src, dest, whence_arg(src_whence), whence_arg(dest_whence),
+                      Arg(static_cast<long long>(timeout.count())).view()},
+                     as_optional_string);
+}
+OptionalStringPair Valkey::brpop(StringView key, long long timeout) {
+  return impl().call({"BRPOP", key, Arg(timeout).view()},
+                     [](const redisReply* r, const Call& call) -> OptionalStringPair {
+                       if (r->type == REDIS_REPLY_NIL) return std::nullopt;
+                       as_array(r, call);
+                       if (r->elements != 2) wrong_shape(r, call, "a (key, element) pair");
+                       return std::make_pair(as_string(r->element[0], call),
+                                             as_string(r->element[1], call));
+                     });
+}
+OptionalStringPair Valkey::brpop(StringView key, const std::chrono::seconds& timeout) {
+  return brpop(key, static_cast<long long>(timeout.count()));
 }
 
 // ---- sets -----------------------------------------------------------------------
@@ -1541,6 +1526,21 @@ QueuedCommands<T>& QueuedCommands<T>::queue_command(const detail::Arg* argv, std
   for (std::size_t i = 0; i < argc; ++i) views.push_back(argv[i].view());
   refuse_state_change(views.data(), views.size());
   append_command(text_, views.data(), views.size());
+  ++count_;
+  return *this;
+}
+
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::queue_keyed(StringView command, std::optional<StringView> key,
+                                                  const std::vector<StringView>& items) {
+  if (items.empty())
+    throw std::invalid_argument(std::string(command) +
+                                " needs at least one key: an empty range would queue nothing "
+                                "and shift the replies after it");
+  std::vector<StringView> argv{command};
+  if (key) argv.push_back(*key);
+  argv.insert(argv.end(), items.begin(), items.end());
+  append_command(text_, argv.data(), argv.size());
   ++count_;
   return *this;
 }

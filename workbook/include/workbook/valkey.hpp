@@ -34,6 +34,7 @@ using StringView = std::string_view;
 using OptionalString = std::optional<std::string>;
 using OptionalLongLong = std::optional<long long>;
 using OptionalDouble = std::optional<double>;
+using OptionalStringPair = std::optional<std::pair<std::string, std::string>>;
 
 // How SET and ZADD treat an existing key or member.
 //   ALWAYS    - no condition
@@ -42,6 +43,10 @@ using OptionalDouble = std::optional<double>;
 // (ZADD's GT and LT have no UpdateType in redis-plus-plus 1.3: send them with
 // command<long long>("ZADD", key, "GT", "CH", score_text, member).)
 enum class UpdateType { ALWAYS, EXIST, NOT_EXIST };
+
+// Which end of a list LMOVE / BLMOVE take from or put to: the head (LEFT,
+// where LPUSH adds) or the tail (RIGHT, where RPUSH adds).
+enum class ListWhence { LEFT, RIGHT };
 
 // ----------------------------------------------------------------------------
 // Errors. `Error` <- `IoError` <- `TimeoutError`; `ClosedError`; `ReplyError`.
@@ -106,8 +111,9 @@ struct ConnectionOptions {
 
   // Workbook only (redis-plus-plus: ConnectionOptions(uri) or Redis(uri)).
   // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`, and
-  // `rediss://` for TLS). Throws std::invalid_argument with a readable reason
-  // when it cannot.
+  // `rediss://` for TLS) with the workbook's one URL parser (workbook/url.hpp:
+  // the user info percent-decoded). Throws std::invalid_argument with a
+  // readable reason, never the password.
   static ConnectionOptions from_url(std::string_view url);
   // Workbook only: VALKEY_URL from the environment, else redis://127.0.0.1:6379.
   static ConnectionOptions from_env();
@@ -295,8 +301,36 @@ class Valkey {
   double incrbyfloat(StringView key, double increment);
   long long strlen(StringView key);
   long long append(StringView key, StringView str);
+  // MGET key...: the values of many keys in ONE command, one OptionalString
+  // per key in order (nullopt: no such key, or a key that holds no string).
+  //   std::vector<wb::OptionalString> values;
+  //   client.mget(keys.begin(), keys.end(), std::back_inserter(values));
+  // Workbook only: an empty range sends nothing and writes nothing
+  // (redis-plus-plus throws Error "MGET: no key specified": check first).
+  template <typename Input, typename Output, detail::if_iterator<Input> = 0>
+  void mget(Input first, Input last, Output output) {
+    detail::move_out(mget_values(detail::views(first, last)), output);
+  }
+  template <typename T, typename Output>
+  void mget(std::initializer_list<T> il, Output output) {
+    mget(il.begin(), il.end(), output);
+  }
+  // MSET key value ...: sets every (key, value) pair in ONE command, all at
+  // once (no client sees some set and others not), each WITHOUT an expiry:
+  // MSET has no EX/PX, and it clears an old expiry as SET does.
+  // Workbook only: an empty range sends nothing (redis-plus-plus throws).
+  template <typename Input, detail::if_iterator<Input> = 0>
+  void mset(Input first, Input last) {
+    mset_pairs(detail::view_pairs(first, last));
+  }
+  template <typename T>
+  void mset(std::initializer_list<T> il) {
+    mset(il.begin(), il.end());
+  }
 
   // ---- keys: https://valkey.io/commands/#generic ---------------------------
+  // DBSIZE: how many keys the current database holds.
+  long long dbsize();
   // DEL: how many of the keys existed (and are now gone). An empty range or
   // list throws Error ("DEL: no key specified"), as in redis-plus-plus: check
   // for it first.
@@ -451,6 +485,26 @@ class Valkey {
   long long llen(StringView key);
   void ltrim(StringView key, long long start, long long stop);
   long long lrem(StringView key, long long count, StringView val);
+  // LMOVE src dest LEFT|RIGHT LEFT|RIGHT: takes one element from one end of
+  // `src` and puts it at one end of `dest`, in one atomic step (the element
+  // is always in exactly one of the two lists). Returns the element, or
+  // std::nullopt when `src` is empty. https://valkey.io/commands/lmove/
+  OptionalString lmove(StringView src, StringView dest, ListWhence src_whence,
+                       ListWhence dest_whence);
+  // BLMOVE: the same, but when `src` is empty it waits up to `timeout` for an
+  // element (0: forever) and then gives std::nullopt. The wait counts against
+  // the client's socket_timeout: keep `timeout` below it, or the read times
+  // out first (TimeoutError). https://valkey.io/commands/blmove/
+  OptionalString blmove(StringView src, StringView dest, ListWhence src_whence,
+                        ListWhence dest_whence,
+                        const std::chrono::seconds& timeout = std::chrono::seconds{0});
+  // BRPOP key timeout: takes the last element, waiting up to `timeout`
+  // seconds (0: forever; same socket_timeout caveat) for one to arrive.
+  // Returns (key, element), or std::nullopt when the time ran out.
+  // https://valkey.io/commands/brpop/
+  OptionalStringPair brpop(StringView key, long long timeout);
+  OptionalStringPair brpop(StringView key,
+                           const std::chrono::seconds& timeout = std::chrono::seconds{0});
 
   // ---- sets: https://valkey.io/commands/#set -------------------------------
   // SADD / SREM: how many members were added / removed.
@@ -671,6 +725,8 @@ class Valkey {
   Reply run_script(StringView command, StringView script, const StringView* keys, std::size_t nkeys,
                    const StringView* args, std::size_t nargs);
   long long del_keys(StringView command, const std::vector<StringView>& keys);
+  std::vector<OptionalString> mget_values(const std::vector<StringView>& keys);
+  void mset_pairs(const std::vector<std::pair<StringView, StringView>>& pairs);
   long long keyed_list(StringView command, StringView key, const std::vector<StringView>& items);
   long long hset_pairs(StringView key,
                        const std::vector<std::pair<StringView, StringView>>& fields);
@@ -790,6 +846,30 @@ class QueuedCommands {
   QueuedCommands& zscore(StringView key, StringView member);
   QueuedCommands& zrevrank(StringView key, StringView member);
   QueuedCommands& zcard(StringView key);
+  // MGET / MSET as one queued command each (get<std::vector<OptionalString>>
+  // reads MGET's reply). An empty range throws std::invalid_argument: it would
+  // queue nothing and shift the index of every later reply.
+  template <typename Input, detail::if_iterator<Input> = 0>
+  QueuedCommands& mget(Input first, Input last) {
+    return queue_keyed("MGET", {}, detail::views(first, last));
+  }
+  template <typename T>
+  QueuedCommands& mget(std::initializer_list<T> il) {
+    return mget(il.begin(), il.end());
+  }
+  template <typename Input, detail::if_iterator<Input> = 0>
+  QueuedCommands& mset(Input first, Input last) {
+    std::vector<StringView> flat;
+    for (; first != last; ++first) {
+      flat.emplace_back(first->first);
+      flat.emplace_back(first->second);
+    }
+    return queue_keyed("MSET", {}, flat);
+  }
+  template <typename T>
+  QueuedCommands& mset(std::initializer_list<T> il) {
+    return mset(il.begin(), il.end());
+  }
   // Workbook only (bounds as text, see Valkey::zremrangebyscore; redis-plus-
   // plus: command("ZREMRANGEBYSCORE", key, min, max)).
   QueuedCommands& zremrangebyscore(StringView key, StringView min, StringView max);
@@ -816,6 +896,9 @@ class QueuedCommands {
   explicit QueuedCommands(Valkey& client);
   QueuedCommands& queue(std::initializer_list<StringView> argv);
   QueuedCommands& queue_command(const detail::Arg* argv, std::size_t argc);
+  // `command` [key] items...; refuses an empty `items`.
+  QueuedCommands& queue_keyed(StringView command, std::optional<StringView> key,
+                              const std::vector<StringView>& items);
   QueuedCommands& hset_pairs(StringView key,
                              const std::vector<std::pair<StringView, StringView>>& fields);
   Valkey* client_;
