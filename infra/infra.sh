@@ -495,13 +495,17 @@ outside_home_ok() {
 }
 
 # Removes the outside folder recorded for NAME (after its server stopped).
-remove_outside_home() {
-  local record=$STATE/$1.home d
+remove_outside_home() { remove_outside "$STATE/$1.home" "$1"; }
+
+# remove_outside RECORD LABEL: removes the folder RECORD names (when it is one
+# of ours outside the project), then RECORD.
+remove_outside() {
+  local record=$1 label=$2 d
   [[ -r $record ]] || return 0
   d=$(head -n 1 "$record")
   if outside_home_ok "$d" "$(stat -c %U "$d" 2>/dev/null || true)"; then
     rm -rf -- "$d"
-    say "$1: removed $d"
+    say "$label: removed $d"
   fi
   rm -f "$record"
 }
@@ -974,11 +978,7 @@ pg_socket_dir() {
   local record=$STATE/postgres.socket d
   PG_SOCKDIR=$PG_HOME/run
   if [[ $((${#PG_SOCKDIR} + 20)) -le 100 ]]; then
-    if [[ -r $record ]]; then
-      d=$(head -n 1 "$record")
-      outside_home_ok "$d" "$PG_ACCOUNT" && rm -rf -- "$d"
-      rm -f "$record"
-    fi
+    remove_outside "$record" "PostgreSQL's old socket folder"
     as_user "$PG_ACCOUNT" mkdir -p "$PG_SOCKDIR"
     as_user "$PG_ACCOUNT" chmod 700 "$PG_SOCKDIR"
     return 0
@@ -1076,15 +1076,7 @@ pg_down() {
   fi
   legacy_pg_down
   remove_outside_home postgres
-  if [[ -r $STATE/postgres.socket ]]; then
-    local d
-    d=$(head -n 1 "$STATE/postgres.socket")
-    if outside_home_ok "$d" "$(stat -c %U "$d" 2>/dev/null || true)"; then
-      rm -rf -- "$d"
-      say "PostgreSQL: removed its socket folder $d"
-    fi
-    rm -f "$STATE/postgres.socket"
-  fi
+  remove_outside "$STATE/postgres.socket" "PostgreSQL's socket folder"
 }
 
 # An older workbook put PostgreSQL under /var/tmp/valkey-workbook-<hash> and
@@ -1137,10 +1129,7 @@ undo_up() {
     esac
   done
   for what in "${CREATED_HOMES[@]}"; do remove_outside_home "$what" >&2; done
-  if [[ $CREATED_SOCKET == 1 && -r $STATE/postgres.socket ]]; then
-    rm -rf -- "$(head -n 1 "$STATE/postgres.socket")"
-    rm -f "$STATE/postgres.socket"
-  fi
+  [[ $CREATED_SOCKET == 0 ]] || remove_outside "$STATE/postgres.socket" "PostgreSQL's socket folder" >&2
 }
 
 native_up() {
