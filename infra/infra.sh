@@ -12,7 +12,8 @@
 #                           the second server `make check` proves the solutions
 #                           on (Redis 7.0 when the primary is Valkey, and the other
 #                           way round), on a free loopback port of its own; start
-#                           prints URL<TAB>second's name and version<TAB>primary's
+#                           prints one line, URL<TAB>second's name and
+#                           version<TAB>primary's, or why it cannot (exit 3)
 #   infra/infra.sh clean    'down', then remove everything the servers left (.state/
 #                           and any folder outside the project), saying what
 #
@@ -1254,7 +1255,8 @@ second_start() {
   account=$(server_account "$want")
   # Its own folder, inside the project when the account can reach it.
   mkdir -p "$STATE"
-  server_home second-server "$account"
+  # (Its words about where its folder goes would end up in the line below.)
+  server_home second-server "$account" >/dev/null
   home=$HOME_DIR
   port=$(second_free_port) || { say "no free loopback port for the second server"; exit 3; }
   conf=$STATE/second-server.conf

@@ -275,6 +275,29 @@ test_infra_down_and_clean_all_leave_nothing_behind() {
   check "and the build folder" [ ! -e build ] || return 1
 }
 
+test_infra_second_server_starts_on_a_port_of_its_own_and_stops() {
+  trap infra_stop EXIT
+  infra_urls "" || return 1
+  local out line url second primary before
+  before=$(infra_outside)
+  out=$(infra/infra.sh up 2>&1) || { echo "$out"; return 1; }
+  line=$(infra/infra.sh second-server start 2>"$SCRATCH/second.err") || { echo "$line"; cat "$SCRATCH/second.err"; return 1; }
+  IFS=$'\t' read -r url second primary <<<"$line"
+  check "one line: its URL, its name and version, the primary's ('$line')" \
+    grep -qE "^redis://127\.0\.0\.1:[0-9]+$(printf '\t')(redis|valkey) [0-9.]+$(printf '\t')(valkey|redis) [0-9.]+$" <<<"$line" || return 1
+  check "the other server than the primary ($second beside $primary)" [ "${second%% *}" != "${primary%% *}" ] || return 1
+  local port=${url##*:}
+  check "it answers there" listening "$port" || return 1
+  if [ "$(id -u)" = 0 ]; then
+    local pid
+    pid=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+    check "as an unprivileged account" [ -n "$pid" ] && [ "$(ps -o user= -p "$pid")" != root ] || return 1
+  fi
+  infra/infra.sh second-server stop >/dev/null 2>&1
+  check "stop stops it" quiet_port "$port" || return 1
+  check "and removes its folder" [ ! -e .state/second-server ] && [ "$(infra_outside)" = "$before" ] || { infra_outside; return 1; }
+}
+
 # setup.sh on a fresh Debian 12, played with fake apt programs on PATH and
 # scratch copies of /etc/apt and /etc/os-release: nothing on this machine
 # is touched.
@@ -394,6 +417,7 @@ TESTS+=(
   test_infra_a_stopped_postgresql_ends_within_the_time_limit
   test_infra_up_is_all_or_nothing
   test_infra_servers_follow_the_urls
+  test_infra_second_server_starts_on_a_port_of_its_own_and_stops
   test_infra_setup_asks_and_takes_valkey_from_backports
   test_infra_setup_offline_falls_back_to_redis_and_leaves_no_sources_file
   test_infra_docker_path_per_clone_project_and_login_check
