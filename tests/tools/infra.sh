@@ -279,8 +279,8 @@ test_infra_second_server_starts_on_a_port_of_its_own_and_stops() {
   trap infra_stop EXIT
   infra_urls "" || return 1
   local out line url second primary before
-  before=$(infra_outside)
   out=$(infra/infra.sh up 2>&1) || { echo "$out"; return 1; }
+  before=$(infra_outside)
   line=$(infra/infra.sh second-server start 2>"$SCRATCH/second.err") || { echo "$line"; cat "$SCRATCH/second.err"; return 1; }
   IFS=$'\t' read -r url second primary <<<"$line"
   check "one line: its URL, its name and version, the primary's ('$line')" \
