@@ -202,12 +202,11 @@ test_infra_up_is_all_or_nothing() {
   infra_urls "" || return 1
   local out rc=0 before
   before=$(infra_outside)
-  # PostgreSQL's port taken by something that accepts and never answers:
-  # nothing is started, Valkey included.
-  start_job "$SCRATCH/listener.out" python3 -c "
-import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $IP)); s.listen(8); time.sleep(300)"
+  # PostgreSQL's port taken by another program (a Valkey, which never
+  # answers PostgreSQL's first message): nothing is started, Valkey included.
+  mkdir -p "$SCRATCH/squatter"
+  start_job "$SCRATCH/squatter.out" "$(command -v valkey-server || command -v redis-server)" --port "$IP" \
+    --bind 127.0.0.1 --save "" --appendonly no --dir "$SCRATCH/squatter"
   local i
   for ((i = 0; i < 50; i++)); do listening "$IP" && break; sleep 0.1; done
   out=$(infra/infra.sh up 2>&1) || rc=$?
@@ -395,7 +394,9 @@ EOF
   other=$(grep -o -- '-p valkey-workbook-[0-9a-f]*' "$dir/calls" | head -n 1)
   check "another clone, another project ($project vs $other)" [ -n "$other" ] && [ "$other" != "$project" ] || return 1
   rm -rf "$SCRATCH/second-clone"
-  if python3 -c 'import yaml' 2>/dev/null; then
+  if ! python3 -c 'import yaml' 2>/dev/null; then
+    echo "# infra/compose.yaml not read as YAML here: no python3 with its yaml module" >&2
+  else
     python3 - infra/compose.yaml <<'EOF' || return 1
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
