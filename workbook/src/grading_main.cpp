@@ -113,8 +113,8 @@ bool servers_answer() {
   try {
     wb::grading::connect().ping();
   } catch (const std::exception& e) {
-    std::cout << "Cannot reach Valkey at " << wb::valkey_url_from_env() << " (" << e.what()
-              << "). Start the servers with `make infra-up`, or set VALKEY_URL.\n";
+    std::cout << "Cannot reach Valkey at " << wb::redact_url(wb::valkey_url_from_env()) << " ("
+              << e.what() << "). Start the servers with `make infra-up`, or set VALKEY_URL.\n";
     return false;
   }
   if (lesson().needs_postgres) {
