@@ -19,16 +19,9 @@
 #include <vector>
 
 #include "replay_session.hpp"
+#include "text_file.hpp"
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // "lessons/03-ttl/README.md" -> "03-ttl"; the prefix carries its number.
 std::string lesson_of(const std::string& path) {
@@ -94,7 +87,7 @@ int main(int argc, char** argv) {
   }
   const std::string lesson = lesson_of(path), file = shown_path(path);
   try {
-    auto text = wb::replay::scan_markdown(read_file(path));
+    auto text = wb::replay::scan_markdown(wb::tools::read_file(path));
     auto options = wb::ConnectionOptions::from_env();
     wb::replay::Session session(options, lesson.substr(0, lesson.find('-')));
     if (print) {
