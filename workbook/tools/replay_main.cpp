@@ -108,11 +108,23 @@ int main(int argc, char** argv) {
     std::cout << "RESULT transcripts " << lesson << " on " << report.server << ": "
               << (ok ? "MATCH" : "DIFFER") << " (" << counts.str() << ")\n";
     if (!result_file.empty()) {
-      std::ofstream out(result_file);
-      out << "server " << report.server << "\nblocks " << report.blocks << "\nreplayed "
-          << report.replayed << "\nfailed " << report.failures.size() << "\n";
-      for (const auto& s : report.skipped) out << "skip " << s << "\n";
-      for (const auto& s : report.elsewhere) out << "elsewhere " << s << "\n";
+      // The counts for scripts/check-summary, twice: as the latest run, and
+      // under the server's name (make check replays on two servers, one
+      // after the other, and sums up afterwards).
+      std::ostringstream counts_file;
+      counts_file << "server " << report.server << "\nblocks " << report.blocks << "\nreplayed "
+                  << report.replayed << "\nfailed " << report.failures.size() << "\n";
+      for (const auto& s : report.skipped) counts_file << "skip " << s << "\n";
+      for (const auto& s : report.elsewhere) counts_file << "elsewhere " << s << "\n";
+      std::string server = report.server;
+      for (char& c : server)
+        if (c == ' ') c = '-';
+      std::string per_server = result_file;
+      std::size_t dot = per_server.rfind(".txt");
+      per_server = (dot == std::string::npos ? per_server : per_server.substr(0, dot)) + "." +
+                   server + ".txt";
+      std::ofstream(result_file) << counts_file.str();
+      std::ofstream(per_server) << counts_file.str();
     }
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
