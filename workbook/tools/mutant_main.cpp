@@ -131,6 +131,9 @@ int main(int argc, char** argv) {
       std::ofstream out(result_file);
       out << "rejected " << (rejected ? 1 : 0) << "\nmessages " << header.messages.size()
           << "\nverified " << verified << "\n";
+      for (const auto& phrase : header.messages)
+        if (rejected && !wb::mutant::output_contains(output, phrase))
+          out << "missing " << phrase << "\n";
     }
     if (failures.empty()) {
       std::cout << patch << ": rejected";

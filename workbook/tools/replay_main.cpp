@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
       std::ostringstream counts_file;
       counts_file << "server " << report.server << "\nblocks " << report.blocks << "\nreplayed "
                   << report.replayed << "\nfailed " << report.failures.size() << "\n";
+      for (const auto& f : report.failures)
+        counts_file << "failure " << f.substr(0, f.find('\n')) << "\n";
       for (const auto& s : report.skipped) counts_file << "skip " << s << "\n";
       for (const auto& s : report.elsewhere) counts_file << "elsewhere " << s << "\n";
       std::string server = report.server;
