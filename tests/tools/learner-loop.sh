@@ -29,6 +29,13 @@ timed_run() {
 }
 
 grader_of() { echo "$WB/build/grade-$(printf %02d "$1")"; }
+# test_names GRADER [SPEC]: the names of its tests, one a line (Catch2 v2 or v3).
+test_names() {
+  local grader=$1
+  shift
+  { "$grader" --list-test-names-only "$@" 2>/dev/null || "$grader" --list-tests --verbosity quiet "$@"; } |
+    grep -v '^RESULT ' | grep '[^[:space:]]' | sed 's/^  *//'
+}
 # The first WB_TODO line of the stub, with CODE put in front of it.
 stub_with_before_first_todo() {
   git -C "$WB" show "$ORIGIN:exercises/$LID/$(basename "$(main_cpp)")" |
@@ -114,7 +121,7 @@ test_a_failing_run_shows_the_first_failure_in_full_and_the_others_one_line_each(
       on && !/^  ✗ / { bad = 1 } END { exit bad }' "$out" || { cat "$out"; return 1; }
   make -s --no-print-directory -C "$WB" "test-$L" VERBOSE=1 >"$verbose" 2>&1 </dev/null
   local total shown
-  total=$("$(grader_of "$L")" --list-test-names-only | grep -v '^RESULT ' | grep -c '[^[:space:]]')
+  total=$(test_names "$(grader_of "$L")" | grep -c .)
   shown=$(grep -cE '^(✓|✗) ' "$verbose")
   check "VERBOSE=1: every test, passed or failed ($shown of $total)" [ "$shown" = "$total" ] || { cat "$verbose"; return 1; }
   check "VERBOSE=1: more than the default" [ "$(wc -l <"$verbose")" -gt "$(wc -l <"$out")" ] || return 1
@@ -124,7 +131,7 @@ test_TEST_and_TASK_run_only_the_matching_tests() {
   set_exercise stub
   local grader names first words out count total
   grader=$(grader_of "$L")
-  names=$("$grader" --list-test-names-only | grep -v '^RESULT ' | grep '[^[:space:]]')
+  names=$(test_names "$grader")
   total=$(grep -c . <<<"$names")
   first=$(head -n 1 <<<"$names")
   words=$(awk '{ print $1, $2 }' <<<"$first")
@@ -133,7 +140,7 @@ test_TEST_and_TASK_run_only_the_matching_tests() {
   check "TEST=\"$words\": only the $count matching tests" grep -qE "^Grading $LID: $count behaviours?, the ones matching" <<<"$out" || { echo "$out"; return 1; }
   check "and the RESULT says so" grep -qE "^RESULT $LID: FAILED \(.*only the tests matching" <<<"$out" || { echo "$out"; return 1; }
   local task1
-  task1=$("$grader" --list-test-names-only "[task1]" | grep -v '^RESULT ' | grep -c '[^[:space:]]')
+  task1=$(test_names "$grader" "[task1]" | grep -c .)
   out=$(TASK=1 make -s --no-print-directory -C "$WB" "test-$L" 2>&1 </dev/null)
   check "TASK=1: the $task1 tests of task 1" grep -qE "^Grading $LID: $task1 behaviours?, the ones matching \"\[task1\]\"" <<<"$out" || { echo "$out"; return 1; }
   check "fewer than all $total" [ "$task1" -lt "$total" ] || return 1
@@ -145,7 +152,7 @@ test_TEST_and_TASK_run_only_the_matching_tests() {
 # ---- the time limit ---------------------------------------------------------------------
 test_the_time_limit_names_the_test_that_never_ends() {
   local first out t0 secs left kind code
-  first=$("$(grader_of "$L")" --list-test-names-only "[task1]" | grep -v '^RESULT ' | grep '[^[:space:]]' | head -n 1)
+  first=$(test_names "$(grader_of "$L")" "[task1]" | head -n 1)
   for kind in spin block; do
     case $kind in
       spin) code='{ static volatile bool spin = true; while (spin) { } }' ;;
@@ -341,17 +348,23 @@ test_watch_keys_colour_and_progress_on_a_terminal() {
 # ---- passwords -----------------------------------------------------------------------------
 test_no_password_in_any_output() {
   local pw='s3cr@t:p%40ss@w0rd' out files=""
-  local host port
-  read -r host port <<<"$(cd "$WB" && bash -c 'source scripts/lib/common.sh; valkey_host_port')"
+  local VK_HOST="" VK_PORT=""
+  eval "$(cd "$WB" && infra/wb-url shell VK VALKEY_URL redis://127.0.0.1:6379 2>/dev/null | grep -E '^VK_(HOST|PORT)=')"
   set_exercise stub
+  wbmake "test-$L" >/dev/null 2>&1   # built
   out=$(
-    VALKEY_URL="redis://:$pw@127.0.0.1:1" wbmake "test-$L" 2>&1
-    VALKEY_URL="redis://learner:$pw@$host:$port" wbmake "test-$L" 2>&1
-    LESSONS=$L VALKEY_URL="redis://learner:$pw@$host:$port" wbmake report 2>&1
+    # No server there (127.0.0.2 is not one the workbook starts): make test, make report.
+    VALKEY_URL="redis://:$pw@127.0.0.2:1" wbmake "test-$L" 2>&1
+    LESSONS=$L VALKEY_URL="redis://learner:$pw@127.0.0.2:1" wbmake report 2>&1
+    # The real server, the wrong login: the grader itself.
+    VALKEY_URL="redis://learner:$pw@$VK_HOST:$VK_PORT" "$(grader_of "$L")" 2>&1
+    VALKEY_URL="redis://:$pw@$VK_HOST:$VK_PORT" "$(grader_of "$L")" 2>&1
   )
   check "the runs said why they could not grade" grep -q "NO SERVER" <<<"$out" || { echo "$out"; return 1; }
+  check "a wrong login reads as a refused login" grep -q "refused the login" <<<"$out" || { echo "$out"; return 1; }
+  check "not as a server to start" bash -c "! grep -q 'refused the login.*infra-up' <<<\"\$0\"" "$out" || { echo "$out"; return 1; }
   local piece bad=""
-  for piece in "s3cr" "p%40ss" "w0rd" "$pw"; do
+  for piece in "s3cr" "p%40ss" "p@ss" "w0rd"; do
     grep -qF "$piece" <<<"$out" && bad="$bad output:$piece"
     files=$(grep -rlF "$piece" "$WB/build/results" "$WB/build/report" 2>/dev/null || true)
     [ -z "$files" ] || bad="$bad files:$piece($files)"
