@@ -165,6 +165,19 @@ ensure_servers() {
   infra/infra.sh up
 }
 
+# What every command needs first: the packages, the build folder, the
+# servers. Each says what it does when it takes a while (the first check of
+# the servers compiles infra's URL tool, and a server may have to start).
+prepare() {
+  ensure_packages
+  ensure_configured
+  heartbeat_start "Checking the servers (VALKEY_URL, DATABASE_URL)"
+  local rc=0
+  ensure_servers || rc=$?
+  heartbeat_stop
+  return "$rc"
+}
+
 # The compiler's messages without the build tool's lines (progress, the
 # command line, "FAILED:", "build stopped"), and paths relative to the project.
 compiler_words() {
@@ -210,7 +223,8 @@ heartbeat_start() {
     start=$SECONDS
     pause 0.5
     progress_tty || [ "$now" = now ] || status "$text..."
-    while pause "$every"; do status "$text ($((SECONDS - start)) s)"; done
+    # ($$ is the script's own pid here: it stops when the script is gone.)
+    while pause "$every" && kill -0 "$$" 2>/dev/null; do status "$text ($((SECONDS - start)) s)"; done
   ) &
   HEARTBEAT_PID=$!
 }

@@ -519,7 +519,7 @@ void report(const std::string& result_override = "") {
       } else {
         std::string tasks = tasks_text(f.tasks);
         std::string head = f.test + (tasks.empty() ? "" : " [" + tasks + "]");
-        others << "  " << red("✗ ") << head << dim(" - " + cut(f.summary, 150)) << "\n";
+        others << "  " << red("✗ ") << head << dim(" - " + cut(f.summary, 240)) << "\n";
       }
       ++shown;
     }
