@@ -19,7 +19,7 @@ export FORCE
 export POLL
 
 .PHONY: help setup infra-up infra-down infra-status test next watch reset-all doctor report \
-        check check-tools lessons compile-commands clean
+        check check-tools lessons compile-commands clean clean-all
 
 help: ## this list
 	@echo "Valkey Caching Workbook - commands"
@@ -46,6 +46,7 @@ help: ## this list
 	@echo "  make infra-down    stop the servers the workbook started"
 	@echo "  make compile-commands  compile_commands.json for your editor (clangd, VS Code, CLion)"
 	@echo "  make clean         remove the build folder"
+	@echo "  make clean-all     also stop the servers and remove what they left (.state/, any folder outside); says what"
 	@echo
 	@echo "Teaching and the project"
 	@echo "  make report        grade everything; write $(BUILD)/report/results.json and summary.txt"
@@ -114,4 +115,8 @@ compile-commands:
 	@$(WORKBOOK) compile-commands
 
 clean:
+	rm -rf "$(BUILD)" compile_commands.json
+
+clean-all:
+	@infra/infra.sh clean
 	rm -rf "$(BUILD)" compile_commands.json
