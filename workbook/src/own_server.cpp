@@ -430,7 +430,7 @@ OwnServer::OwnServer(std::vector<std::pair<std::string, std::string>> config)
 
 OwnServer::~OwnServer() {
   if (!impl_) return;
-  impl_->stop(SIGTERM);
+  impl_->stop(SIGKILL);
   std::error_code ignored;
   fs::remove_all(impl_->folder, ignored);
 }
