@@ -289,7 +289,7 @@ test_infra_second_server_starts_on_a_port_of_its_own_and_stops() {
   check "it answers there" listening "$port" || return 1
   if [ "$(id -u)" = 0 ]; then
     local pid
-    pid=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+    pid=$(cat "$(cat .state/second-server.home 2>/dev/null || echo .state/second-server)/valkey.pid" 2>/dev/null)
     check "as an unprivileged account" [ -n "$pid" ] && [ "$(ps -o user= -p "$pid")" != root ] || return 1
   fi
   infra/infra.sh second-server stop >/dev/null 2>&1
