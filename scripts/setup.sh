@@ -466,7 +466,9 @@ deb_main() {
   if [[ -n ${INSTALLED[valkey-server]:-} ]]; then
     say "Done: everything the workbook needs is installed (valkey-server ${INSTALLED[valkey-server]%%+*}). Next: make infra-up"
   else
-    say "Done: everything the workbook needs is installed (redis-server ${INSTALLED[redis-server]:-}). Next: make infra-up"
+    local v=${INSTALLED[redis-server]:-}
+    v=${v#*:}
+    say "Done: everything the workbook needs is installed (redis-server ${v%%-*}). Next: make infra-up"
   fi
 }
 
