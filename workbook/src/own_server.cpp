@@ -353,13 +353,17 @@ struct OwnServer::Impl {
         options.connect_timeout = 200ms;
         options.socket_timeout = 1000ms;
         Valkey client(options);
-        std::string server = client.info("server");
+        // Plain INFO: the server section (who answers) and persistence
+        // (whether it is still loading what it persisted: until then it
+        // refuses most commands with LOADING, though it answers INFO).
+        std::string server = client.info();
         // Someone else's server on this port would answer too: make sure the
         // one answering is the process we started.
         if (info_field(server, "process_id") != std::to_string(pid)) {
           stop(SIGKILL);
           return Start::port_taken;
         }
+        if (info_field(server, "loading") != "0") throw Error("still loading its data");
         std::string version = info_field(server, "valkey_version");
         std::string name = version.empty() ? "redis" : "valkey";
         if (version.empty()) version = info_field(server, "redis_version");
@@ -426,7 +430,7 @@ OwnServer::OwnServer(std::vector<std::pair<std::string, std::string>> config)
 
 OwnServer::~OwnServer() {
   if (!impl_) return;
-  impl_->stop(SIGTERM);
+  impl_->stop(SIGKILL);
   std::error_code ignored;
   fs::remove_all(impl_->folder, ignored);
 }
@@ -482,6 +486,14 @@ void OwnServer::restart() {
   if (impl_->start() == Impl::Start::port_taken)
     throw failure("cannot restart on port " + std::to_string(impl_->port) +
                   ": another program took it while the server was down");
+}
+
+std::string own_servers_like(Valkey& server) {
+  if (const char* set = std::getenv("WORKBOOK_SERVER_BIN"); set && *set) return set;
+  std::string program = server.server_name() == "redis" ? "redis-server" : "valkey-server";
+  if (find_program(program).empty()) return "";
+  ::setenv("WORKBOOK_SERVER_BIN", program.c_str(), 1);
+  return program;
 }
 
 }  // namespace wb
