@@ -388,7 +388,7 @@ deb_main() {
         ;;
       *)
         if on_bookworm; then
-          fallback_reason="bookworm-backports cannot be read here (offline, or a mirror without backports)"
+          fallback_reason="bookworm-backports cannot be read here: offline, or a mirror without backports"
         else
           fallback_reason="${OS_ID:-this system} ${OS_CODENAME:-} does not package Valkey"
         fi
@@ -419,10 +419,17 @@ deb_main() {
   local -a new_services=()
   if [[ ${#main_pkgs[@]} -gt 0 ]]; then
     say "Installing: ${main_pkgs[*]}"
-    "${apt[@]}" install -y -q --no-install-recommends "${main_pkgs[@]}"
+    local installed_ok=1
+    "${apt[@]}" install -y -q --no-install-recommends "${main_pkgs[@]}" || installed_ok=0
     for pkg in "${main_pkgs[@]}"; do
       case $pkg in valkey-server | redis-server) new_services+=("$pkg") ;; esac
     done
+    if [[ $installed_ok == 0 ]]; then
+      # A server that did get installed may have started a service on 6379.
+      for pkg in "${new_services[@]}"; do deb_quiet_new_service "$pkg"; done
+      err "apt-get install failed (its messages are above); nothing else was installed."
+      exit 1
+    fi
   fi
   # From bookworm-backports, by name only (-t): apt downloads all before it
   # unpacks any, so a failure here installs nothing.
@@ -459,7 +466,9 @@ deb_main() {
   if [[ -n ${INSTALLED[valkey-server]:-} ]]; then
     say "Done: everything the workbook needs is installed (valkey-server ${INSTALLED[valkey-server]%%+*}). Next: make infra-up"
   else
-    say "Done: everything the workbook needs is installed (redis-server ${INSTALLED[redis-server]:-}). Next: make infra-up"
+    local v=${INSTALLED[redis-server]:-}
+    v=${v#*:}
+    say "Done: everything the workbook needs is installed (redis-server ${v%%-*}). Next: make infra-up"
   fi
 }
 
