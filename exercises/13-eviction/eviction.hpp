@@ -79,8 +79,8 @@ struct Workload {
 // Task 3. The maxmemory-policy for `w`: one of the eight names noeviction,
 // allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu,
 // volatile-random, volatile-ttl. The grader runs the workload on a server of
-// its own with that policy and a small maxmemory, writing about three times
-// more than fits, and checks what happened:
+// its own with that policy and a small maxmemory, writing more than fits (up
+// to three times as much), and checks what happened:
 //   - no write was refused (OOM), unless w.no_key_may_be_lost;
 //   - no key without an expiry was evicted, when w.has_data_to_keep;
 //   - no key at all was evicted, when w.no_key_may_be_lost;

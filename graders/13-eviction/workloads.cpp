@@ -140,46 +140,51 @@ Outcome play(const eviction::Workload& w, const std::string& policy) {
 
   std::vector<std::string> worth;
   std::vector<bool> worth_stored;
+  const auto n = [](int v) { return std::to_string(v); };
   switch (w.worth) {
-    case eviction::Worth::all_alike: p.write(names("entry:", 6000)); break;
+    case eviction::Worth::all_alike: p.write(names("entry:", alike)); break;
     case eviction::Worth::often_read:
-      worth = names("hot:", 100);
+      worth = names("hot:", hot);
       worth_stored = p.write(worth);
-      p.read(worth, 30);
-      p.write(names("scan:", 6000));
-      p.outcome.worth_label = "the 100 entries read all the time (30 reads each before the scan)";
+      p.read(worth, hot_reads);
+      p.write(names("scan:", scan));
+      p.outcome.worth_label = "the " + n(hot) + " entries read all the time (" + n(hot_reads) +
+                              " reads each before a scan of " + n(scan) + " new entries)";
       break;
     case eviction::Worth::recently_read: {
-      auto old = names("old:", 1800);
+      auto old = names("old:", old_popular);
       p.write(old);
-      p.read(old, 50);
+      p.read(old, old_reads);
       p.wait_for_lru_tick();
-      worth = names("new:", 1500);
+      worth = names("new:", fresh);
       for (std::size_t i = 0; i < worth.size(); i += 100) {
-        std::vector<std::string> batch(worth.begin() + static_cast<long>(i),
-                                       worth.begin() + static_cast<long>(i + 100));
+        std::vector<std::string> batch(
+            worth.begin() + static_cast<long>(i),
+            worth.begin() + static_cast<long>(std::min(worth.size(), i + 100)));
         auto stored = p.write(batch);
         worth_stored.insert(worth_stored.end(), stored.begin(), stored.end());
         p.read(batch, 2);
       }
-      p.outcome.worth_label =
-          "the 1500 new entries, read twice each just after they were written (the 1800 older "
-          "ones were read 50 times each, a second earlier)";
+      p.outcome.worth_label = "the " + n(fresh) +
+                              " new entries, read twice each just after they were written (the " +
+                              n(old_popular) + " older ones were read " + n(old_reads) +
+                              " times each, a second earlier)";
       break;
     }
     case eviction::Worth::most_time_left: {
-      worth = names("long:", 300);
+      worth = names("long:", long_lived);
       worth_stored = p.write(worth, milliseconds(10 * 3600 * 1000));
-      auto rest = names("short:", 5000);
+      auto rest = names("short:", short_lived);
       for (std::size_t i = 0; i < rest.size(); i += 100) {
-        std::vector<std::string> batch(rest.begin() + static_cast<long>(i),
-                                       rest.begin() + static_cast<long>(i + 100));
+        std::vector<std::string> batch(
+            rest.begin() + static_cast<long>(i),
+            rest.begin() + static_cast<long>(std::min(rest.size(), i + 100)));
         p.write(batch);
         p.read(batch, 3);
       }
       p.outcome.worth_label =
-          "the 300 entries with 10 hours left (written first, never read; the 5000 others had 1 "
-          "to 2 hours and were read 3 times each)";
+          "the " + n(long_lived) + " entries with 10 hours left (written first, never read; the " +
+          n(short_lived) + " others had 1 to 2 hours and were read 3 times each)";
       break;
     }
   }

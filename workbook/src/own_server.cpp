@@ -353,13 +353,17 @@ struct OwnServer::Impl {
         options.connect_timeout = 200ms;
         options.socket_timeout = 1000ms;
         Valkey client(options);
-        std::string server = client.info("server");
+        // Plain INFO: the server section (who answers) and persistence
+        // (whether it is still loading what it persisted: until then it
+        // refuses most commands with LOADING, though it answers INFO).
+        std::string server = client.info();
         // Someone else's server on this port would answer too: make sure the
         // one answering is the process we started.
         if (info_field(server, "process_id") != std::to_string(pid)) {
           stop(SIGKILL);
           return Start::port_taken;
         }
+        if (info_field(server, "loading") != "0") throw Error("still loading its data");
         std::string version = info_field(server, "valkey_version");
         std::string name = version.empty() ? "redis" : "valkey";
         if (version.empty()) version = info_field(server, "redis_version");
@@ -426,7 +430,7 @@ OwnServer::OwnServer(std::vector<std::pair<std::string, std::string>> config)
 
 OwnServer::~OwnServer() {
   if (!impl_) return;
-  impl_->stop(SIGTERM);
+  impl_->stop(SIGKILL);
   std::error_code ignored;
   fs::remove_all(impl_->folder, ignored);
 }
