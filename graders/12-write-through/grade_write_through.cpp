@@ -995,6 +995,42 @@ TEST_CASE_METHOD(WriteTest, "a worker leaves another worker's batch alone", "[ta
   REQUIRE(copy.writes().size() == 4);
 }
 
+TEST_CASE_METHOD(WriteTest,
+                 "each entry moves from the queue into the processing list in one atomic step",
+                 "[task3]") {
+  for (long long id = 1; id <= 4; ++id) queue_change(id, "in the office");
+  const std::string queue_key = key("writebehind:queue");
+  const std::string processing_key = key("writebehind:processing:w1");
+  client.record_commands();
+
+  write_through::flush_batch(staff, "w1", 3);
+
+  auto sent = client.recorded_commands();
+  client.record_commands(false);
+  // Inside a script or an LMOVE the move is one step; anything that takes
+  // from the queue, or puts into the processing list, by itself is not.
+  std::string apart;
+  for (const auto& c : sent) {
+    const std::string name = c.name();
+    const bool takes = (name == "RPOP" || name == "LPOP" || name == "BRPOP" || name == "BLPOP" ||
+                        name == "LTRIM" || name == "LREM" || name == "LMPOP" || name == "BLMPOP");
+    const bool puts = (name == "LPUSH" || name == "RPUSH" || name == "LPUSHX" || name == "RPUSHX");
+    const bool on_queue = std::find(c.argv.begin(), c.argv.end(), queue_key) != c.argv.end();
+    const bool on_processing =
+        std::find(c.argv.begin(), c.argv.end(), processing_key) != c.argv.end();
+    if ((takes && on_queue) || (puts && on_processing)) apart += "\n    " + c.to_string();
+  }
+  INFO("flush_batch sent:\n"
+       << grading::describe(sent, 30)
+       << "\nThese take entries off the queue, or put them into the processing list, each on "
+          "its own:"
+       << apart
+       << "\nTaken and pushed in two steps, the entries exist only in this program's memory in "
+          "between: a crash there loses them. Move each one with LMOVE (the entry is always in "
+          "one of the two lists), or move them all inside one script.");
+  REQUIRE(apart.empty());
+}
+
 TEST_CASE_METHOD(WriteTest, "a batch the database already has is finished without a second write",
                  "[task3]") {
   // As a worker leaves it when it committed, then stopped before emptying its
