@@ -347,10 +347,11 @@ TEST_CASE("load_many lets load()'s exception through and caches nothing", "[task
 }
 
 TEST_CASE("load_many sends nothing for no ids", "[task1]") {
+  grading::KeyScope keys("pipe");
   auto client = grading::connect();
   Database db;
   client.record_commands();
-  auto got = pipelining::load_many(client, "unused:", {}, 30s, db.loader());
+  auto got = pipelining::load_many(client, keys.prefix(), {}, 30s, db.loader());
   auto sent = client.recorded_commands();
   expect(got.empty() && sent.empty() && db.calls.empty(),
          "No ids: an empty result, no command, no call of load(); load_many sent " + trips(sent) +
@@ -506,9 +507,10 @@ TEST_CASE("bulk_import throws when the server refuses a write", "[task2]") {
 
 TEST_CASE("bulk_import sends nothing for no rows, and refuses bad input before sending",
           "[task2]") {
+  grading::KeyScope keys("pipe");
   auto client = grading::connect();
   client.record_commands();
-  pipelining::bulk_import(client, "unused:", {}, 30s, 10);
+  pipelining::bulk_import(client, keys.prefix(), {}, 30s, 10);
   expect(client.recorded_commands().empty(), "No rows: bulk_import must send nothing; it sent " +
                                                  trips(client.recorded_commands()) + ".");
   struct Case {
@@ -631,9 +633,10 @@ TEST_CASE("write_together: a reader never sees old and new values mixed", "[task
 
 TEST_CASE("write_together sends nothing for no rows, and refuses bad input before sending",
           "[task3]") {
+  grading::KeyScope keys("pipe");
   auto client = grading::connect();
   client.record_commands();
-  pipelining::write_together(client, "unused:", {}, 30s);
+  pipelining::write_together(client, keys.prefix(), {}, 30s);
   expect(client.recorded_commands().empty(),
          "No rows: write_together must send nothing (an empty MULTI ... EXEC is still a round "
          "trip); it sent " +
