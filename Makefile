@@ -17,6 +17,17 @@ export WB_WERROR
 export LESSONS
 export FORCE
 export POLL
+export TEST
+export TASK
+export VERBOSE
+export NO_COLOR
+
+# A failing grade is a result, not an error of make's: the learner's commands
+# end with status 0 once they have printed their RESULT line, so that make
+# adds no "make: *** [...] Error 1" under it. Status 2 (a mistake in the
+# command, such as a lesson that does not exist) stays an error. With CI set,
+# or WB_STRICT=1, the grade is the exit status (1 for a failing exercise).
+result = || { rc=$$?; if [ "$$rc" = 2 ] || [ -n "$$CI$$WB_STRICT" ]; then exit "$$rc"; fi; }
 
 .PHONY: help setup infra-up infra-down infra-status test next watch reset-all doctor report \
         check check-tools lessons compile-commands clean clean-all
@@ -26,13 +37,17 @@ help: ## this list
 	@echo
 	@echo "Your loop"
 	@echo "  make next          the first exercise that does not pass yet: what to read, what to edit"
-	@echo "  make watch         grade that exercise every time you save it; on to the next when it passes"
+	@echo "  make watch         grade the exercise you edit every time you save it; on to the next when it"
+	@echo "                     passes; keys: h hint, n next, r run again, l list, q quit"
 	@echo "  make watch-N       the same, starting with exercise N (POLL=1: no file events, look every second)"
 	@echo "  make example-N     build and run lesson N's example (starts the servers it needs)"
 	@echo "  make test-N        grade your exercise N; SOLUTIONS=1 grades the reference solution"
+	@echo "                     TEST=\"words\": only the tests whose name holds them; TASK=2: only task 2's;"
+	@echo "                     VERBOSE=1: every test and every failure in full"
 	@echo "  make test          grade every exercise and print a progress table"
-	@echo "  make hint-N        one more hint for exercise N (ask again for the next)"
-	@echo "  make reset-N       put exercise N back to its stub; asks first, keeps your file in .workbook-backups/"
+	@echo "  make hint-N        one more hint for the task your exercise N fails first (ask again for the next)"
+	@echo "  make reset-N       put exercise N back to its stub, and its hints back to the first; asks first,"
+	@echo "                     keeps your file in .workbook-backups/"
 	@echo "                     (the stub: the newest committed version with all its WB_TODO lines, so your"
 	@echo "                     own commits are skipped; FORCE=1: do not ask)"
 	@echo "  make reset-all     the same for every exercise"
@@ -54,6 +69,8 @@ help: ## this list
 	@echo "  make check-tools   only the tests of these commands (tests/tools)"
 	@echo
 	@echo "Settings: VALKEY_URL (default redis://127.0.0.1:6379),"
+	@echo "          NO_COLOR=1 (no colours), WB_TEST_TIMEOUT / WB_GRADE_TIMEOUT (time limits, 30 / 120 s),"
+	@echo "          WB_STRICT=1 (a failing grade is the exit status of make test-N, as with CI set),"
 	@echo "          DATABASE_URL (default postgresql://workbook:workbook@127.0.0.1:55432/workbook),"
 	@echo "          LESSONS=\"1 3\" or LESSONS=2-5 (only those, for test, next, watch, report), BUILD (build folder)"
 
@@ -70,25 +87,25 @@ infra-status:
 	@infra/infra.sh status
 
 example-%:
-	@$(WORKBOOK) example $*
+	@$(WORKBOOK) example $* $(result)
 
 test-%:
-	@$(WORKBOOK) test $*
+	@$(WORKBOOK) test $* $(result)
 
 hint-%:
-	@$(WORKBOOK) hint $*
+	@$(WORKBOOK) hint $* $(result)
 
 test:
-	@$(WORKBOOK) test-all
+	@$(WORKBOOK) test-all $(result)
 
 next:
-	@$(WORKBOOK) next
+	@$(WORKBOOK) next $(result)
 
 watch:
-	@$(WORKBOOK) watch
+	@$(WORKBOOK) watch $(result)
 
 watch-%:
-	@$(WORKBOOK) watch $*
+	@$(WORKBOOK) watch $* $(result)
 
 reset-all:
 	@$(WORKBOOK) reset all

@@ -12,7 +12,8 @@
 #                           the second server `make check` proves the solutions
 #                           on (Redis 7.0 when the primary is Valkey, and the other
 #                           way round), on a free loopback port of its own; start
-#                           prints URL<TAB>second's name and version<TAB>primary's
+#                           prints one line, URL<TAB>second's name and
+#                           version<TAB>primary's, or why it cannot (exit 3)
 #   infra/infra.sh clean    'down', then remove everything the servers left (.state/
 #                           and any folder outside the project), saying what
 #
@@ -495,13 +496,17 @@ outside_home_ok() {
 }
 
 # Removes the outside folder recorded for NAME (after its server stopped).
-remove_outside_home() {
-  local record=$STATE/$1.home d
+remove_outside_home() { remove_outside "$STATE/$1.home" "$1"; }
+
+# remove_outside RECORD LABEL: removes the folder RECORD names (when it is one
+# of ours outside the project), then RECORD.
+remove_outside() {
+  local record=$1 label=$2 d
   [[ -r $record ]] || return 0
   d=$(head -n 1 "$record")
   if outside_home_ok "$d" "$(stat -c %U "$d" 2>/dev/null || true)"; then
     rm -rf -- "$d"
-    say "$1: removed $d"
+    say "$label: removed $d"
   fi
   rm -f "$record"
 }
@@ -974,11 +979,7 @@ pg_socket_dir() {
   local record=$STATE/postgres.socket d
   PG_SOCKDIR=$PG_HOME/run
   if [[ $((${#PG_SOCKDIR} + 20)) -le 100 ]]; then
-    if [[ -r $record ]]; then
-      d=$(head -n 1 "$record")
-      outside_home_ok "$d" "$PG_ACCOUNT" && rm -rf -- "$d"
-      rm -f "$record"
-    fi
+    remove_outside "$record" "PostgreSQL's old socket folder"
     as_user "$PG_ACCOUNT" mkdir -p "$PG_SOCKDIR"
     as_user "$PG_ACCOUNT" chmod 700 "$PG_SOCKDIR"
     return 0
@@ -1076,15 +1077,7 @@ pg_down() {
   fi
   legacy_pg_down
   remove_outside_home postgres
-  if [[ -r $STATE/postgres.socket ]]; then
-    local d
-    d=$(head -n 1 "$STATE/postgres.socket")
-    if outside_home_ok "$d" "$(stat -c %U "$d" 2>/dev/null || true)"; then
-      rm -rf -- "$d"
-      say "PostgreSQL: removed its socket folder $d"
-    fi
-    rm -f "$STATE/postgres.socket"
-  fi
+  remove_outside "$STATE/postgres.socket" "PostgreSQL's socket folder"
 }
 
 # An older workbook put PostgreSQL under /var/tmp/valkey-workbook-<hash> and
@@ -1137,10 +1130,7 @@ undo_up() {
     esac
   done
   for what in "${CREATED_HOMES[@]}"; do remove_outside_home "$what" >&2; done
-  if [[ $CREATED_SOCKET == 1 && -r $STATE/postgres.socket ]]; then
-    rm -rf -- "$(head -n 1 "$STATE/postgres.socket")"
-    rm -f "$STATE/postgres.socket"
-  fi
+  [[ $CREATED_SOCKET == 0 ]] || remove_outside "$STATE/postgres.socket" "PostgreSQL's socket folder" >&2
 }
 
 native_up() {
@@ -1265,7 +1255,8 @@ second_start() {
   account=$(server_account "$want")
   # Its own folder, inside the project when the account can reach it.
   mkdir -p "$STATE"
-  server_home second-server "$account"
+  # (Its words about where its folder goes would end up in the line below.)
+  server_home second-server "$account" >/dev/null
   home=$HOME_DIR
   port=$(second_free_port) || { say "no free loopback port for the second server"; exit 3; }
   conf=$STATE/second-server.conf

@@ -11,6 +11,7 @@ StaffSchema::StaffSchema() : schema_("wbtest_" + wb::grading::random_hex(6)) {
   // name (random hex, quoted anyway) and the grader's own fixed names.
   const std::string refused = tx.quote(refused_name);
   const std::string refused_commit = tx.quote(refused_at_commit);
+  std::string ddl;
   for (const std::string& statement : {
            "CREATE SCHEMA " + s,
            "CREATE TABLE " + s + ".employees (LIKE public.employees INCLUDING ALL)",
@@ -60,7 +61,8 @@ StaffSchema::StaffSchema() : schema_("wbtest_" + wb::grading::random_hex(6)) {
                ".employees DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION " + s +
                ".wbgrader_refuse_commit()",
        })
-    tx.exec(statement);
+    ddl += statement + ";\n";
+  tx.exec(ddl);  // one round trip for all of it
   tx.commit();
   admin_.use_schema(schema_);
   db_ = connect();

@@ -124,7 +124,7 @@ test_infra_a_password_with_at_colon_percent_never_shows() {
   check "the report was written" [ -s build/report/results.json ] || return 1
   check "the solution was graded" grep -q "RESULT 01-set-get: PASSED" "$out" &&
     check "and with the wrong password the grader said NO SERVER" grep -q "RESULT 01-set-get: NO SERVER" "$out" &&
-    check "naming the URL, its password hidden" grep -q "Cannot reach Valkey at redis://:\*\*\*@127.0.0.1:$IV" "$out" &&
+    check "a refused login, naming the server (the grader shows its address only)" grep -q "Valkey at 127.0.0.1:$IV refused the login" "$out" &&
     check "an unparsable URL says why" grep -q "port that is not a number" "$out" || { cat "$out"; return 1; }
   if [ -x "$MAIN_BUILD/grade-05-solution" ]; then
     DATABASE_URL="postgresql://workbook:x$INFRA_ENCODED@127.0.0.1:$IP/workbook" "$MAIN_BUILD/grade-05-solution" >>"$out" 2>&1
@@ -202,12 +202,11 @@ test_infra_up_is_all_or_nothing() {
   infra_urls "" || return 1
   local out rc=0 before
   before=$(infra_outside)
-  # PostgreSQL's port taken by something that accepts and never answers:
-  # nothing is started, Valkey included.
-  start_job "$SCRATCH/listener.out" python3 -c "
-import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $IP)); s.listen(8); time.sleep(300)"
+  # PostgreSQL's port taken by another program (a Valkey, which never
+  # answers PostgreSQL's first message): nothing is started, Valkey included.
+  mkdir -p "$SCRATCH/squatter"
+  start_job "$SCRATCH/squatter.out" "$(command -v valkey-server || command -v redis-server)" --port "$IP" \
+    --bind 127.0.0.1 --save "" --appendonly no --dir "$SCRATCH/squatter"
   local i
   for ((i = 0; i < 50; i++)); do listening "$IP" && break; sleep 0.1; done
   out=$(infra/infra.sh up 2>&1) || rc=$?
@@ -273,6 +272,29 @@ test_infra_down_and_clean_all_leave_nothing_behind() {
   check "clean-all says what it removes" grep -q "removed .state/" <<<"$out" || { echo "$out"; return 1; }
   check ".state/ is gone" [ ! -e .state ] || return 1
   check "and the build folder" [ ! -e build ] || return 1
+}
+
+test_infra_second_server_starts_on_a_port_of_its_own_and_stops() {
+  trap infra_stop EXIT
+  infra_urls "" || return 1
+  local out line url second primary before
+  out=$(infra/infra.sh up 2>&1) || { echo "$out"; return 1; }
+  before=$(infra_outside)
+  line=$(infra/infra.sh second-server start 2>"$SCRATCH/second.err") || { echo "$line"; cat "$SCRATCH/second.err"; return 1; }
+  IFS=$'\t' read -r url second primary <<<"$line"
+  check "one line: its URL, its name and version, the primary's ('$line')" \
+    grep -qE "^redis://127\.0\.0\.1:[0-9]+$(printf '\t')(redis|valkey) [0-9.]+$(printf '\t')(valkey|redis) [0-9.]+$" <<<"$line" || return 1
+  check "the other server than the primary ($second beside $primary)" [ "${second%% *}" != "${primary%% *}" ] || return 1
+  local port=${url##*:}
+  check "it answers there" listening "$port" || return 1
+  if [ "$(id -u)" = 0 ]; then
+    local pid
+    pid=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)
+    check "as an unprivileged account" [ -n "$pid" ] && [ "$(ps -o user= -p "$pid")" != root ] || return 1
+  fi
+  infra/infra.sh second-server stop >/dev/null 2>&1
+  check "stop stops it" quiet_port "$port" || return 1
+  check "and removes its folder" [ ! -e .state/second-server ] && [ "$(infra_outside)" = "$before" ] || { infra_outside; return 1; }
 }
 
 # setup.sh on a fresh Debian 12, played with fake apt programs on PATH and
@@ -372,7 +394,9 @@ EOF
   other=$(grep -o -- '-p valkey-workbook-[0-9a-f]*' "$dir/calls" | head -n 1)
   check "another clone, another project ($project vs $other)" [ -n "$other" ] && [ "$other" != "$project" ] || return 1
   rm -rf "$SCRATCH/second-clone"
-  if python3 -c 'import yaml' 2>/dev/null; then
+  if ! python3 -c 'import yaml' 2>/dev/null; then
+    echo "# infra/compose.yaml not read as YAML here: no python3 with its yaml module" >&2
+  else
     python3 - infra/compose.yaml <<'EOF' || return 1
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
@@ -394,6 +418,7 @@ TESTS+=(
   test_infra_a_stopped_postgresql_ends_within_the_time_limit
   test_infra_up_is_all_or_nothing
   test_infra_servers_follow_the_urls
+  test_infra_second_server_starts_on_a_port_of_its_own_and_stops
   test_infra_setup_asks_and_takes_valkey_from_backports
   test_infra_setup_offline_falls_back_to_redis_and_leaves_no_sources_file
   test_infra_docker_path_per_clone_project_and_login_check

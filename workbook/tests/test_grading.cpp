@@ -1,5 +1,6 @@
 // The grading harness's helpers: key scopes, threads started together, and
 // what graders use to read the commands a learner sent.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../src/grading_internal.hpp"
 #include "support.hpp"
 #include "workbook/grading.hpp"
 
@@ -20,7 +22,7 @@ using wb_test::contains;
 TEST_CASE("a KeyScope's keys share one unique prefix with its label") {
   grading::KeyScope a("scope-label");
   grading::KeyScope b("scope-label");
-  CHECK(a.prefix().rfind("wbtest:scope-label:", 0) == 0);
+  CHECK(a.prefix().rfind("wbtest:scope-label:" + grading::internal::run_id() + ".", 0) == 0);
   CHECK(a.prefix().back() == ':');
   CHECK(a.prefix() != b.prefix());
   CHECK(a.key("user:1") == a.prefix() + "user:1");
@@ -184,4 +186,70 @@ TEST_CASE("a dry-run client throws ClosedError and counts no round trip") {
 TEST_CASE("a dry run lets a stub's not-implemented through") {
   REQUIRE_THROWS_AS(wb::grading::dry_run([](wb::Valkey&) { WB_TODO("task 0 (nothing)"); }),
                     wb::NotImplemented);
+}
+
+// ---- what an earlier, broken run left ------------------------------------------------------
+namespace {
+long long count_matching(wb::Valkey& client, const std::string& pattern) {
+  long long n = 0;
+  long long cursor = 0;
+  do {
+    std::vector<std::string> batch;
+    cursor = client.scan(cursor, pattern, 1000, std::back_inserter(batch));
+    n += static_cast<long long>(batch.size());
+  } while (cursor != 0);
+  return n;
+}
+}  // namespace
+
+TEST_CASE("a run whose lease expired has its keys swept; a live run's keys stay") {
+  namespace internal = grading::internal;
+  auto client = grading::connect();
+  const std::string dead = grading::random_hex(6);
+  const std::string alive = grading::random_hex(6);
+  // The dead run: in the set, its keys there, no lease (it was killed).
+  client.sadd(internal::runs_key, dead);
+  client.set("wbtest:lesson-x:" + dead + ".1:a", "left behind");
+  client.hset("wbtest:lesson:with:colons:" + dead + ".12:h", "f", "v");
+  // The live one: in the set, a lease, its keys in use.
+  client.sadd(internal::runs_key, alive);
+  client.set(internal::lease_key(alive), "grader", 30s);
+  client.set("wbtest:lesson-x:" + alive + ".1:a", "in use");
+  // Keys that only look alike are not a run's: another shape of name.
+  const std::string lookalike = "wbtest:" + dead + ":not-a-scope";
+  client.set(lookalike, "x");
+
+  int runs = 0;
+  long long swept = internal::sweep_runs({dead, alive}, &runs);
+
+  CHECK(swept == 2);
+  CHECK(runs == 1);
+  CHECK(count_matching(client, "wbtest:*" + dead + ".*") == 0);
+  CHECK(client.get("wbtest:lesson-x:" + alive + ".1:a") == "in use"s);
+  CHECK(client.get(lookalike) == "x"s);
+  std::vector<std::string> members;
+  client.smembers(internal::runs_key, std::back_inserter(members));
+  CHECK(std::count(members.begin(), members.end(), dead) == 0);
+  CHECK(std::count(members.begin(), members.end(), alive) == 1);
+
+  client.srem(internal::runs_key, alive);
+  client.del({internal::lease_key(alive), "wbtest:lesson-x:" + alive + ".1:a", lookalike});
+}
+
+TEST_CASE("this run holds a lease while it runs, and is in the set of runs") {
+  namespace internal = grading::internal;
+  auto client = grading::connect();
+  REQUIRE(client.exists(internal::lease_key(internal::run_id())) == 1);
+  long long pttl = client.pttl(internal::lease_key(internal::run_id()));
+  CHECK(pttl > 0);
+  CHECK(pttl <= 60000);
+  std::vector<std::string> members;
+  client.smembers(internal::runs_key, std::back_inserter(members));
+  CHECK(std::count(members.begin(), members.end(), internal::run_id()) == 1);
+}
+
+TEST_CASE("the server's run_id is read from INFO server") {
+  std::string id = grading::internal::server_run_id();
+  CHECK(id.size() == 40);
+  CHECK(id == grading::internal::server_run_id());
 }

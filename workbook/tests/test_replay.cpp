@@ -627,3 +627,192 @@ TEST_CASE("a session prints an unbalanced quote as the CLI does") {
   REQUIRE(report.failures.size() == 1);
   CHECK(wb_test::contains(report.failures[0], "the server printed:\n    Invalid argument(s)"));
 }
+
+// A session that valkey-cli 8.0.1 printed (and redis-cli 7.0.15, and both
+// against either server: the four outputs are identical), copied as it was:
+// three-digit numbering, nested arrays of ten and more, streams, scores, an
+// empty status, escaped bytes, a transaction with an error inside, nil in an
+// array, and a line the CLI refuses.
+TEST_CASE("a session prints what valkey-cli and redis-cli print, byte for byte") {
+  auto report = replay_text(
+      "```\n"
+      R"cli(127.0.0.1:6379> RPUSH wbcmp:l 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100
+(integer) 100
+127.0.0.1:6379> LRANGE wbcmp:l 0 -1
+  1) "1"
+  2) "2"
+  3) "3"
+  4) "4"
+  5) "5"
+  6) "6"
+  7) "7"
+  8) "8"
+  9) "9"
+ 10) "10"
+ 11) "11"
+ 12) "12"
+ 13) "13"
+ 14) "14"
+ 15) "15"
+ 16) "16"
+ 17) "17"
+ 18) "18"
+ 19) "19"
+ 20) "20"
+ 21) "21"
+ 22) "22"
+ 23) "23"
+ 24) "24"
+ 25) "25"
+ 26) "26"
+ 27) "27"
+ 28) "28"
+ 29) "29"
+ 30) "30"
+ 31) "31"
+ 32) "32"
+ 33) "33"
+ 34) "34"
+ 35) "35"
+ 36) "36"
+ 37) "37"
+ 38) "38"
+ 39) "39"
+ 40) "40"
+ 41) "41"
+ 42) "42"
+ 43) "43"
+ 44) "44"
+ 45) "45"
+ 46) "46"
+ 47) "47"
+ 48) "48"
+ 49) "49"
+ 50) "50"
+ 51) "51"
+ 52) "52"
+ 53) "53"
+ 54) "54"
+ 55) "55"
+ 56) "56"
+ 57) "57"
+ 58) "58"
+ 59) "59"
+ 60) "60"
+ 61) "61"
+ 62) "62"
+ 63) "63"
+ 64) "64"
+ 65) "65"
+ 66) "66"
+ 67) "67"
+ 68) "68"
+ 69) "69"
+ 70) "70"
+ 71) "71"
+ 72) "72"
+ 73) "73"
+ 74) "74"
+ 75) "75"
+ 76) "76"
+ 77) "77"
+ 78) "78"
+ 79) "79"
+ 80) "80"
+ 81) "81"
+ 82) "82"
+ 83) "83"
+ 84) "84"
+ 85) "85"
+ 86) "86"
+ 87) "87"
+ 88) "88"
+ 89) "89"
+ 90) "90"
+ 91) "91"
+ 92) "92"
+ 93) "93"
+ 94) "94"
+ 95) "95"
+ 96) "96"
+ 97) "97"
+ 98) "98"
+ 99) "99"
+100) "100"
+127.0.0.1:6379> XADD wbcmp:s 1-1 a 1 b 2
+"1-1"
+127.0.0.1:6379> XADD wbcmp:s 1-2 c 3
+"1-2"
+127.0.0.1:6379> XRANGE wbcmp:s - +
+1) 1) "1-1"
+   2) 1) "a"
+      2) "1"
+      3) "b"
+      4) "2"
+2) 1) "1-2"
+   2) 1) "c"
+      2) "3"
+127.0.0.1:6379> ZADD wbcmp:z 1.5 a 2 b -3.25 c
+(integer) 3
+127.0.0.1:6379> ZRANGE wbcmp:z 0 -1 WITHSCORES
+1) "c"
+2) "-3.25"
+3) "a"
+4) "1.5"
+5) "b"
+6) "2"
+127.0.0.1:6379> EVAL "return {1,2,3,4,5,6,7,8,9,10,{1,2,3,4,5,6,7,8,9,10,11,{'x','y'}},'z'}" 0
+ 1) (integer) 1
+ 2) (integer) 2
+ 3) (integer) 3
+ 4) (integer) 4
+ 5) (integer) 5
+ 6) (integer) 6
+ 7) (integer) 7
+ 8) (integer) 8
+ 9) (integer) 9
+10) (integer) 10
+11)  1) (integer) 1
+     2) (integer) 2
+     3) (integer) 3
+     4) (integer) 4
+     5) (integer) 5
+     6) (integer) 6
+     7) (integer) 7
+     8) (integer) 8
+     9) (integer) 9
+    10) (integer) 10
+    11) (integer) 11
+    12) 1) "x"
+        2) "y"
+12) "z"
+127.0.0.1:6379> EVAL "return redis.status_reply('')" 0
+
+127.0.0.1:6379> SET wbcmp:u "line1\nline2\r\n\ttab \x00\xff\xfe \"q\" \\"
+OK
+127.0.0.1:6379> GET wbcmp:u
+"line1\nline2\r\n\ttab \x00\xff\xfe \"q\" \\"
+127.0.0.1:6379> MULTI
+OK
+127.0.0.1:6379(TX)> INCR wbcmp:n
+QUEUED
+127.0.0.1:6379(TX)> GET wbcmp:n
+QUEUED
+127.0.0.1:6379(TX)> LPUSH wbcmp:n x
+QUEUED
+127.0.0.1:6379(TX)> EXEC
+1) (integer) 1
+2) "1"
+3) (error) WRONGTYPE Operation against a key holding the wrong kind of value
+127.0.0.1:6379> MGET wbcmp:n wbcmp:missing
+1) "1"
+2) (nil)
+127.0.0.1:6379> SET wbcmp:"x"y z
+Invalid argument(s)
+127.0.0.1:6379> ECHO 'it\'s'
+"it's"
+)cli"
+      "```\n");
+  for (const auto& f : report.failures) FAIL_CHECK(f);
+  CHECK(report.replayed == 1);
+}

@@ -19,16 +19,9 @@
 #include <vector>
 
 #include "replay_session.hpp"
+#include "text_file.hpp"
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // "lessons/03-ttl/README.md" -> "03-ttl"; the prefix carries its number.
 std::string lesson_of(const std::string& path) {
@@ -94,7 +87,7 @@ int main(int argc, char** argv) {
   }
   const std::string lesson = lesson_of(path), file = shown_path(path);
   try {
-    auto text = wb::replay::scan_markdown(read_file(path));
+    auto text = wb::replay::scan_markdown(wb::tools::read_file(path));
     auto options = wb::ConnectionOptions::from_env();
     wb::replay::Session session(options, lesson.substr(0, lesson.find('-')));
     if (print) {
@@ -115,11 +108,25 @@ int main(int argc, char** argv) {
     std::cout << "RESULT transcripts " << lesson << " on " << report.server << ": "
               << (ok ? "MATCH" : "DIFFER") << " (" << counts.str() << ")\n";
     if (!result_file.empty()) {
-      std::ofstream out(result_file);
-      out << "server " << report.server << "\nblocks " << report.blocks << "\nreplayed "
-          << report.replayed << "\nfailed " << report.failures.size() << "\n";
-      for (const auto& s : report.skipped) out << "skip " << s << "\n";
-      for (const auto& s : report.elsewhere) out << "elsewhere " << s << "\n";
+      // The counts for scripts/check-summary, twice: as the latest run, and
+      // under the server's name (make check replays on two servers, one
+      // after the other, and sums up afterwards).
+      std::ostringstream counts_file;
+      counts_file << "server " << report.server << "\nblocks " << report.blocks << "\nreplayed "
+                  << report.replayed << "\nfailed " << report.failures.size() << "\n";
+      for (const auto& f : report.failures)
+        counts_file << "failure " << f.substr(0, f.find('\n')) << "\n";
+      for (const auto& s : report.skipped) counts_file << "skip " << s << "\n";
+      for (const auto& s : report.elsewhere) counts_file << "elsewhere " << s << "\n";
+      std::string server = report.server;
+      for (char& c : server)
+        if (c == ' ') c = '-';
+      std::string per_server = result_file;
+      std::size_t dot = per_server.rfind(".txt");
+      per_server = (dot == std::string::npos ? per_server : per_server.substr(0, dot)) + "." +
+                   server + ".txt";
+      std::ofstream(result_file) << counts_file.str();
+      std::ofstream(per_server) << counts_file.str();
     }
     return ok ? 0 : 1;
   } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <random>
 #include <sstream>
 
@@ -57,6 +58,7 @@ std::string random_tag() {
 struct Connection::Impl {
   redisContext* context = nullptr;
   std::string address;
+  long long timeout_s = 10;
   ~Impl() {
     if (context) redisFree(context);
   }
@@ -64,6 +66,12 @@ struct Connection::Impl {
 
 Connection::Connection(const ConnectionOptions& options) : impl_(std::make_unique<Impl>()) {
   impl_->address = options.address();
+  // Like the workbook's client: a rediss:// URL's password never goes out in
+  // plain text, and this connection has no TLS.
+  if (options.tls)
+    throw IoError("cannot connect to " + impl_->address +
+                  ": the URL asks for TLS (rediss://), which the replay does not speak; use "
+                  "redis:// for a server on this machine");
   auto to_timeval = [](std::chrono::milliseconds ms) {
     timeval tv{};
     tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
@@ -77,8 +85,9 @@ Connection::Connection(const ConnectionOptions& options) : impl_(std::make_uniqu
                   (impl_->context ? impl_->context->errstr : "out of memory") +
                   " (is the server running? make infra-up starts it)");
   // A blocking command in a transcript may wait a little; never for ever.
-  redisSetTimeout(impl_->context,
-                  to_timeval(std::max(options.socket_timeout, std::chrono::milliseconds(10000))));
+  auto timeout = std::max(options.socket_timeout, std::chrono::milliseconds(10000));
+  impl_->timeout_s = std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
+  redisSetTimeout(impl_->context, to_timeval(timeout));
   if (!options.password.empty()) {
     std::vector<std::string> auth{"AUTH"};
     if (!options.user.empty()) auth.push_back(options.user);
@@ -105,9 +114,16 @@ Reply Connection::command(const std::vector<std::string>& argv) {
   }
   auto* raw = static_cast<redisReply*>(
       redisCommandArgv(impl_->context, static_cast<int>(args.size()), args.data(), lengths.data()));
-  if (!raw)
-    throw IoError(argv.empty() ? ""
-                               : argv[0] + " on " + impl_->address + ": " + impl_->context->errstr);
+  if (!raw) {
+    const std::string name = argv.empty() ? "" : argv[0];
+    // hiredis 0.14 reports a read timeout as an I/O error with EAGAIN.
+    if (impl_->context->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
+      throw TimeoutError(name + " on " + impl_->address + ": no reply within " +
+                         std::to_string(impl_->timeout_s) +
+                         " s (a command that blocks, waiting for another "
+                         "client? Mark its block <!-- replay: skip: <why> -->)");
+    throw IoError(name + " on " + impl_->address + ": " + impl_->context->errstr);
+  }
   Reply reply = convert(raw);
   freeReplyObject(raw);
   return reply;

@@ -7,8 +7,11 @@
 //  - helpers to describe recorded commands and to start threads together.
 //
 // The one main (grading_main.cpp) checks the servers answer before any test
-// runs, turns "not implemented" into a friendly line, shows a failing test's
-// keys, and ends with one RESULT line that `make test` and `make check` read.
+// runs, turns "not implemented" into a friendly line (once per task), shows
+// the first failing test in full with its keys and the others one line each,
+// stops a test that runs past its time limit, and ends with one RESULT line
+// that `make test` and `make check` read. Tag every TEST_CASE with its task:
+// TEST_CASE("a missing key is std::nullopt", "[task2]").
 #pragma once
 
 #include <atomic>
@@ -43,9 +46,12 @@ Database& database();
 // n random bytes from OpenSSL's RAND_bytes (a cryptographic source), as hex.
 std::string random_hex(std::size_t bytes);
 
-// Keys of one test: `key("user:1")` is "wbtest:<label>:<random>:user:1".
+// Keys of one test: `key("user:1")` is "wbtest:<label>:<run>.<n>:user:1",
+// where <run> is this grader process's random id and <n> counts its scopes.
 // The destructor deletes every key under the prefix (found with SCAN), and
 // nothing else. While a scope is alive, a failing assertion prints its keys.
+// Keys a run could not delete (it was killed, or lost the server) are
+// removed by a later run once this one's lease has expired (grading_main).
 class KeyScope {
  public:
   explicit KeyScope(std::string_view label = "t");
