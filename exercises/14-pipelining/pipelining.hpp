@@ -62,8 +62,8 @@ struct Row {
 // are plain pipelines, not transactions: an import must not stop every other
 // client while a batch runs. Rows are written in order: when an id comes
 // twice, its last value is the one that stays.
-// Every reply is checked: when the server refuses a write, throw the
-// wb::ReplyError (the batches before it stay written).
+// Every reply is checked: when the server refuses a write, throw its
+// wb::ReplyError.
 // An empty `rows` sends nothing. A batch_size of 0, an empty id, or a ttl of
 // zero or less throws std::invalid_argument before anything is sent.
 void bulk_import(wb::Valkey& client, std::string_view prefix, const std::vector<Row>& rows,

@@ -2,7 +2,9 @@
 #include "workbook/own_server.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -124,6 +127,9 @@ int free_port() {
 struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is the program's path
   std::string output;             // stdout and stderr go here
+  uid_t uid = 0;                  // run as this account (when `as_other` is true)
+  gid_t gid = 0;
+  bool as_other = false;
   pid_t pid = -1;
   int error = 0;
   bool done = false;
@@ -145,6 +151,10 @@ pid_t fork_and_exec(const SpawnRequest& request) {
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
+    // Drop root first: changing the user clears the parent-death signal.
+    if (request.as_other &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(request.gid) != 0 || ::setuid(request.uid) != 0))
+      ::_exit(126);
 #ifdef __linux__
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the parent is already gone
@@ -182,8 +192,14 @@ class Spawner {
     return *spawner;
   }
 
-  pid_t spawn(const std::vector<std::string>& argv, const std::string& output) {
+  pid_t spawn(const std::vector<std::string>& argv, const std::string& output,
+              std::optional<std::pair<uid_t, gid_t>> account) {
     SpawnRequest request{argv, output};
+    if (account) {
+      request.as_other = true;
+      request.uid = account->first;
+      request.gid = account->second;
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(&request);
     wake_.notify_all();
@@ -269,11 +285,32 @@ void remove_abandoned_folders(const fs::path& parent) {
 #endif
 }
 
+// The account to run `program` as: none when we are not root; else the
+// account its package made (valkey-server: valkey, else redis; redis-server
+// the other way round), else nobody.
+std::optional<std::pair<uid_t, gid_t>> account_for(const std::string& program) {
+  if (::geteuid() != 0) return std::nullopt;
+  std::string name = fs::path(program).filename().string();
+  std::vector<const char*> candidates = name.find("redis") != std::string::npos
+                                            ? std::vector<const char*>{"redis", "valkey", "nobody"}
+                                            : std::vector<const char*>{"valkey", "redis", "nobody"};
+  for (const char* candidate : candidates)
+    if (const passwd* pw = ::getpwnam(candidate)) return std::make_pair(pw->pw_uid, pw->pw_gid);
+  throw failure(
+      "running as root, and there is no unprivileged account (valkey, redis or nobody) "
+      "to run the server as. Run as a normal user, or install the server's package "
+      "(make setup), which makes one.");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
 struct OwnServer::Impl {
   std::string program;
+  // Run as root, the server runs as an unprivileged account, as the
+  // workbook's own servers do (infra/infra.sh): its package's (valkey or
+  // redis), else nobody.
+  std::optional<std::pair<uid_t, gid_t>> account;
   std::vector<std::pair<std::string, std::string>> config;
   fs::path folder;
   int port = 0;
@@ -336,7 +373,7 @@ struct OwnServer::Impl {
       std::ofstream mark(log(), std::ios::app);
       mark << "---- OwnServer: starting on port " << port << " ----\n";
     }
-    pid = Spawner::instance().spawn(argv(), log().string());
+    pid = Spawner::instance().spawn(argv(), log().string(), account);
     const auto limit = start_limit();
     auto deadline = std::chrono::steady_clock::now() + limit;
     std::string last_error = "no answer yet";
@@ -398,6 +435,7 @@ OwnServer::OwnServer(std::vector<std::pair<std::string, std::string>> config)
                                   "on a free port, in a folder of its own, in the foreground)");
   }
   impl_->program = choose_program();
+  impl_->account = account_for(impl_->program);
   impl_->config = std::move(config);
 
   const char* tmp = std::getenv("TMPDIR");
@@ -410,6 +448,13 @@ OwnServer::OwnServer(std::vector<std::pair<std::string, std::string>> config)
     throw failure("cannot create a folder like " + pattern + ": " + std::strerror(errno));
   impl_->folder = buffer.data();
   std::ofstream(impl_->folder / "owner") << ::getpid() << "\n";
+  if (impl_->account &&
+      ::chown(impl_->folder.c_str(), impl_->account->first, impl_->account->second) != 0) {
+    std::error_code ignored;
+    fs::remove_all(impl_->folder, ignored);
+    throw failure("cannot give its folder to the account the server runs as: " +
+                  std::string(std::strerror(errno)));
+  }
 
   try {
     for (int attempt = 1;; ++attempt) {

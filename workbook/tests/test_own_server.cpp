@@ -60,6 +60,28 @@ bool installed(const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("OwnServer runs the server unprivileged when it is root") {
+  wb::OwnServer server;
+  auto client = client_of(server);
+  std::string pid = client.info("server");
+  pid = pid.substr(pid.find("process_id:") + 11);
+  pid = pid.substr(0, pid.find_first_of("\r\n"));
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string line, uid;
+  while (std::getline(status, line))
+    if (line.rfind("Uid:", 0) == 0) uid = line;
+  INFO("the server's " << uid << "; this process's uid is " << ::geteuid());
+  REQUIRE_FALSE(uid.empty());
+  unsigned long real = std::stoul(uid.substr(4));
+  if (::geteuid() == 0)
+    CHECK(real != 0);
+  else
+    CHECK(real == ::geteuid());
+  // It can write its folder: a snapshot is saved there.
+  CHECK(client.command<std::string>("SAVE") == "OK");
+  CHECK(fs::exists(fs::path(server.folder()) / "dump.rdb"));
+}
+
 TEST_CASE("OwnServer starts a server that answers on 127.0.0.1, in a folder of its own") {
   wb::OwnServer server;
   auto client = client_of(server);
@@ -188,7 +210,10 @@ TEST_CASE("OwnServer gives up on a server that does not answer within the time l
     std::ofstream out(script);
     out << "#!/bin/sh\nexec sleep 30\n";
   }
-  fs::permissions(script, fs::perms::owner_all);
+  // Readable and executable by all: run as root, OwnServer starts it as an
+  // unprivileged account.
+  fs::permissions(script, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
   EnvGuard program("WORKBOOK_SERVER_BIN", script.c_str());
   EnvGuard limit("WORKBOOK_SERVER_START_LIMIT_MS", "400");
   auto thrown = thrown_by([] { wb::OwnServer server; });

@@ -12,10 +12,12 @@
 // valkey-server, else redis-server. It runs in the foreground as a child of
 // this process, bound to 127.0.0.1 only, on a free port, in a fresh folder
 // under $TMPDIR (or /tmp), with no persistence (no RDB snapshots, no AOF)
-// unless `config` asks for it. On Linux the server is also killed when the
-// thread that started it ends (PR_SET_PDEATHSIG), so a grader that is killed
-// by a time limit leaves no server behind: start it from a thread that
-// outlives it (a test's own thread, not one of run_together's).
+// unless `config` asks for it. Run as root, it runs as an unprivileged
+// account, as the workbook's own servers do: its package's (valkey or redis),
+// else nobody. On Linux the server is also killed when this process ends,
+// even by SIGKILL (PR_SET_PDEATHSIG, set from a thread that lives as long as
+// the process), so a grader stopped by a time limit leaves no server behind;
+// the folder it leaves is removed by the next OwnServer.
 #pragma once
 
 #include <chrono>
