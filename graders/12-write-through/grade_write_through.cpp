@@ -106,7 +106,9 @@ std::optional<std::string> thrown_by(F&& work) {
   } catch (const wb::NotImplemented&) {
     throw;
   } catch (const std::exception& e) {
-    return std::string(e.what());
+    std::string what = e.what();  // PostgreSQL's messages end with a newline
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+    return what;
   }
   return std::nullopt;
 }
