@@ -360,6 +360,10 @@ struct OwnServer::Impl {
           stop(SIGKILL);
           return Start::port_taken;
         }
+        // INFO answers while an append-only file or a dump is still being
+        // loaded, and other commands get LOADING then: wait for the end of it.
+        if (info_field(client.info("persistence"), "loading") == "1")
+          throw Error("LOADING: the server is loading its data");
         std::string version = info_field(server, "valkey_version");
         std::string name = version.empty() ? "redis" : "valkey";
         if (version.empty()) version = info_field(server, "redis_version");
