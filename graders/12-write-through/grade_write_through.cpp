@@ -67,7 +67,7 @@ std::string show(const std::vector<std::string>& items) {
 }
 
 std::string show(const std::optional<staff_schema::StatusRow>& row) {
-  if (!row) return "no row";
+  if (!row) return "missing (employee_status has no row for it)";
   return "\"" + row->status + "\" (version " + std::to_string(row->version) + ")";
 }
 

@@ -117,11 +117,20 @@ struct MissOnFullServer {
 };
 
 void check_not_cached(const MissOnFullServer& m, const std::string& situation) {
+  // A first try often catches the refusal and looks for "OOM" at the start of
+  // what(), which begins with the command and the key instead.
+  const bool oom_escaped =
+      m.thrown.rfind("wb::ReplyError", 0) == 0 && m.thrown.find("OOM") != std::string::npos;
   expect(m.thrown == "nothing",
          "A full cache must not fail the request: " + situation + " read_through threw " +
              m.thrown +
              ". An OOM refusal of the store means \"not cached\": return the loaded "
-             "value and count it.");
+             "value and count it." +
+             (oom_escaped ? " If your code catches the refusal and looks for \"OOM\": what() "
+                            "starts with the command and the key, as above, not with the "
+                            "server's reply; the server's reply alone starts with \"OOM\" "
+                            "(see wb::ReplyError in workbook/valkey.hpp)."
+                          : ""));
   expect(m.got == "loaded",
          "On a full cache, read_through must still return what load() gave "
          "(\"loaded\"); it returned \"" +
@@ -356,6 +365,10 @@ TEST_CASE("read_through refuses a ttl of zero or less before sending anything", 
 
 namespace {
 
+// The policy check of every memory_report test: the \r left by a split on
+// '\n' is the usual reason for a policy that looks right and is not.
+std::string policy_message(const std::string& expected, const std::string& got);
+
 // INFO's "name:value" for one name, read by the grader itself.
 std::string info_value(const std::string& info, const std::string& name) {
   std::istringstream in(info);
@@ -376,6 +389,14 @@ std::string visible(const std::string& s) {
   std::string out;
   for (char c : s) out += c == '\r' ? "\\r" : c == '\n' ? "\\n" : std::string(1, c);
   return "\"" + out + "\"";
+}
+
+std::string policy_message(const std::string& expected, const std::string& got) {
+  return "The policy must be exactly \"" + expected + "\"; memory_report gave " + visible(got) +
+         (got.find('\r') != std::string::npos
+              ? ". INFO's lines end in \"\\r\\n\": split on '\\n' alone and a \\r stays at "
+                "the end of every value."
+              : ".");
 }
 
 std::string show(const std::optional<double>& f) {
@@ -399,12 +420,7 @@ TEST_CASE("memory_report reads maxmemory and the policy exactly", "[task2]") {
   auto server = own_server("allkeys-lru", "5mb");
   wb::Valkey client(server.url());
   auto r = eviction::memory_report(client);
-  expect(r.policy == "allkeys-lru",
-         "The policy must be exactly \"allkeys-lru\"; memory_report gave " + visible(r.policy) +
-             (r.policy.find('\r') != std::string::npos
-                  ? ". INFO's lines end in \"\\r\\n\": split on '\\n' alone and a \\r stays at "
-                    "the end of every value."
-                  : "."));
+  expect(r.policy == "allkeys-lru", policy_message("allkeys-lru", r.policy));
   expect(r.limit_bytes == 5 * 1024 * 1024,
          "limit_bytes must be INFO's maxmemory in bytes, 5242880 for 5mb; memory_report gave " +
              std::to_string(r.limit_bytes) +
@@ -455,12 +471,12 @@ TEST_CASE("memory_report says there is no limit when maxmemory is 0", "[task2]")
   auto server = own_server("noeviction", "0");
   wb::Valkey client(server.url());
   auto r = eviction::memory_report(client);
-  expect(!r.used_fraction && r.limit_bytes == 0 && r.policy == "noeviction",
+  expect(!r.used_fraction && r.limit_bytes == 0,
          "With maxmemory 0 (the default: no limit), used_fraction must be nullopt and "
          "limit_bytes 0: a fraction of \"no limit\" is no number (dividing by 0 gives inf). "
          "memory_report gave limit_bytes " +
-             std::to_string(r.limit_bytes) + ", used_fraction " + show(r.used_fraction) +
-             ", policy " + visible(r.policy) + ".");
+             std::to_string(r.limit_bytes) + ", used_fraction " + show(r.used_fraction) + ".");
+  expect(r.policy == "noeviction", policy_message("noeviction", r.policy));
 }
 
 TEST_CASE("memory_report counts evicted keys, not expired ones", "[task2]") {
@@ -472,14 +488,22 @@ TEST_CASE("memory_report counts evicted keys, not expired ones", "[task2]") {
   for (int i = 0; i < 200; ++i) client.get("short:" + std::to_string(i));
   // ... and more than fits, so that keys are evicted.
   write_many(client, "big:", 4000, 1000);
+  // The server may go on evicting for a moment after the last write (an
+  // eviction cycle that ran out of time continues in the background): the
+  // report must lie between INFO read just before and just after it.
   std::string stats = client.info("stats");
   auto r = eviction::memory_report(client);
+  std::string stats_after = client.info("stats");
   long long evicted = info_number(stats, "evicted_keys");
+  long long evicted_after = info_number(stats_after, "evicted_keys");
   long long expired = info_number(stats, "expired_keys");
   REQUIRE(evicted > 0);
-  expect(r.evicted_keys == evicted,
-         "evicted_keys must be INFO stats' evicted_keys (" + std::to_string(evicted) +
-             "); memory_report gave " + std::to_string(r.evicted_keys) +
+  const std::string expected =
+      evicted == evicted_after ? std::to_string(evicted)
+                               : std::to_string(evicted) + " to " + std::to_string(evicted_after);
+  expect(r.evicted_keys >= evicted && r.evicted_keys <= evicted_after,
+         "evicted_keys must be INFO stats' evicted_keys (" + expected + "); memory_report gave " +
+             std::to_string(r.evicted_keys) +
              (r.evicted_keys == expired
                   ? ", which is expired_keys: an expired key reached the end of its TTL, an "
                     "evicted one was removed early to make room."

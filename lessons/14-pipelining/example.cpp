@@ -166,7 +166,7 @@ void latency_table(wb::Valkey& direct) {
   std::cout << ")\n\n";
 }
 
-// A reader polls `key` while a writer adds 1 to it 50000 times in one round
+// A reader polls `key` while a writer adds 1 to it 200000 times in one round
 // trip: which values does the reader see, and how long must it wait?
 void atomicity(wb::Valkey& writer) {
   std::cout

@@ -179,7 +179,7 @@ std::size_t flush_batch(Staff& staff, std::string_view worker, std::size_t max_c
 
   // Committed: now the batch may go. In one step with the dead letters, so a
   // crash here repeats the batch (harmless) rather than losing one of them.
-  auto finish = staff.cache.transaction();
+  auto finish = staff.cache.transaction(true, false);
   for (const auto& entry : unreadable)
     finish.command("LPUSH", staff.prefix + "writebehind:dead", entry);
   finish.del(processing);

@@ -51,7 +51,7 @@ std::vector<std::optional<std::string>> load_many(wb::Valkey& client, std::strin
   // One query for all of them, then round trip 2: every fill, each with its
   // expiry, in one pipeline. Only what was asked for is cached.
   const std::map<std::string, std::string> found = load(missing);
-  auto fill = client.pipeline();
+  auto fill = client.pipeline(false);
   for (const auto& id : missing)
     if (auto it = found.find(id); it != found.end()) fill.set(key_of(prefix, id), it->second, ttl);
   fill.exec();
@@ -69,7 +69,7 @@ void bulk_import(wb::Valkey& client, std::string_view prefix, const std::vector<
   for (std::size_t start = 0; start < rows.size(); start += batch_size) {
     // A plain pipeline: one round trip per batch, and other clients' commands
     // may run between ours (a transaction would make them wait).
-    auto batch = client.pipeline();
+    auto batch = client.pipeline(false);
     const std::size_t end = std::min(rows.size(), start + batch_size);
     for (std::size_t i = start; i < end; ++i)
       batch.set(key_of(prefix, rows[i].id), rows[i].value, ttl);
@@ -85,7 +85,7 @@ void write_together(wb::Valkey& client, std::string_view prefix, const std::vect
   if (rows.empty()) return;
   // MULTI ... EXEC: the server runs the queued SETs one after the other with
   // no other client's command in between, and it is still one round trip.
-  auto tx = client.transaction();
+  auto tx = client.transaction(true, false);
   for (const auto& row : rows) tx.set(key_of(prefix, row.id), row.value, ttl);
   auto replies = tx.exec();
   for (std::size_t i = 0; i < replies.size(); ++i) replies.get<bool>(i);
