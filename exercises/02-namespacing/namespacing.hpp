@@ -36,9 +36,11 @@ std::string make_key(const std::vector<std::string_view>& parts);
 std::vector<std::string> list_namespace(wb::Valkey& client, std::string_view ns);
 
 // Task 3. Delete every key in namespace `ns`, and nothing else; return how
-// many keys were deleted. Delete in batches (many keys per DEL or UNLINK, or a
-// pipeline), not one round trip per key. An empty `ns` throws
-// std::invalid_argument before anything is sent.
+// many keys this call deleted (when another caller deletes the same keys at
+// the same moment, each key counts for only one of you). Delete in batches as
+// the walk finds them (many keys per DEL or UNLINK, or a pipeline): not one
+// round trip per key, nor the whole namespace in one command. An empty `ns`
+// throws std::invalid_argument before anything is sent.
 long long delete_namespace(wb::Valkey& client, std::string_view ns);
 
 }  // namespace namespacing

@@ -34,6 +34,9 @@ struct Employee {
 
 // Every function refuses an empty key with std::invalid_argument, before
 // sending anything: an empty key is an id that was never filled in.
+//
+// An employee exists when its key holds a `name` field: a key holding only
+// stray fields (say, vacation_days alone) is no employee.
 
 // Task 1. Store `employee` under `key`: the four fields above, in ONE HSET
 // command (one round trip, and no moment where the record is half written).
@@ -53,7 +56,9 @@ std::optional<Employee> load_employee(wb::Valkey& client, std::string_view key);
 // moment). Only an existing employee is changed: for a missing one create
 // nothing (no half record) and return false; otherwise return true. Check and
 // change in ONE command (a small script), so the record cannot be deleted in
-// between. An empty department or job title is std::invalid_argument.
+// between; the department and job title reach the script as arguments, never
+// as part of its text. An empty department or job title is
+// std::invalid_argument.
 bool change_job(wb::Valkey& client, std::string_view key, std::string_view department,
                 std::string_view job_title);
 

@@ -110,7 +110,8 @@ struct EarlyOptions {
 // with a little randomness, whether to recompute before the entry expires.
 //  - Read both fields and the key's PTTL in one round trip (a pipeline).
 //  - A miss, or an entry that is not a sound one of ours (a field missing,
-//    delta_ms not a whole number >= 0, no expiry), is recomputed.
+//    delta_ms not a whole number >= 0, no expiry, a key of another type such
+//    as a plain string), is recomputed, never an error.
 //  - A hit is recomputed when should_recompute_early(PTTL, delta_ms,
 //    options.beta, unit_interval(options.random_bits())) says so; otherwise
 //    return the cached value.
@@ -118,7 +119,7 @@ struct EarlyOptions {
 //    whole milliseconds), replace the entry whole (value, delta_ms and PX
 //    `ttl`, in one MULTI/EXEC so it never exists without its expiry) and
 //    return the value. A loader that throws leaves the entry as it was.
-// ttl must be positive and beta >= 0: std::invalid_argument.
+// ttl must be positive and beta >= 0 (a NaN beta is not): std::invalid_argument.
 std::string get_or_compute_early(wb::Valkey& client, std::string_view key,
                                  std::chrono::milliseconds ttl,
                                  const std::function<std::string()>& loader,

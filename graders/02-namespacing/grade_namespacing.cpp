@@ -1,5 +1,7 @@
 // Grader for lesson 02 - key names: collisions, namespaces and SCAN.
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -55,6 +57,11 @@ void create(wb::Valkey& client, const std::vector<std::string>& names) {
   auto pipe = client.pipeline();
   for (const auto& name : names) pipe.set(name, "v");
   pipe.exec();
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
 }
 
 std::vector<std::string> sorted(std::vector<std::string> v) {
@@ -291,20 +298,43 @@ TEST_CASE("delete_namespace leaves every neighbour alone", "[task3]") {
                                       keys.key("user"),    keys.key("shop1:x"),
                                       keys.key("abc:x"),   keys.key("whom:x")};
   create(client, neighbours);
+  // One namespace at a time, so that what went wrong is named for the
+  // namespace that did it: a missing ':' (user) or an unescaped glob
+  // character (shop[1], a*, who?).
+  std::string diagnosis;
   for (std::string ns : {"user", "shop[1]", "a*", "who?"}) {
     create(client, {keys.key(ns + ":1"), keys.key(ns + ":2")});
     require_no_keys([&](wb::Valkey& c) { namespacing::delete_namespace(c, keys.key(ns)); });
+    auto before = keys.keys();
     namespacing::delete_namespace(client, keys.key(ns));
+    auto after = keys.keys();
+    std::vector<std::string> gone;  // neighbours this delete took
+    for (const auto& k : neighbours)
+      if (std::count(before.begin(), before.end(), k) && !std::count(after.begin(), after.end(), k))
+        gone.push_back(k);
+    std::vector<std::string> missed;  // its own keys still there
+    for (const auto& k : {keys.key(ns + ":1"), keys.key(ns + ":2")})
+      if (std::count(after.begin(), after.end(), k)) missed.push_back(k);
+    if (gone.empty() && missed.empty()) continue;
+    const bool glob = ns.find_first_of("*?[]") != std::string::npos;
+    diagnosis += "delete_namespace(<scope>" + ns + ")";
+    if (!gone.empty()) diagnosis += " also deleted the neighbour(s):\n" + show(gone, keys.prefix());
+    if (!missed.empty())
+      diagnosis += std::string(gone.empty() ? "" : "and") + " left its own key(s):\n" +
+                   show(missed, keys.prefix());
+    diagnosis += glob ? "  -> the glob characters of \"" + ns +
+                            "\" were not escaped: in a MATCH pattern * ? [ ] are wildcards, so "
+                            "the pattern matches other namespaces and not this one. Put a \\ "
+                            "before each of * ? [ ] \\ in the namespace.\n"
+                      : "  -> the pattern lacks the ':' after the namespace: \"" + ns +
+                            "*\" matches every key that starts with those letters. Use \"" + ns +
+                            ":*\".\n";
   }
   auto left = keys.keys();
-  INFO(
-      "After deleting namespaces <scope>user, <scope>shop[1], <scope>a* and <scope>who?, the "
-      "scope holds:\n"
-      << show(left, keys.prefix()) << "Expected exactly the six neighbours:\n"
-      << show(sorted(neighbours), keys.prefix())
-      << "A missing neighbour was deleted by a pattern that matched too much: keep the ':' in "
-         "the pattern and escape * ? [ ] \\ in the namespace. A key of the namespace still "
-         "there was missed.");
+  INFO(diagnosis << "After deleting namespaces <scope>user, <scope>shop[1], <scope>a* and "
+                    "<scope>who?, the scope holds:\n"
+                 << show(left, keys.prefix()) << "Expected exactly the six neighbours:\n"
+                 << show(sorted(neighbours), keys.prefix()));
   REQUIRE(left == sorted(neighbours));
 }
 
@@ -330,6 +360,66 @@ TEST_CASE("delete_namespace deletes in batches, not one key at a time", "[task3]
           "One round trip per key makes the delete as slow as the network times the key count.");
   CHECK(deleted == 400);
   REQUIRE(trips <= 2 * scans);
+}
+
+TEST_CASE("delete_namespace deletes each SCAN batch as it comes, not all keys in one command",
+          "[task3]") {
+  grading::KeyScope keys("namespacing");
+  auto client = grading::connect();
+  const std::string ns = keys.key("log");
+  std::vector<std::string> mine;
+  for (int i = 0; i < 400; ++i) mine.push_back(ns + ":" + std::to_string(i));
+  create(client, mine);
+  require_no_keys([&](wb::Valkey& c) { namespacing::delete_namespace(c, ns); });
+
+  client.workbook_record_commands();
+  namespacing::delete_namespace(client, ns);
+  auto sent = client.workbook_recorded_commands();
+  // The COUNT the code asked SCAN for (10 when it sent none): a batch holds
+  // about that many keys, so a delete of many more was collected first.
+  long long count = 10;
+  std::size_t widest = 0;
+  for (const auto& cmd : sent) {
+    if (cmd.name() == "SCAN") {
+      for (std::size_t i = 0; i + 1 < cmd.argv.size(); ++i)
+        if (upper(cmd.argv[i]) == "COUNT")
+          count = std::max(count, std::atoll(cmd.argv[i + 1].c_str()));
+    } else if (cmd.name() == "DEL" || cmd.name() == "UNLINK") {
+      widest = std::max(widest, cmd.argv.size() - 1);
+    }
+  }
+  INFO("The widest DEL/UNLINK your code sent named "
+       << widest << " keys, while SCAN was asked for about " << count
+       << " keys per call. Collecting the whole namespace first and deleting it in one command "
+          "makes one very long command that blocks the server, as KEYS does: delete the keys of "
+          "each SCAN batch right after that SCAN call.");
+  REQUIRE(static_cast<long long>(widest) <= 2 * count);
+}
+
+TEST_CASE("two delete_namespace calls at once count each deleted key once", "[task3]") {
+  grading::KeyScope keys("namespacing");
+  auto client = grading::connect();
+  const std::string ns = keys.key("twice");
+  constexpr int size = 1500;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::string> mine;
+    for (int i = 0; i < size; ++i) mine.push_back(ns + ":" + std::to_string(i));
+    create(client, mine);
+    long long counted[4] = {0, 0, 0, 0};
+    grading::run_together(4,
+                          [&](int i) { counted[i] = namespacing::delete_namespace(client, ns); });
+    long long total = counted[0] + counted[1] + counted[2] + counted[3];
+    auto left = keys.keys();
+    INFO("Four delete_namespace calls on the same namespace of "
+         << size << " keys, started at the same moment, returned " << counted[0] << ", "
+         << counted[1] << ", " << counted[2] << " and " << counted[3] << ": " << total
+         << " in all, for " << size
+         << " keys deleted. Two callers can SCAN the same keys, and only one DEL removes each: "
+            "add up what DEL answered (the keys it really removed), not how many keys you "
+            "sent it.");
+    CHECK(left.empty());
+    REQUIRE(total == size);
+  }
 }
 
 TEST_CASE("delete_namespace refuses an empty namespace before sending anything", "[task3]") {

@@ -158,10 +158,12 @@ TEST_CASE("save_employee refuses an empty key or a nameless employee, sending no
   auto no_name = in_dry_run(
       [&](wb::Valkey& c) { hashes::save_employee(c, keys.key("employee:3"), nameless); });
 
-  INFO(
-      "An empty key is an id that was never filled in; an employee without a name is "
-      "not a record worth keeping. Both must throw std::invalid_argument before "
-      "anything is sent. (This grader did not let the commands reach the server.)");
+  // Lead with the refusal that is missing, in the learner's terms.
+  INFO((!no_name.refused ? "save_employee saved an employee whose name is empty. " : "")
+       << (!empty_key.refused ? "save_employee accepted the empty key \"\". " : "")
+       << "An empty key is an id that was never filled in; an employee without a name is "
+          "not a record worth keeping. Both must throw std::invalid_argument before "
+          "anything is sent. (This grader did not let the commands reach the server.)");
   INFO("save_employee(client, \"\", chloe) tried to send:\n"
        << grading::describe(empty_key.sent)
        << "save_employee(client, key, employee without a name) tried to send:\n"
@@ -351,6 +353,70 @@ TEST_CASE("change_job on a missing employee creates nothing and returns false", 
           "that the employee exists (HEXISTS key name) and change only then.");
   CHECK(stored.empty());
   REQUIRE_FALSE(changed);
+}
+
+TEST_CASE_METHOD(ChloeStored,
+                 "change_job sends the department and job title as values, not as script text",
+                 "[task3]") {
+  const std::string department = "R&D 'Labs'";
+  const std::string job_title = "Head of \"Special\" Projects \\ ]] --";
+  client.workbook_record_commands();
+  bool changed = false;
+  std::string error;
+  try {
+    changed = hashes::change_job(client, key, department, job_title);
+  } catch (const wb::Error& e) {
+    error = e.what();
+  }
+  auto sent = client.workbook_recorded_commands();
+  bool pasted = false;
+  for (const auto& command : sent)
+    if ((command.name() == "EVAL" || command.name() == "SCRIPT LOAD") && command.argv.size() > 1 &&
+        (command.argv[1].find("Labs") != std::string::npos ||
+         command.argv[1].find("Special") != std::string::npos))
+      pasted = true;
+  Fields stored = fields_of(client, key);
+  INFO("change_job(key, \"" << department << "\", \"" << job_title << "\") "
+                            << (error.empty()
+                                    ? "returned " + std::string(changed ? "true" : "false")
+                                    : "threw: " + error)
+                            << "; the hash is now " << show(stored) << ". It sent:\n"
+                            << grading::describe(sent));
+  INFO((pasted ? "The department or job title was pasted into the script's text: a quote in "
+                 "it ends the Lua string early (an error, or Lua code chosen by whoever typed "
+                 "the title), and every new title is a new script for the server to compile "
+                 "and keep. Pass the values as arguments: the script reads them as ARGV[1] "
+                 "and ARGV[2]."
+               : "Expected the two values stored exactly as given."));
+  CHECK_FALSE(pasted);
+  REQUIRE(error.empty());
+  REQUIRE(changed);
+  REQUIRE(stored.at("department") == department);
+  REQUIRE(stored.at("job_title") == job_title);
+}
+
+TEST_CASE("a hash without a name is no employee: change_job and add_vacation_days leave it alone",
+          "[task4]") {
+  grading::KeyScope keys("hashes");
+  auto client = grading::connect();
+  const std::string key = keys.key("employee:stray");
+  // A stray field, say from a plain HINCRBY on a missing employee: the key
+  // exists, the employee does not.
+  client.hset(key, "vacation_days", "5");
+
+  auto total = hashes::add_vacation_days(client, key, 3);
+  bool changed = hashes::change_job(client, key, "Engineering", "Data Engineer");
+
+  Fields stored = fields_of(client, key);
+  INFO("The key held only {vacation_days: \"5\"}. add_vacation_days returned "
+       << (total ? std::to_string(*total) : "std::nullopt"s) << ", change_job returned "
+       << std::boolalpha << changed << ", and the hash is now " << show(stored)
+       << ". The key exists, but without a name it is no employee (load_employee says "
+          "std::nullopt for it): check for the name field (HEXISTS key name), not for the key "
+          "(EXISTS), and change nothing.");
+  CHECK_FALSE(total.has_value());
+  CHECK_FALSE(changed);
+  REQUIRE(stored == Fields{{"vacation_days", "5"}});
 }
 
 TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command", "[task3]") {

@@ -90,6 +90,26 @@ std::vector<std::string> query_keys(const grading::KeyScope& keys) {
   return found;
 }
 
+// What a wrong PTTL usually means, for a copy that should live `want` (one of
+// the header's TTLs): no TTL at all, or another kind of copy's TTL.
+std::string ttl_mistake(long long pttl, std::chrono::milliseconds want, const std::string& what) {
+  auto near = [&](std::chrono::milliseconds ttl) {
+    return ttl != want && pttl > ttl.count() * 9 / 10 && pttl <= ttl.count();
+  };
+  if (pttl == -1)
+    return what + " has no TTL at all (-1): it would be served forever, long after the " +
+           "database changed. Give it its TTL in the same command that writes it.";
+  if (pttl == -2) return what + " is not in the cache at all (-2).";
+  if (near(cache_aside::name_ttl))
+    return "That is name_ttl (30 s), the names' TTL: " + what + " has its own.";
+  if (near(cache_aside::query_ttl))
+    return "That is query_ttl (120 s), the query results' TTL: " + what + " has its own.";
+  if (near(cache_aside::not_found_ttl))
+    return "That is not_found_ttl (5 s), the not-found marker's TTL: " + what + " has its own.";
+  return "That is none of name_ttl, not_found_ttl and query_ttl: is the TTL sent in the wrong "
+         "unit (seconds where the command takes milliseconds, or the other way round)?";
+}
+
 bool is_expiry(const wb::SentCommand& c) {
   return c.name() == "EXPIRE" || c.name() == "PEXPIRE" || c.name() == "EXPIREAT" ||
          c.name() == "PEXPIREAT";
@@ -143,10 +163,8 @@ TEST_CASE_METHOD(StaffTest, "the name is cached under employee:<id> for 30 secon
   INFO("After employee_name(4), GET employee:4 gave " << show(stored) << " with PTTL " << pttl
                                                       << " ms.");
   REQUIRE(stored == copy.name_in_db(4));
-  INFO(
-      "Expected a TTL just under 30000 ms (name_ttl). -1 means no TTL at all: the copy would "
-      "be served forever, long after the database changed. 120000 is the query results' TTL, "
-      "5000 the not-found TTL: each cache has its own.");
+  INFO("Expected a TTL just under 30000 ms (name_ttl). "
+       << ttl_mistake(pttl, cache_aside::name_ttl, "the cached name"));
   REQUIRE(pttl > 27000);
   REQUIRE(pttl <= 30000);
 }
@@ -212,7 +230,13 @@ TEST_CASE_METHOD(StaffTest, "a not-found is cached briefly: 5 seconds", "[task1]
           "(not_found_ttl): short, because the employee may be created any moment, and "
           "until the marker expires readers are told there is none.");
   bool is_marker = stored && *stored == cache_aside::not_found_marker;
+  INFO((stored && stored->empty()
+            ? "It holds an empty string: the literal \"\\0not-found\" made into a std::string "
+              "stops at its first byte, the NUL, and an empty name is not a marker no name can "
+              "be. Store not_found_marker itself (a std::string_view of all 10 bytes)."
+            : ""));
   REQUIRE(is_marker);
+  INFO(ttl_mistake(pttl, cache_aside::not_found_ttl, "the not-found marker"));
   REQUIRE(pttl > 3000);
   REQUIRE(pttl <= 5000);
 }
@@ -404,10 +428,11 @@ TEST_CASE_METHOD(StaffTest, "a query result expires after 120 seconds", "[task3]
   REQUIRE(found.size() == 1);
   long long pttl = client.pttl(found[0]);
   INFO("The cached result's PTTL is "
-       << pttl
-       << " ms; expected just under 120000 (query_ttl). "
-          "-1 means it never expires: a rename would be the only thing that ever refreshes it, "
-          "and every other change to the tables would be missed forever.");
+       << pttl << " ms; expected just under 120000 (query_ttl). "
+       << ttl_mistake(pttl, cache_aside::query_ttl, "a cached query result")
+       << (pttl == -1 ? " A rename would be the only thing that ever removes it, and every other "
+                        "change to the tables would be missed forever."
+                      : ""));
   REQUIRE(pttl > 117000);
   REQUIRE(pttl <= 120000);
 }
@@ -453,6 +478,32 @@ TEST_CASE_METHOD(StaffTest,
     CHECK(pttl > 0);
     CHECK(pttl <= 120000);
   }
+}
+
+TEST_CASE_METHOD(StaffTest, "a miss replaces what the key held: no field of an older entry is left",
+                 "[task3]") {
+  const auto expected = expected_staff(copy, {"Finance"});
+  // An older, damaged entry under the very key staff_in uses: unreadable
+  // (count is not a number), with a field of a row the new result lacks.
+  const std::string key = staff_in_key(keys.prefix(), nlohmann::json({"Finance"}).dump());
+  client.hset(key, {std::make_pair("count", "lots"), std::make_pair("7:name", "Left Over")});
+  client.pexpire(key, std::chrono::milliseconds(60000));
+
+  auto rows = cache_aside::staff_in(staff, {"Finance"});
+  std::map<std::string, std::string> fields;
+  client.hgetall(key, std::inserter(fields, fields.end()));
+  std::string listed;
+  for (const auto& [field, value] : fields) listed += " " + field;
+  INFO(
+      "query:<digest> held an older entry (count \"lots\" and a field 7:name); after staff_in "
+      "the hash has the fields:"
+      << listed << "\nExpected count and the four fields of each of the " << expected.size()
+      << " rows, nothing else. HSET only adds and overwrites fields: the older entry's 7:name is "
+         "still there. Delete the key first, in the same transaction as the HSET, so the result "
+         "replaces everything that was there.");
+  CHECK(rows == expected);
+  REQUIRE(fields.count("7:name") == 0);
+  REQUIRE(fields.size() == 1 + 4 * expected.size());
 }
 
 TEST_CASE_METHOD(StaffTest, "an empty result is cached too", "[task3]") {
@@ -576,6 +627,7 @@ TEST_CASE_METHOD(StaffTest, "a rename removes the cached results that mention th
   cache_aside::staff_in(staff, {"Finance"});
 
   cache_aside::rename_employee(staff, 3, "Chloe Brown");
+  const bool index_left = client.exists(keys.key("employee:3:queries")) == 1;
   auto after = cache_aside::staff_in(staff, {"Finance"});
 
   INFO(
@@ -585,6 +637,10 @@ TEST_CASE_METHOD(StaffTest, "a rename removes the cached results that mention th
       << "\nThe cached query result still has the old name. A "
          "rename must also delete every result listed in employee:<id>:queries.");
   REQUIRE(after == expected_staff(copy, {"Finance"}));
+  INFO(
+      "After the rename, employee:3:queries was still there: it lists results the rename "
+      "deleted. The rename deletes that set itself too, with the copies it lists.");
+  REQUIRE_FALSE(index_left);
 }
 
 TEST_CASE_METHOD(StaffTest, "a rename keeps the cached results that do not mention the employee",
@@ -685,6 +741,12 @@ TEST_CASE_METHOD(StaffTest, "renaming a missing employee returns false and chang
        << "; there is no "
           "such employee, so the UPDATE changed no row: return false.");
   REQUIRE_FALSE(renamed);
+  auto marker = client.get(keys.key("employee:999999"));
+  INFO("employee:999999 held the not-found marker; after the refused rename it holds "
+       << show(marker)
+       << ". A rename that changed no row changes nothing: check the UPDATE's affected rows "
+          "before deleting any cached copy.");
+  REQUIRE((marker && *marker == cache_aside::not_found_marker));
 }
 
 TEST_CASE_METHOD(StaffTest, "rename_employee refuses an empty name or an id below 1", "[task4]") {

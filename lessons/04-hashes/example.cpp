@@ -124,7 +124,7 @@ int main() try {
   }
   std::cout << "\n";
 
-  std::cout << "6. The other data types, in brief (each has its lesson)\n";
+  std::cout << "6. The other data types, in brief (and where the workbook uses them)\n";
   const std::string list = prefix + "recent-logins";
   client.rpush(list, {"alice", "bruno", "chloe"});
   client.lpush(list, "dmitri");
@@ -132,7 +132,7 @@ int main() try {
   client.lrange(list, 0, -1, std::back_inserter(items));
   std::cout << "    list  (RPUSH/LPUSH/LRANGE), ordered, duplicates allowed: ";
   for (const auto& i : items) std::cout << i << ' ';
-  std::cout << "\n";
+  std::cout << "  (lesson 12 queues writes in a list)\n";
   const std::string set = prefix + "skills:3";
   client.sadd(set, {"sql", "python", "sql"});
   std::cout << "    set   (SADD/SMEMBERS), no duplicates, no order: SADD sql python sql -> SCARD "
