@@ -49,7 +49,9 @@ void counts_down_then_refuses(Limiter limiter, wb::Valkey& client, const std::st
   for (long long i = 1; i <= 5; ++i) {
     Decision d = limiter(client, key, 5, 10s);
     INFO("Request " << i << " of a limit of 5: " << show(d) << ". Expected allowed, remaining "
-                    << 5 - i << " (how many more may come after this one).");
+                    << 5 - i
+                    << ": how many more may come after this one, so the limit minus the count "
+                       "with this request included (limit - count, not limit - count + 1).");
     REQUIRE(d.allowed);
     REQUIRE(d.remaining == 5 - i);
     REQUIRE(d.retry_after == 0ms);
@@ -198,6 +200,29 @@ TEST_CASE("after a fixed-window refusal, waiting retry_after is enough", "[task1
   REQUIRE(later.allowed);
 }
 
+TEST_CASE("a fixed-window refusal late in the window gives the time that is left, not a window",
+          "[task1]") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  REQUIRE(rate_limiting::fixed_window(client, key, 1, 800ms).allowed);
+  const auto first = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(400ms);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - first);
+  Decision refused = rate_limiting::fixed_window(client, key, 1, 800ms);
+  INFO("Limit 1 per 800 ms: the first request opened the window, the second came "
+       << elapsed.count() << " ms later: " << show(refused) << ". Expected refused, retry_after at "
+       << "most " << (800ms - elapsed + 20ms).count()
+       << " ms: the window ends 800 ms after its first request, so less of it is left now. "
+          "A retry_after of the whole window is right only at the very start of the window, and "
+          "later makes an obedient client wait longer than it must. Send the time left: the "
+          "counter's PTTL.");
+  REQUIRE_FALSE(refused.allowed);
+  REQUIRE(refused.retry_after > 0ms);
+  REQUIRE(refused.retry_after <= 800ms - elapsed + 20ms);
+}
+
 TEST_CASE("fixed_window: 16 threads x 50 requests against a limit of 100 allow exactly 100",
           "[task1]") {
   exactly_the_limit_under_load(rate_limiting::fixed_window, "fixed_window");
@@ -293,6 +318,24 @@ TEST_CASE("the sliding log's key carries a TTL no longer than the window", "[tas
           "(old members are only dropped when that same caller comes back).");
   REQUIRE(pttl > 0);
   REQUIRE(pttl <= 5000);
+}
+
+TEST_CASE("the sliding log's TTL follows its newest member", "[task2]") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  rate_limiting::sliding_log(client, key, 10, 1000ms);
+  std::this_thread::sleep_for(500ms);
+  REQUIRE(rate_limiting::sliding_log(client, key, 10, 1000ms).allowed);
+  long long pttl = client.pttl(key);
+  INFO("Window 1000 ms: requests at 0 and ~500 ms, both allowed; the log's PTTL is now "
+       << pttl
+       << " ms, expected over 900 (a window after the newest member). The TTL was set by the "
+          "first request only (PEXPIRE ... NX, or only when the log was new): the log expires a "
+          "window after its OLDEST member and takes the newer ones with it, so the caller gets "
+          "a fresh allowance too early. Set the TTL again on every allowed request.");
+  REQUIRE(pttl > 900);
+  REQUIRE(pttl <= 1000);
 }
 
 TEST_CASE("the sliding log is one script: drop, count and add in one atomic step", "[task2]") {
