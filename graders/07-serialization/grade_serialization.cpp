@@ -378,6 +378,25 @@ TEST_CASE("an id that is not a decimal 64-bit number is a miss", "[task2]") {
   }
 }
 
+TEST_CASE("a score written as a whole number (3, not 3.0) reads back as 3", "[task2]") {
+  // Other writers (JavaScript's JSON.stringify, a Python service) write the
+  // double 3.0 as 3: a JSON number all the same.
+  json d = good_data();
+  d["score"] = 3;
+  const std::string text = envelope(d);
+  auto got = attempt(text);
+  INFO(
+      "from_cache_text(" << text << ") gave "
+                         << (got.error.empty() ? describe(got.value) : "an exception: " + got.error)
+                         << ". Expected the post with score 3. JSON has one kind of number: a "
+                            "score written without a decimal point is still a number. Accepting "
+                            "only floating-point numbers (is_number_float) turns every whole "
+                            "score another program wrote into a miss.");
+  REQUIRE(got.error.empty());
+  REQUIRE(got.value.has_value());
+  REQUIRE(got.value->score == 3.0);
+}
+
 TEST_CASE("a summary that is null or missing means no summary; unknown fields are ignored",
           "[task2]") {
   json with_null = good_data();
@@ -486,20 +505,30 @@ TEST_CASE("put_post refuses a post it cannot store, sends nothing, and the old e
   REQUIRE(client.get(key) == before);
 }
 
-TEST_CASE("put_post refuses a ttl of zero or less", "[task3]") {
+// put_post and put_popular refuse the same ttls (task 5: "errors as in task 3").
+template <typename Put>
+void require_refuses_ttls(const char* what, Put&& put) {
   grading::KeyScope keys("serialization");
-  auto client = grading::connect();
-  client.workbook_record_commands();
-  {
-    INFO(
-        "A cache entry without a positive TTL never expires: task 3 asks for "
-        "std::invalid_argument.");
-    REQUIRE_THROWS_AS(serialization::put_post(client, keys.key("p"), plain_post(1, "x"), 0ms),
-                      std::invalid_argument);
+  for (auto ttl : {0ms, -1ms, -60000ms}) {
+    auto client = grading::connect();
+    client.workbook_record_commands();
+    {
+      INFO(what << " with a ttl of " << ttl.count()
+                << "ms did not throw std::invalid_argument. Refuse a ttl of zero or less "
+                   "before sending anything: a ttl of 0 reaches the client as \"no expiry\" "
+                   "(an entry that never expires).");
+      REQUIRE_THROWS_AS(put(client, keys.key("p"), ttl), std::invalid_argument);
+    }
+    auto sent = client.workbook_recorded_commands();
+    INFO("Commands sent before refusing:\n" << grading::describe(sent));
+    REQUIRE(sent.empty());
   }
-  auto sent = client.workbook_recorded_commands();
-  INFO("Commands sent before refusing:\n" << grading::describe(sent));
-  REQUIRE(sent.empty());
+}
+
+TEST_CASE("put_post refuses a ttl of zero or less", "[task3]") {
+  require_refuses_ttls("put_post", [](wb::Valkey& client, const std::string& key, auto ttl) {
+    serialization::put_post(client, key, plain_post(1, "x"), ttl);
+  });
 }
 
 // ---- Tasks 5 and 6: the popular list ---------------------------------------------
@@ -525,6 +554,12 @@ TEST_CASE("the popular list is one envelope whose data is an array, with PX ttl"
   INFO("PTTL of the list is " << pttl << " ms; expected a little under 30000.");
   REQUIRE(pttl > 25000);
   REQUIRE(pttl <= 30000);
+}
+
+TEST_CASE("put_popular refuses a ttl of zero or less", "[task5]") {
+  require_refuses_ttls("put_popular", [](wb::Valkey& client, const std::string& key, auto ttl) {
+    serialization::put_popular(client, key, {plain_post(1, "x")}, ttl);
+  });
 }
 
 TEST_CASE("the popular list reads back whole and in order", "[task6]") {

@@ -102,6 +102,32 @@ TEST_CASE("session ids look random: no two of 20000 start with the same 10 chara
   REQUIRE(longest < 10);
 }
 
+TEST_CASE("every character of a session id is random, the last ones too", "[task1]") {
+  // 32 random bytes are 256 bits; base64url writes 6 bits per character, so
+  // the first 42 characters can each be any of 64, and the 43rd (4 bits) any
+  // of 16. In 4000 ids, a character that is random shows nearly all of them.
+  constexpr int count = 4000;
+  std::vector<std::set<char>> seen(43);
+  for (int i = 0; i < count; ++i) {
+    std::string id = sessions::new_session_id();
+    REQUIRE(id.size() == 43);
+    for (std::size_t at = 0; at < id.size(); ++at) seen[at].insert(id[at]);
+  }
+  std::string fixed;
+  for (std::size_t at = 0; at < seen.size(); ++at) {
+    const std::size_t expected = at == 42 ? 16 : 64;
+    if (seen[at].size() < expected * 3 / 4)
+      fixed += (fixed.empty() ? "" : ", ") + std::to_string(at + 1) + " (" +
+               std::to_string(seen[at].size()) + " of " + std::to_string(expected) + ")";
+  }
+  INFO("In " << count << " ids, these characters took only a few values: " << fixed
+             << ". Those characters are not random: fewer than 32 random bytes went into the "
+                "id (RAND_bytes asked for fewer than 32, the rest of the buffer left as "
+                "zeros), or part of it is fixed. The start of the id looks fine, so the "
+                "mistake hides; every one of the 32 bytes must come from the random source.");
+  REQUIRE(fixed.empty());
+}
+
 TEST_CASE("session ids do not come from std::rand", "[task1]") {
   std::srand(12345);
   std::string first = sessions::new_session_id();
@@ -193,6 +219,28 @@ TEST_CASE("the user's set lists the session and expires with the absolute lifeti
        << " ms; expected just under 90000 (the absolute "
           "lifetime). -1 means the set never expires: every user who ever logged in keeps a set "
           "forever, and memory only grows.");
+  REQUIRE(pttl > 88000);
+  REQUIRE(pttl <= 90000);
+}
+
+TEST_CASE(
+    "every login sets the user's set's TTL again: the set lives as long as the newest session",
+    "[task2]") {
+  grading::KeyScope keys("sessions");
+  auto client = grading::connect();
+  const std::string index = sessions::user_sessions_key(keys.prefix(), "ada");
+  sessions::create(client, keys.prefix(), "ada", {}, sessions::Policy{2s, 3s});
+  std::string id = sessions::create(client, keys.prefix(), "ada", {}, sessions::Policy{20s, 90s});
+  long long pttl = client.pttl(index);
+  INFO(
+      "ada logged in with an absolute lifetime of 3 s, then again with 90 s. The user's set now "
+      "has a PTTL of "
+      << pttl
+      << " ms; expected just under 90000. The set's TTL was kept from the first login (set "
+         "only when the set was new: PEXPIRE ... NX, or a check that it exists): the second "
+         "session outlives the set that lists it, and \"log out everywhere\" can no longer "
+         "find it. Set the set's TTL on every create.");
+  REQUIRE(client.sismember(index, id));
   REQUIRE(pttl > 88000);
   REQUIRE(pttl <= 90000);
 }
@@ -435,6 +483,30 @@ TEST_CASE("log out everywhere deletes every session of that user, and no other",
   }
   REQUIRE_THROWS_AS(sessions::destroy_all_for_user(client, keys.prefix(), ""),
                     std::invalid_argument);
+}
+
+TEST_CASE("log out everywhere counts the sessions it deleted, not the ids its set listed",
+          "[task5]") {
+  grading::KeyScope keys("sessions");
+  auto client = grading::connect();
+  // One session that expires on its own (idle 50 ms): its id stays in the set.
+  std::string gone =
+      sessions::create(client, keys.prefix(), "ada", {}, sessions::Policy{50ms, 60s});
+  for (int i = 0; i < 2; ++i) sessions::create(client, keys.prefix(), "ada", {}, long_policy);
+  std::this_thread::sleep_for(200ms);
+  const std::string index = sessions::user_sessions_key(keys.prefix(), "ada");
+  REQUIRE(client.sismember(index, gone));
+  REQUIRE(client.exists(sessions::session_key(keys.prefix(), gone)) == 0);
+
+  long long deleted = sessions::destroy_all_for_user(client, keys.prefix(), "ada");
+  INFO(
+      "ada's set listed 3 ids, and one of those sessions had already expired; "
+      "destroy_all_for_user returned "
+      << deleted
+      << ", expected 2. The set may list sessions that are gone (the contract says so): "
+         "counting the ids it listed counts sessions nobody deleted. Return what DEL says it "
+         "removed.");
+  REQUIRE(deleted == 2);
 }
 
 TEST_CASE("log out everywhere racing with logins leaves no live session outside the set",

@@ -49,7 +49,9 @@ void counts_down_then_refuses(Limiter limiter, wb::Valkey& client, const std::st
   for (long long i = 1; i <= 5; ++i) {
     Decision d = limiter(client, key, 5, 10s);
     INFO("Request " << i << " of a limit of 5: " << show(d) << ". Expected allowed, remaining "
-                    << 5 - i << " (how many more may come after this one).");
+                    << 5 - i
+                    << ": how many more may come after this one, so the limit minus the count "
+                       "with this request included (limit - count, not limit - count + 1).");
     REQUIRE(d.allowed);
     REQUIRE(d.remaining == 5 - i);
     REQUIRE(d.retry_after == 0ms);
@@ -198,6 +200,32 @@ TEST_CASE("after a fixed-window refusal, waiting retry_after is enough", "[task1
   REQUIRE(later.allowed);
 }
 
+TEST_CASE("a fixed-window refusal late in the window gives the time that is left, not a window",
+          "[task1]") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  // A long window and a short wait: even a slow machine refuses the second
+  // request, and the time left is clearly less than a window.
+  REQUIRE(rate_limiting::fixed_window(client, key, 1, 2000ms).allowed);
+  const auto first = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(400ms);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - first);
+  Decision refused = rate_limiting::fixed_window(client, key, 1, 2000ms);
+  const auto at_most = 2000ms - elapsed + 50ms;
+  INFO("Limit 1 per 2000 ms: the first request opened the window, the second came "
+       << elapsed.count() << " ms later: " << show(refused) << ". Expected refused, retry_after at "
+       << "most " << at_most.count()
+       << " ms: the window ends 2000 ms after its first request, so less of it is left now. "
+          "A retry_after of the whole window is right only at the very start of the window, and "
+          "later makes an obedient client wait longer than it must. Send the time left: the "
+          "counter's PTTL.");
+  REQUIRE_FALSE(refused.allowed);
+  REQUIRE(refused.retry_after > 0ms);
+  REQUIRE(refused.retry_after <= at_most);
+}
+
 TEST_CASE("fixed_window: 16 threads x 50 requests against a limit of 100 allow exactly 100",
           "[task1]") {
   exactly_the_limit_under_load(rate_limiting::fixed_window, "fixed_window");
@@ -293,6 +321,31 @@ TEST_CASE("the sliding log's key carries a TTL no longer than the window", "[tas
           "(old members are only dropped when that same caller comes back).");
   REQUIRE(pttl > 0);
   REQUIRE(pttl <= 5000);
+}
+
+TEST_CASE("the sliding log's TTL follows its newest member", "[task2]") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  rate_limiting::sliding_log(client, key, 10, 3000ms);
+  const auto first = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(500ms);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - first);
+  REQUIRE(rate_limiting::sliding_log(client, key, 10, 3000ms).allowed);
+  long long pttl = client.pttl(key);
+  // Set again by the second request: close to 3000. Set by the first only:
+  // 3000 minus the wait, at most.
+  const long long at_least = 3000 - elapsed.count() / 2;
+  INFO("Window 3000 ms: two requests "
+       << elapsed.count() << " ms apart, both allowed; the log's PTTL is now " << pttl
+       << " ms, expected over " << at_least
+       << " (a window after the newest member). The TTL was set by the first request only "
+          "(PEXPIRE ... NX, or only when the log was new): the log expires a window after its "
+          "OLDEST member and takes the newer ones with it, so the caller gets a fresh allowance "
+          "too early. Set the TTL again on every allowed request.");
+  REQUIRE(pttl > at_least);
+  REQUIRE(pttl <= 3000);
 }
 
 TEST_CASE("the sliding log is one script: drop, count and add in one atomic step", "[task2]") {

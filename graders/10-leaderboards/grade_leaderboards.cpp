@@ -61,6 +61,36 @@ bool one_atomic_command(const std::vector<wb::SentCommand>& sent, std::string_vi
   return name == command || name == "EVAL" || name == "EVALSHA";
 }
 
+// Each call must throw std::invalid_argument and send nothing; run in a dry
+// run, so that a call that is not refused cannot touch the key "" of anyone
+// else on the server.
+void require_refused(
+    const char* task,
+    const std::vector<std::pair<const char*, std::function<void(wb::Valkey&)>>>& calls) {
+  std::vector<wb::SentCommand> sent;
+  std::string not_refused;
+  for (const auto& [call, run] : calls) {
+    bool refused = false;
+    auto tried = grading::dry_run([&](wb::Valkey& client) {
+      try {
+        run(client);
+      } catch (const std::invalid_argument&) {
+        refused = true;
+      }
+    });
+    if (!refused) not_refused += std::string("  ") + call + "\n";
+    sent.insert(sent.end(), tried.begin(), tried.end());
+  }
+  INFO(task << ": these calls were not refused with std::invalid_argument:\n"
+            << not_refused << "Commands they tried to send:\n"
+            << grading::describe(sent)
+            << "(This grader did not let them reach the server.) Every function of the lesson "
+               "checks its board and player before it sends anything: an empty name is a bug in "
+               "the caller, and the key \"\" belongs to nobody's board.");
+  REQUIRE(not_refused.empty());
+  REQUIRE(sent.empty());
+}
+
 }  // namespace
 
 // ---- Task 1: submit_score ----------------------------------------------------
@@ -80,6 +110,24 @@ TEST_CASE("submit_score puts a new player on the board with their score", "[task
   }
   INFO("submit_score returned false for a new player; expected true (the board changed).");
   REQUIRE(changed);
+}
+
+TEST_CASE("submit_score keeps every digit of a score: 0.1234567 is not 0.123457", "[task1]") {
+  grading::KeyScope keys("leaderboards");
+  auto client = grading::connect();
+  const std::string board = keys.key("board");
+  leaderboards::submit_score(client, board, "ada", 0.1234567);
+  leaderboards::submit_score(client, board, "bob", 0.1 + 0.2);
+  auto ada = client.zscore(board, "ada");
+  auto bob = client.zscore(board, "bob");
+  INFO("After submit_score of 0.1234567 and of 0.30000000000000004 the board holds "
+       << show_score(ada) << " and " << show_score(bob)
+       << ". The score went to the server as text with too few digits: std::to_string keeps 6 "
+          "decimals (\"0.123457\"), and a score that is not the one scored can rank a player "
+          "above or below where they belong. Write it with 17 significant digits "
+          "(std::numeric_limits<double>::max_digits10).");
+  REQUIRE(ada == 0.1234567);
+  REQUIRE(bob == 0.1 + 0.2);
 }
 
 TEST_CASE("a better score replaces the best one, and submit_score says so", "[task1]") {
@@ -279,6 +327,13 @@ TEST_CASE("add_points refuses points that are not a finite number", "[task2]") {
                     std::invalid_argument);
 }
 
+TEST_CASE("add_points refuses an empty board or player, before sending anything", "[task2]") {
+  require_refused("Task 2", {{"add_points(\"\", \"ada\", 5)",
+                              [](wb::Valkey& c) { leaderboards::add_points(c, "", "ada", 5); }},
+                             {"add_points(board, \"\", 5)",
+                              [](wb::Valkey& c) { leaderboards::add_points(c, "board", "", 5); }}});
+}
+
 // ---- Task 3: top ------------------------------------------------------------------
 
 TEST_CASE("top N returns N players when the board has more", "[task3]") {
@@ -442,6 +497,13 @@ TEST_CASE("rank_of is exact for scores that are not whole numbers", "[task4]") {
   REQUIRE(cat == 3);
 }
 
+TEST_CASE("rank_of refuses an empty board or player, before sending anything", "[task4]") {
+  require_refused(
+      "Task 4",
+      {{"rank_of(\"\", \"ada\")", [](wb::Valkey& c) { leaderboards::rank_of(c, "", "ada"); }},
+       {"rank_of(board, \"\")", [](wb::Valkey& c) { leaderboards::rank_of(c, "board", ""); }}});
+}
+
 // ---- Task 5: around ---------------------------------------------------------------------
 
 TEST_CASE("around a player in the middle: radius above, the player, radius below", "[task5]") {
@@ -536,4 +598,22 @@ TEST_CASE("remove_player takes the player off the board and says whether they we
                                     "how many members it removed.");
   CHECK(removed);
   REQUIRE_FALSE(again);
+}
+
+TEST_CASE("top refuses an empty board, before sending anything", "[task3]") {
+  require_refused("Task 3", {{"top(\"\", 3)", [](wb::Valkey& c) { leaderboards::top(c, "", 3); }}});
+}
+
+TEST_CASE("around refuses an empty board or player, before sending anything", "[task5]") {
+  require_refused(
+      "Task 5",
+      {{"around(\"\", \"ada\", 2)", [](wb::Valkey& c) { leaderboards::around(c, "", "ada", 2); }},
+       {"around(board, \"\", 2)", [](wb::Valkey& c) { leaderboards::around(c, "board", "", 2); }}});
+}
+
+TEST_CASE("remove_player refuses an empty board or player, before sending anything", "[task6]") {
+  require_refused("Task 6", {{"remove_player(\"\", \"ada\")",
+                              [](wb::Valkey& c) { leaderboards::remove_player(c, "", "ada"); }},
+                             {"remove_player(board, \"\")",
+                              [](wb::Valkey& c) { leaderboards::remove_player(c, "board", ""); }}});
 }

@@ -118,6 +118,23 @@ TEST_CASE("adding an item gives the cart its TTL", "[task1]") {
                     "HINCRBY.");
 }
 
+TEST_CASE("add_item keeps the ttl to the millisecond: 2500 ms is not 2 s", "[task1]") {
+  grading::KeyScope keys("carts");
+  auto client = grading::connect();
+  const std::string cart = keys.key("cart");
+
+  carts::add_item(client, cart, "mug", 1, 2500ms);
+
+  long long pttl = client.pttl(cart);
+  INFO("add_item(..., ttl = 2500 ms) left PTTL "
+       << show_pttl(pttl)
+       << " (expected a little under 2500 ms). A PTTL of 2000 ms or less means the ttl went out "
+          "in whole seconds (EXPIRE with ttl / 1000): the half second is lost, and a ttl under "
+          "1000 ms becomes 0 seconds. Send it in milliseconds: PEXPIRE.");
+  REQUIRE(pttl > 2100);
+  REQUIRE(pttl <= 2500);
+}
+
 TEST_CASE("every add refreshes the TTL, also of a cart that already existed", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
@@ -259,6 +276,21 @@ TEST_CASE("setting a quantity to 0 removes the SKU from the cart", "[task2]") {
           "the page would show: 0 means HDEL the field.");
   CHECK(lines == Fields{{"tea", "1"}});
   REQUIRE(now == 0);
+}
+
+TEST_CASE("setting a quantity to 0 is a change too: it refreshes the cart's TTL", "[task2]") {
+  grading::KeyScope keys("carts");
+  auto client = grading::connect();
+  const std::string cart = keys.key("cart");
+  seed(client, cart, {{"mug", "5"}, {"tea", "1"}}, 2'000ms);  // about to expire
+
+  carts::set_quantity(client, cart, "mug", 0, kTtl);
+
+  require_fresh_ttl(client, cart,
+                    "The cart had 2000 ms left: set_quantity(cart, \"mug\", 0, ttl = 60000 ms)",
+                    "Removing a line is a change like any other, and the shopper is still "
+                    "there: the HDEL of a quantity 0 needs its PEXPIRE as much as an HSET does "
+                    "(a branch that only sends HDEL forgets it).");
 }
 
 TEST_CASE("set_quantity refuses a negative quantity", "[task2]") {
