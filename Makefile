@@ -13,12 +13,13 @@ export BUILD ?= build
 export SOLUTIONS
 export VALKEY_URL
 export DATABASE_URL
+export VALKEY_CLUSTER_URL
 export WB_WERROR
 export LESSONS
 export FORCE
 export POLL
 
-.PHONY: help setup infra-up infra-down infra-status test next watch reset-all doctor report \
+.PHONY: help setup infra-up infra-down infra-status cluster-up cluster-down cluster-status test next watch reset-all doctor report \
         check check-tools lessons compile-commands clean
 
 help: ## this list
@@ -44,6 +45,9 @@ help: ## this list
 	@echo "  make infra-up      start Valkey and PostgreSQL (Docker if an engine runs, else native)"
 	@echo "  make infra-status  which servers, which versions, which ports, do they answer"
 	@echo "  make infra-down    stop the servers the workbook started"
+	@echo "  make cluster-up    start lesson 15's Valkey Cluster: 3 primaries, 3 replicas on 127.0.0.1"
+	@echo "  make cluster-status  its nodes, roles and slots; is it healthy"
+	@echo "  make cluster-down  stop the cluster and remove its folders (.state/cluster/)"
 	@echo "  make compile-commands  compile_commands.json for your editor (clangd, VS Code, CLion)"
 	@echo "  make clean         remove the build folder"
 	@echo
@@ -54,6 +58,7 @@ help: ## this list
 	@echo
 	@echo "Settings: VALKEY_URL (default redis://127.0.0.1:6379),"
 	@echo "          DATABASE_URL (default postgresql://workbook:workbook@127.0.0.1:55432/workbook),"
+	@echo "          VALKEY_CLUSTER_URL (lesson 15's cluster, default redis://127.0.0.1:7001: ports 7001-7006),"
 	@echo "          LESSONS=\"1 3\" or LESSONS=2-5 (only those, for test, next, watch, report), BUILD (build folder)"
 
 setup:
@@ -67,6 +72,15 @@ infra-down:
 
 infra-status:
 	@infra/infra.sh status
+
+cluster-up:
+	@infra/cluster.sh up
+
+cluster-down:
+	@infra/cluster.sh down
+
+cluster-status:
+	@infra/cluster.sh status
 
 example-%:
 	@$(WORKBOOK) example $*

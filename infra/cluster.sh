@@ -1,0 +1,398 @@
+#!/usr/bin/env bash
+# infra/cluster.sh: the six-node Valkey Cluster of lesson 15, on this machine.
+#
+#   infra/cluster.sh up             start 3 primaries + 3 replicas (nothing if it runs)
+#   infra/cluster.sh down           stop the nodes 'up' started and remove their folders
+#   infra/cluster.sh status         the nodes, their roles and slots; exit 0 when healthy
+#   infra/cluster.sh answers        exit 0 when the cluster answers and is healthy (quiet)
+#   infra/cluster.sh restart-node PORT   start one stopped node again (same folder, same
+#                                   config: it rejoins the cluster it knew)
+#
+# Configuration (environment):
+#   VALKEY_CLUSTER_URL   redis://127.0.0.1:7001 (the default): the first node's
+#                        port P; the nodes use P..P+5 and their cluster bus
+#                        ports P+10000..P+10005. A password in the URL becomes
+#                        every node's requirepass (and masterauth).
+#   CLUSTER_NODE_TIMEOUT milliseconds before a silent node counts as failed
+#                        (default 1000; see lessons/15-cluster/README.md).
+#   WORKBOOK_CLUSTER_SERVER  valkey | redis: which server to run (default:
+#                        valkey-server, or redis-server where Valkey is missing).
+#
+# Every node binds 127.0.0.1 only, keeps nothing on disk but the cluster's own
+# nodes.conf (no RDB, no AOF: it is a cache), and lives in .state/cluster/PORT/
+# (node.conf, nodes.conf, node.log, node.pid). The servers run as the user
+# who runs this script; started as root, they run as the user that owns the
+# workbook's folder when that is not root (as infra/infra.sh's servers do).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+STATE=$ROOT/.state/cluster
+PROG=infra/cluster.sh
+DEFAULT_CLUSTER_URL=redis://127.0.0.1:7001
+CLUSTER_URL=${VALKEY_CLUSTER_URL:-$DEFAULT_CLUSTER_URL}
+NODE_TIMEOUT=${CLUSTER_NODE_TIMEOUT:-1000}
+NODES=6
+
+say() { printf '%s\n' "$*"; }
+err() { printf '%s\n' "$*" >&2; }
+die() {
+  err "$PROG: $*"
+  exit 1
+}
+
+usage() {
+  cat <<EOF
+Usage: $PROG up|down|status|answers|restart-node PORT
+
+  up        start the cluster: 3 primaries, 3 replicas (make cluster-up)
+  down      stop it and remove its folders (make cluster-down)
+  status    its nodes, roles and slots; exit 0 when healthy (make cluster-status)
+  answers   exit 0 when it answers and is healthy, quietly
+  restart-node PORT   start one stopped node of it again
+
+Environment:
+  VALKEY_CLUSTER_URL     the first node (default $DEFAULT_CLUSTER_URL; nodes on P..P+5)
+  CLUSTER_NODE_TIMEOUT   ms before a silent node counts as failed (default 1000)
+  WORKBOOK_CLUSTER_SERVER  valkey or redis (default: valkey when installed)
+EOF
+}
+
+# ---- the URL -------------------------------------------------------------------
+# Only what a local cluster needs: redis://[[user]:password@]host:port. The
+# password is never printed.
+load_url() {
+  local re='^(redis|valkey)://(([^:@/]*)(:([^@/]*))?@)?([^:/?#]*)(:([0-9]+))?/?$'
+  [[ $CLUSTER_URL =~ $re ]] || die "VALKEY_CLUSTER_URL is not a URL I understand (expected redis://127.0.0.1:7001)"
+  local user=${BASH_REMATCH[3]} pass=${BASH_REMATCH[5]} host=${BASH_REMATCH[6]}
+  BASE_PORT=${BASH_REMATCH[8]:-7001}
+  if [[ -n $user && $user != default ]]; then
+    die "VALKEY_CLUSTER_URL names the user '$user': the workbook's cluster only knows the user 'default'."
+  fi
+  case $host in
+    127.0.0.1 | localhost | "") ;;
+    *) die "VALKEY_CLUSTER_URL points at $host, not this machine: the workbook starts its cluster on 127.0.0.1 only." ;;
+  esac
+  # %XX escapes in the password, as in any URL.
+  PASS=$(printf '%b' "${pass//%/\\x}")
+  [[ $PASS != *[\"\\]* ]] || die "VALKEY_CLUSTER_URL's password holds a quote or a backslash, which the nodes' configuration cannot carry: choose another."
+  if ((BASE_PORT < 1024 || BASE_PORT + NODES - 1 + 10000 > 65535)); then
+    die "VALKEY_CLUSTER_URL's port $BASE_PORT is out of range: the nodes need P..P+5 and P+10000..P+10005 (1024 <= P <= 55530)."
+  fi
+  PORTS=()
+  local i
+  for ((i = 0; i < NODES; i++)); do PORTS+=($((BASE_PORT + i))); done
+}
+
+# ---- the programs ----------------------------------------------------------------
+find_programs() {
+  local want=${WORKBOOK_CLUSTER_SERVER:-}
+  case $want in
+    "" | valkey | redis) ;;
+    *) die "WORKBOOK_CLUSTER_SERVER must be 'valkey' or 'redis' (it is '$want')." ;;
+  esac
+  SERVER="" CLI=""
+  if [[ $want != redis ]] && command -v valkey-server >/dev/null 2>&1 && command -v valkey-cli >/dev/null 2>&1; then
+    SERVER=$(command -v valkey-server) CLI=$(command -v valkey-cli)
+  elif [[ $want != valkey ]] && command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+    SERVER=$(command -v redis-server) CLI=$(command -v redis-cli)
+  else
+    die "no ${want:-valkey}-server with its ${want:-valkey}-cli found. Install them with: make setup"
+  fi
+}
+
+# The CLI against one node, quietly; the password through the environment,
+# never on a command line another user could read in ps.
+cli() {
+  local port=$1
+  shift
+  with_auth timeout 5 "$CLI" -h 127.0.0.1 -p "$port" "$@" 2>/dev/null
+}
+
+# Runs "$@" with REDISCLI_AUTH set when there is a password (an empty one
+# would still make the CLI send AUTH).
+with_auth() {
+  if [[ -n $PASS ]]; then
+    REDISCLI_AUTH=$PASS "$@"
+  else
+    env -u REDISCLI_AUTH "$@"
+  fi
+}
+
+# ---- who runs the nodes -----------------------------------------------------------
+# Root starts them as the owner of the workbook's folder when that is an
+# ordinary user: a cache needs no privileges.
+RUN_AS=()
+pick_user() {
+  RUN_AS=()
+  [[ $EUID -eq 0 ]] || return 0
+  local owner
+  owner=$(stat -c %U "$ROOT" 2>/dev/null || echo root)
+  if [[ $owner != root && $owner != UNKNOWN ]] && command -v setpriv >/dev/null 2>&1; then
+    RUN_AS=(setpriv --reuid="$owner" --regid="$(id -g "$owner")" --init-groups)
+  fi
+}
+
+# ---- one node ---------------------------------------------------------------------
+node_dir() { printf '%s/%s' "$STATE" "$1"; }
+
+node_pid() {
+  local dir pid cwd
+  dir=$(node_dir "$1")
+  [[ -r $dir/node.pid ]] || return 1
+  pid=$(tr -dc 0-9 <"$dir/node.pid")
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # A process killed a moment ago (or a zombie) is not a running node.
+  [[ $(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
+  # Ours: the server works in its folder (Linux tells; elsewhere trust the file).
+  if cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) && [[ -n $cwd ]]; then
+    [[ $cwd == "$(cd "$dir" && pwd -P)" ]] || return 1
+  fi
+  printf '%s' "$pid"
+}
+
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+node_answers() { [[ $(cli "$1" PING) == PONG ]]; }
+
+write_node_config() {
+  local port=$1 dir
+  dir=$(node_dir "$port")
+  {
+    echo "# Written by $PROG; one node of the workbook's cluster."
+    echo "port $port"
+    echo "bind 127.0.0.1"
+    echo "protected-mode yes"
+    echo "dir $dir"
+    echo "pidfile $dir/node.pid"
+    echo "logfile $dir/node.log"
+    echo "daemonize yes"
+    echo "cluster-enabled yes"
+    echo "cluster-config-file nodes.conf"
+    echo "cluster-node-timeout $NODE_TIMEOUT"
+    # A cache: nothing on disk but nodes.conf.
+    echo 'save ""'
+    echo "appendonly no"
+    # A replica syncs at once: the primary does not wait for others to join in.
+    echo "repl-diskless-sync-delay 0"
+    if [[ -n $PASS ]]; then
+      echo "requirepass \"$PASS\""
+      echo "masterauth \"$PASS\""
+    fi
+  } >"$dir/node.conf"
+  chmod 600 "$dir/node.conf"
+}
+
+start_node() {
+  local port=$1 dir
+  dir=$(node_dir "$port")
+  mkdir -p "$dir"
+  [[ -f $dir/node.conf ]] || write_node_config "$port"
+  [[ ${#RUN_AS[@]} -eq 0 ]] || chown -R "${RUN_AS[1]#--reuid=}" "$dir"
+  : >"$dir/node.log"
+  if ! "${RUN_AS[@]}" "$SERVER" "$dir/node.conf" 9>&-; then
+    tail -n 20 "$dir/node.log" >&2 || true
+    die "$(basename "$SERVER") did not start on port $port (log: .state/cluster/$port/node.log)"
+  fi
+}
+
+wait_until() {
+  local tries=$1 i
+  shift
+  for ((i = 0; i < tries; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---- the cluster ---------------------------------------------------------------------
+# Healthy: every node answers, says cluster_state:ok with all 16384 slots
+# served, knows all six nodes, and every replica's link to its primary is up.
+healthy() {
+  local port info
+  for port in "${PORTS[@]}"; do
+    info=$(cli "$port" CLUSTER INFO) || return 1
+    [[ $info == *"cluster_state:ok"* && $info == *"cluster_slots_ok:16384"* &&
+      $info == *"cluster_known_nodes:$NODES"* ]] || return 1
+    info=$(cli "$port" INFO replication) || return 1
+    [[ $info == *"role:master"* || $info == *"master_link_status:up"* ]] || return 1
+  done
+}
+
+port_taken_by_others() {
+  local port=$1
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
+up_cmd() {
+  load_url
+  find_programs
+  pick_user
+  mkdir -p "$STATE"
+  exec 9>"$STATE/.lock"
+  command -v flock >/dev/null 2>&1 && flock -w 60 9
+  local port running=0 fresh=1
+  for port in "${PORTS[@]}"; do
+    if node_pid "$port" >/dev/null; then
+      running=$((running + 1))
+    elif port_taken_by_others "$port" || port_taken_by_others $((port + 10000)); then
+      die "port $port (or its bus port $((port + 10000))) on 127.0.0.1 is taken by a program that is not this workbook's cluster.
+  Stop it, or put the cluster elsewhere: VALKEY_CLUSTER_URL=redis://127.0.0.1:7101 make cluster-up"
+    fi
+    [[ -s $(node_dir "$port")/nodes.conf ]] && fresh=0
+  done
+  if ((running == NODES)) && healthy; then
+    say "Cluster:    already running on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}. Nothing to do."
+    return 0
+  fi
+  if ((fresh == 0)); then
+    # A cluster that was created before: start what is missing, and the
+    # nodes find each other again through their nodes.conf.
+    for port in "${PORTS[@]}"; do node_pid "$port" >/dev/null || start_node "$port"; done
+    if wait_until 150 healthy; then
+      say "Cluster:    restarted the stopped nodes on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}."
+      return 0
+    fi
+    die "the cluster's nodes run but it is not healthy after 15 s; 'make cluster-down' then 'make cluster-up' starts it afresh.
+$(status_lines)"
+  fi
+  local started
+  started=$(date +%s%N)
+  for port in "${PORTS[@]}"; do start_node "$port"; done
+  for port in "${PORTS[@]}"; do
+    wait_until 100 node_answers "$port" || die "the node on port $port does not answer (log: .state/cluster/$port/node.log)"
+  done
+  local -a addrs=()
+  for port in "${PORTS[@]}"; do addrs+=("127.0.0.1:$port"); done
+  if ! with_auth "$CLI" --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes \
+    >"$STATE/create.log" 2>&1; then
+    cat "$STATE/create.log" >&2
+    die "$(basename "$CLI") --cluster create failed (log above)"
+  fi
+  wait_until 300 healthy || die "the cluster was created but is not healthy after 30 s.
+$(status_lines)"
+  local ms=$((($(date +%s%N) - started) / 1000000))
+  say "Cluster:    started $("$SERVER" --version | sed -n 's/^\([A-Za-z]*\) server v=\([0-9.]*\).*/\1 \2/p') on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}: 3 primaries, 3 replicas, node timeout ${NODE_TIMEOUT} ms ($ms ms)"
+  say "            VALKEY_CLUSTER_URL=redis://127.0.0.1:${PORTS[0]}   (make cluster-status; make cluster-down)"
+}
+
+down_cmd() {
+  load_url
+  mkdir -p "$STATE"
+  exec 9>"$STATE/.lock"
+  command -v flock >/dev/null 2>&1 && flock -w 60 9
+  local port pid stopped=0 i
+  local -a pids=()
+  for port in "${PORTS[@]}"; do
+    if pid=$(node_pid "$port"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  for pid in "${pids[@]}"; do
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    stopped=$((stopped + 1))
+  done
+  # A fresh cluster next time: the slot layout lives in nodes.conf.
+  for port in "${PORTS[@]}"; do rm -rf "$(node_dir "$port")"; done
+  rm -f "$STATE/create.log"
+  if ((stopped == 0)); then
+    say "Cluster:    not running on 127.0.0.1:${PORTS[0]}-${PORTS[-1]} (nothing to stop)."
+  else
+    say "Cluster:    stopped $stopped node(s) on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}."
+  fi
+}
+
+# One line per node, from the first node that answers: address, role, what
+# it serves, pid.
+status_lines() {
+  local port nodes=""
+  for port in "${PORTS[@]}"; do
+    nodes=$(cli "$port" CLUSTER NODES) && [[ -n $nodes ]] && break
+  done
+  if [[ -z $nodes ]]; then
+    say "  no node answers"
+    return 0
+  fi
+  # CLUSTER NODES: id addr flags primary-id ping pong epoch link slot...
+  awk '
+    { id[NR] = $1; split($2, a, "@"); addr[NR] = a[1]; byid[$1] = a[1]
+      flags[NR] = $3; prim[NR] = $4; link[NR] = $8; slots[NR] = ""
+      for (i = 9; i <= NF; i++) slots[NR] = slots[NR] (slots[NR] == "" ? "" : " ") $i }
+    END {
+      for (n = 1; n <= NR; n++) {
+        f = flags[n]; sub(/^myself,/, "", f)
+        role = (f ~ /master/) ? "primary" : (f ~ /slave/) ? "replica" : f
+        what = (role == "primary") ? "slots " (slots[n] == "" ? "none" : slots[n]) : "of " byid[prim[n]]
+        bad = (f ~ /fail/) ? "  FAILING (" f ")" : (link[n] != "connected" ? "  " link[n] : "")
+        line[n] = sprintf("  %-16s %-8s %s%s", addr[n], role, what, bad)
+      }
+      # In port order.
+      for (n = 1; n <= NR; n++) print line[n] | "sort -t: -k2,2n"
+    }' <<<"$nodes"
+}
+
+status_cmd() {
+  load_url
+  find_programs
+  local port pid running=0
+  for port in "${PORTS[@]}"; do node_pid "$port" >/dev/null && running=$((running + 1)); done
+  local version
+  version=$(cli "${PORTS[0]}" INFO server | tr -d '\r' | awk -F: '/^valkey_version:/ { v = "Valkey " $2 } /^redis_version:/ { r = "Redis " $2 } END { print (v != "" ? v : r) }')
+  say "Cluster on 127.0.0.1:${PORTS[0]}-${PORTS[-1]} (VALKEY_CLUSTER_URL=redis://127.0.0.1:${PORTS[0]})${version:+, $version}"
+  say "  $running of $NODES nodes started by this workbook are running"
+  status_lines
+  local state
+  state=$(cli "${PORTS[0]}" CLUSTER INFO | tr -d '\r' | sed -n 's/^cluster_state://p')
+  if healthy; then
+    say "  healthy: cluster_state:ok, 16384 slots served, every replica in sync"
+    return 0
+  fi
+  say "  NOT healthy${state:+ (cluster_state:$state)}. 'make cluster-up' starts what is missing; 'make cluster-down' then 'make cluster-up' starts afresh."
+  return 1
+}
+
+answers_cmd() {
+  load_url
+  find_programs
+  healthy
+}
+
+restart_node_cmd() {
+  local port=${1:-}
+  load_url
+  find_programs
+  pick_user
+  [[ " ${PORTS[*]} " == *" $port "* ]] || die "port '$port' is not one of the cluster's nodes (${PORTS[0]}-${PORTS[-1]})"
+  [[ -f $(node_dir "$port")/node.conf ]] || die "the node on port $port was never started here"
+  local pid
+  if pid=$(node_pid "$port"); then
+    if node_answers "$port"; then
+      say "Cluster:    the node on port $port is running already."
+      return 0
+    fi
+    # Killed a moment ago and not gone yet, or hanging: wait, then insist.
+    wait_until 50 pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
+    wait_until 50 pid_gone "$pid" || die "the old node on port $port (pid $pid) does not stop"
+  fi
+  start_node "$port"
+  wait_until 100 node_answers "$port" || die "the node on port $port does not answer (log: .state/cluster/$port/node.log)"
+  say "Cluster:    started the node on port $port again."
+}
+
+case ${1:-} in
+  up) up_cmd ;;
+  down) down_cmd ;;
+  status) status_cmd ;;
+  answers) answers_cmd ;;
+  restart-node) restart_node_cmd "${2:-}" ;;
+  -h | --help | help) usage ;;
+  *)
+    usage >&2
+    exit 2
+    ;;
+esac

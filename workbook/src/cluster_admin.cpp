@@ -1,0 +1,366 @@
+// Reshards and failovers, for the workbook's own cluster.
+#include "workbook/cluster_admin.hpp"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace wb::cluster_admin {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const Shard* shard_of(const std::vector<Shard>& shards, const std::string& primary) {
+  for (const auto& s : shards)
+    if (s.primary.address() == primary) return &s;
+  return nullptr;
+}
+
+std::string info_field(const std::string& info, const std::string& field) {
+  std::istringstream in(info);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.compare(0, field.size() + 1, field + ":") == 0) return line.substr(field.size() + 1);
+  }
+  return {};
+}
+
+std::vector<std::string> all_nodes(const std::vector<Shard>& shards) {
+  std::vector<std::string> out;
+  for (const auto& s : shards) {
+    out.push_back(s.primary.address());
+    for (const auto& r : s.replicas)
+      if (r.health != "failed") out.push_back(r.address());
+  }
+  return out;
+}
+
+void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+
+// The slot's owner as `node` sees it ("" when it cannot tell).
+std::string owner_seen_by(ValkeyCluster& cluster, const std::string& node, int slot) {
+  try {
+    return SlotMap::load(cluster.node(node)).owner(slot);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+void wait_for_owner(ValkeyCluster& cluster, int slot, const std::string& owner,
+                    std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    std::string disagree;
+    for (const auto& node : all_nodes(cluster.shards()))
+      if (owner_seen_by(cluster, node, slot) != owner) disagree = node;
+    if (disagree.empty()) return;
+    if (Clock::now() > deadline)
+      throw Error("slot " + std::to_string(slot) + " was given to " + owner + ", but " + disagree +
+                  " still says otherwise after " + std::to_string(timeout.count()) + " ms");
+    pause();
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// SlotMove
+// ---------------------------------------------------------------------------
+SlotMove::SlotMove(ValkeyCluster& cluster, int slot, std::string to)
+    : cluster_(cluster), slot_(slot), to_(std::move(to)) {
+  auto shards = cluster_.shards();
+  SlotMap map = cluster_.slot_map();
+  from_ = map.owner(slot_);
+  const Shard* source = shard_of(shards, from_);
+  const Shard* target = shard_of(shards, to_);
+  if (!source) throw Error("no primary serves slot " + std::to_string(slot_));
+  if (!target) throw std::invalid_argument(to_ + " is not a primary of the cluster");
+  if (from_ == to_)
+    throw std::invalid_argument("slot " + std::to_string(slot_) + " is on " + to_ + " already");
+  from_id_ = source->primary.id;
+  to_id_ = target->primary.id;
+  const std::string s = std::to_string(slot_);
+  // The target first: a client sent there by an ASK must find it importing.
+  cluster_.node(to_).command({"CLUSTER", "SETSLOT", s, "IMPORTING", from_id_});
+  cluster_.node(from_).command({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id_});
+}
+
+SlotMove::~SlotMove() {
+  if (finished_) return;
+  try {
+    finish();
+  } catch (...) {
+    // A destructor must not throw; the next stable() check will say what is wrong.
+  }
+}
+
+std::size_t SlotMove::move_keys(std::size_t count) {
+  Valkey& source = cluster_.node(from_);
+  const auto& options = source.options();
+  auto colon = to_.rfind(':');
+  std::string host = to_.substr(0, colon), port = to_.substr(colon + 1);
+  std::size_t moved = 0;
+  while (count == 0 || moved < count) {
+    std::size_t batch = count == 0 ? 100 : std::min<std::size_t>(100, count - moved);
+    auto keys = reply_cast<std::vector<std::string>>(
+        source.command({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot_), std::to_string(batch)}),
+        "CLUSTER GETKEYSINSLOT");
+    if (keys.empty()) break;
+    std::vector<std::string> argv{"MIGRATE", host, port, "", "0", "5000"};
+    if (!options.password.empty()) {
+      if (options.user.empty()) {
+        argv.insert(argv.end(), {"AUTH", options.password});
+      } else {
+        argv.insert(argv.end(), {"AUTH2", options.user, options.password});
+      }
+    }
+    argv.emplace_back("KEYS");
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    source.command(argv);
+    moved += keys.size();
+  }
+  return moved;
+}
+
+void SlotMove::finish() {
+  if (finished_) return;
+  move_keys(0);
+  const std::string s = std::to_string(slot_);
+  // The order of the specification: the target, the source, then the others.
+  cluster_.node(to_).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
+  cluster_.node(from_).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
+  for (const auto& shard : cluster_.shards()) {
+    std::string a = shard.primary.address();
+    if (a != to_ && a != from_) cluster_.node(a).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
+  }
+  finished_ = true;
+  wait_for_owner(cluster_, slot_, to_, std::chrono::seconds(5));
+}
+
+void move_slot(ValkeyCluster& cluster, int slot, const std::string& to) {
+  SlotMove move(cluster, slot, to);
+  move.finish();
+}
+
+// ---------------------------------------------------------------------------
+// Failover
+// ---------------------------------------------------------------------------
+std::string replica_of(ValkeyCluster& cluster, const std::string& primary) {
+  auto shards = cluster.shards();
+  const Shard* shard = shard_of(shards, primary);
+  if (!shard) return {};
+  for (const auto& r : shard->replicas)
+    if (r.health == "online") return r.address();
+  return {};
+}
+
+std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
+                      std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto shards = cluster.shards();
+  const Shard* shard = shard_of(shards, primary);
+  if (!shard || shard->slots.empty())
+    throw std::invalid_argument(primary + " is not a primary that serves slots");
+  int slot = shard->slots.front().first;
+  std::string replica;
+  for (const auto& r : shard->replicas)
+    if (r.health == "online") replica = r.address();
+  if (replica.empty()) throw Error(primary + " has no replica online to fail over to");
+  // A manual failover needs a replica that is in sync.
+  while (info_field(cluster.node(replica).info("replication"), "master_link_status") != "up") {
+    if (Clock::now() > deadline) throw Error(replica + " is not in sync with " + primary);
+    pause();
+  }
+  cluster.node(replica).command({"CLUSTER", "FAILOVER"});
+  while (info_field(cluster.node(replica).info("replication"), "role") != "master") {
+    if (Clock::now() > deadline)
+      throw Error("CLUSTER FAILOVER: " + replica + " did not become the primary of " + primary +
+                  "'s slots within " + std::to_string(timeout.count()) + " ms");
+    pause();
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  wait_for_owner(cluster, slot, replica, std::max(left, std::chrono::milliseconds(1000)));
+  cluster.refresh_slots();
+  return replica;
+}
+
+// ---------------------------------------------------------------------------
+// Killing and restarting a node
+// ---------------------------------------------------------------------------
+namespace {
+
+// The workbook folder of a node this workbook started: the node's config
+// file is <root>/.state/cluster/<port>/node.conf and it runs in that folder.
+std::string workbook_root_of(const std::string& config_file) {
+  const std::string tail = "/node.conf";
+  if (config_file.size() <= tail.size() ||
+      config_file.compare(config_file.size() - tail.size(), tail.size(), tail) != 0)
+    return {};
+  std::string dir = config_file.substr(0, config_file.size() - tail.size());
+  auto cut = dir.rfind("/.state/cluster/");
+  if (cut == std::string::npos) return {};
+  return dir.substr(0, cut);
+}
+
+}  // namespace
+
+bool kill_node(ValkeyCluster& cluster, const std::string& address, std::string* why) {
+  auto say = [&](const std::string& w) {
+    if (why) *why = w;
+    return false;
+  };
+  std::string info = cluster.node(address).info("server");
+  std::string config = info_field(info, "config_file");
+  std::string root = workbook_root_of(config);
+  long pid = std::atol(info_field(info, "process_id").c_str());
+  if (root.empty() || pid <= 1)
+    return say(address + " is not a node this workbook started (its config file is '" + config +
+               "'), so it is not ours to kill");
+  // Same machine, same folder: /proc/<pid>/cwd is the node's folder.
+  char cwd[4096];
+  std::string link = "/proc/" + std::to_string(pid) + "/cwd";
+  ssize_t n = readlink(link.c_str(), cwd, sizeof cwd - 1);
+  std::string folder = config.substr(0, config.size() - std::string("/node.conf").size());
+  if (n <= 0 || std::string(cwd, static_cast<std::size_t>(n)) != folder)
+    return say(address + " does not run on this machine from " + folder +
+               " (a cluster in Docker?), so it cannot be killed from here");
+  if (::kill(static_cast<pid_t>(pid), SIGKILL) != 0)
+    return say("kill " + std::to_string(pid) + ": " + std::strerror(errno));
+  return true;
+}
+
+void restart_node(ValkeyCluster& cluster, const std::string& address,
+                  std::chrono::milliseconds timeout) {
+  // Any node that answers tells where the workbook is.
+  std::string root, password = cluster.node(address).options().password;
+  int base = 65536;
+  for (const auto& shard : cluster.shards()) {
+    base = std::min(base, shard.primary.port);
+    for (const auto& r : shard.replicas) base = std::min(base, r.port);
+  }
+  auto colon = address.rfind(':');
+  int port = std::atoi(address.substr(colon + 1).c_str());
+  base = std::min(base, port);
+  for (const auto& shard : cluster.shards()) {
+    if (!root.empty()) break;
+    if (shard.primary.address() == address) continue;
+    try {
+      root = workbook_root_of(
+          info_field(cluster.node(shard.primary.address()).info("server"), "config_file"));
+    } catch (const Error&) {
+    }
+  }
+  if (root.empty())
+    throw Error("cannot tell where the workbook's cluster lives to restart " + address);
+  std::string script = root + "/infra/cluster.sh";
+  std::string url = "VALKEY_CLUSTER_URL=redis://" + (password.empty() ? "" : ":" + password + "@") +
+                    "127.0.0.1:" + std::to_string(base);
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "VALKEY_CLUSTER_URL=", 19) != 0) env.emplace_back(*e);
+  env.push_back(url);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string verb = "restart-node", port_text = std::to_string(port);
+  std::vector<char*> argv{script.data(), verb.data(), port_text.data(), nullptr};
+  pid_t child = 0;
+  if (posix_spawn(&child, script.c_str(), nullptr, nullptr, argv.data(), envp.data()) != 0)
+    throw Error("cannot run " + script + ": " + std::strerror(errno));
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(script + " restart-node " + port_text + " failed (exit status " +
+                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    try {
+      cluster.node(address).ping();
+      return;
+    } catch (const Error&) {
+      if (Clock::now() > deadline) throw Error(address + " does not answer after its restart");
+      pause();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Stability
+// ---------------------------------------------------------------------------
+bool stable(ValkeyCluster& cluster, std::string* problem) {
+  auto fail = [&](const std::string& why) {
+    if (problem) *problem = why;
+    return false;
+  };
+  std::vector<Shard> shards;
+  try {
+    shards = cluster.shards();
+  } catch (const Error& e) {
+    return fail(e.what());
+  }
+  std::vector<std::string> reference;
+  for (const auto& node : all_nodes(shards)) {
+    try {
+      Valkey& client = cluster.node(node);
+      auto info = reply_cast<std::string>(client.command({"CLUSTER", "INFO"}), "CLUSTER INFO");
+      if (info_field(info, "cluster_state") != "ok")
+        return fail(node + " says cluster_state:" + info_field(info, "cluster_state"));
+      if (info_field(info, "cluster_slots_ok") != "16384")
+        return fail(node + " serves " + info_field(info, "cluster_slots_ok") + " slots of 16384");
+      auto nodes = reply_cast<std::string>(client.command({"CLUSTER", "NODES"}), "CLUSTER NODES");
+      if (nodes.find("->-") != std::string::npos || nodes.find("-<-") != std::string::npos)
+        return fail(node + " has a slot half moved (MIGRATING or IMPORTING)");
+      auto repl = client.info("replication");
+      if (info_field(repl, "role") == "slave" && info_field(repl, "master_link_status") != "up")
+        return fail(node + " (a replica) is not in sync with its primary");
+      SlotMap map = SlotMap::load(client);
+      std::vector<std::string> owners(kClusterSlots);
+      for (int s = 0; s < kClusterSlots; ++s) owners[static_cast<std::size_t>(s)] = map.owner(s);
+      if (reference.empty()) {
+        reference = std::move(owners);
+      } else if (owners != reference) {
+        return fail(node + " disagrees with the others about who serves which slot");
+      }
+    } catch (const Error& e) {
+      return fail(node + ": " + e.what());
+    }
+  }
+  return true;
+}
+
+void wait_until_stable(ValkeyCluster& cluster, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  std::string problem;
+  while (!stable(cluster, &problem)) {
+    if (Clock::now() > deadline)
+      throw Error("the cluster is not stable after " + std::to_string(timeout.count()) +
+                  " ms: " + problem);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  cluster.refresh_slots();
+}
+
+std::vector<std::string> owners(ValkeyCluster& cluster) {
+  SlotMap map = cluster.slot_map();
+  std::vector<std::string> out(kClusterSlots);
+  for (int s = 0; s < kClusterSlots; ++s) out[static_cast<std::size_t>(s)] = map.owner(s);
+  return out;
+}
+
+}  // namespace wb::cluster_admin
