@@ -78,11 +78,26 @@ std::string shown(std::string_view key) {
   return "'" + out + "'";
 }
 
-// "GET 'user:1'": the command and its first argument, for messages.
+}  // namespace
+
+namespace detail {
+std::vector<std::string> command_keys(const std::vector<std::string>& argv);
+}
+
+namespace {
+
+// "GET 'user:1'": the command and its first key (or argument), for messages.
 std::string describe(const std::vector<std::string>& argv) {
   if (argv.empty()) return "(empty command)";
   std::string out = upper(argv[0]);
   if (out == "AUTH" || out == "HELLO") return out;
+  if (out == "EVAL" || out == "EVALSHA" || out == "FCALL" || out == "EVAL_RO" ||
+      out == "EVALSHA_RO" || out == "FCALL_RO") {
+    auto keys = detail::command_keys(argv);
+    out += keys.empty() ? " (no keys)" : " with key " + shown(keys.front());
+    if (keys.size() > 1) out += " and " + std::to_string(keys.size() - 1) + " more";
+    return out;
+  }
   if (argv.size() > 1) out += " " + shown(argv[1]);
   return out;
 }
@@ -509,6 +524,7 @@ struct ValkeyCluster::Impl {
   bool loaded = false;
   bool stale = true;
   std::string last_failed;  // a node whose connection just failed: asked last
+  std::string preferred;    // the node a MOVED just named: asked first
   std::atomic<unsigned> next{0};
 
   mutable std::mutex record_mutex;
@@ -562,6 +578,8 @@ struct ValkeyCluster::Impl {
         if (!a.empty() && std::find(candidates.begin(), candidates.end(), a) == candidates.end())
           candidates.push_back(a);
       };
+      // The node a MOVED named knows about its new slots before any other.
+      add(preferred);
       for (const auto& shard : map.shards()) add(shard.primary.address());
       add(seed);
       for (const auto& shard : map.shards())
@@ -579,6 +597,7 @@ struct ValkeyCluster::Impl {
         loaded = true;
         stale = false;
         last_failed.clear();
+        preferred.clear();
         return;
       } catch (const Error& e) {
         errors += std::string(errors.empty() ? "" : "; ") + e.what();
@@ -622,8 +641,10 @@ struct ValkeyCluster::Impl {
     std::lock_guard<std::mutex> lock(map_mutex);
     map.set_owner(r.slot, r.address);
     // The rest of the map may be out of date too (a failover moves a third
-    // of the slots at once): load it again before the next command.
+    // of the slots at once): load it again before the next command, first
+    // from the node that now serves the slot.
     stale = true;
+    preferred = r.address;
   }
 
   // One round trip to one node; I/O failures mark the map stale.
@@ -688,7 +709,7 @@ Reply ValkeyCluster::run(std::vector<std::string> argv, Access access) {
   const auto deadline = std::chrono::steady_clock::now() + im.options.retry_window;
   int redirects = 0;
   int retries = 0;
-  std::string ask_to;
+  std::string ask_to, moved_to;
   std::string last_redirect;
   for (;;) {
     std::string address;
@@ -696,11 +717,15 @@ Reply ValkeyCluster::run(std::vector<std::string> argv, Access access) {
     if (!ask_to.empty()) {
       address = ask_to;
       cmds.push_back({"ASKING"});
+    } else if (!moved_to.empty()) {
+      address = moved_to;
+      if (readonly && !im.is_primary(address)) cmds.push_back({"READONLY"});
     } else {
       address = im.route(slot, readonly);
       if (readonly && !im.is_primary(address)) cmds.push_back({"READONLY"});
     }
     ask_to.clear();
+    moved_to.clear();
     cmds.push_back(argv);
     std::vector<Reply> replies = im.send(address, cmds, slot, false);
     for (std::size_t i = 0; i + 1 < replies.size(); ++i)
@@ -717,10 +742,14 @@ Reply ValkeyCluster::run(std::vector<std::string> argv, Access access) {
                             std::to_string(im.options.max_redirects) + " times (last: " + text +
                             ", before: " + last_redirect + ")");
       last_redirect = text;
-      if (r->ask)
+      if (r->ask) {
         ask_to = r->address;
-      else
+      } else {
+        // Straight to the node the MOVED names: a reloaded map could come
+        // from a node that has not heard of the change yet.
         im.moved(*r);
+        moved_to = r->address;
+      }
       continue;
     }
     if (starts_with(text, "TRYAGAIN") || starts_with(text, "CLUSTERDOWN")) {
@@ -751,8 +780,10 @@ std::vector<Reply> ValkeyCluster::run_batch(int slot,
   const auto deadline = std::chrono::steady_clock::now() + im.options.retry_window;
   int redirects = 0;
   int retries = 0;
+  std::string moved_to;
   for (;;) {
-    std::string address = im.route(slot, false);
+    std::string address = moved_to.empty() ? im.route(slot, false) : moved_to;
+    moved_to.clear();
     if (!transaction) {
       std::vector<Reply> replies = im.send(address, commands, slot, false);
       // Commands the node did not run (the slot moved, or is moving) go
@@ -790,6 +821,7 @@ std::vector<Reply> ValkeyCluster::run_batch(int slot,
                                 ": redirected more than " +
                                 std::to_string(im.options.max_redirects) + " times (" + text + ")");
           im.moved(*r);
+          moved_to = r->address;
           continue;
         }
       }

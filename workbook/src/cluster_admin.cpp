@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -75,6 +77,44 @@ void wait_for_owner(ValkeyCluster& cluster, int slot, const std::string& owner,
                   " still says otherwise after " + std::to_string(timeout.count()) + " ms");
     pause();
   }
+}
+
+long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// When a node of the workbook's own cluster was last failed over, kept in
+// its folder (.state/cluster/PORT/last-failover) so that separate runs (one
+// grader after another) know it too. 0 when never, or not a local node.
+std::string failover_file(ValkeyCluster& cluster, const std::string& address) {
+  try {
+    std::string config = info_field(cluster.node(address).info("server"), "config_file");
+    const std::string tail = "/node.conf";
+    if (config.size() > tail.size() &&
+        config.compare(config.size() - tail.size(), tail.size(), tail) == 0 &&
+        config.find("/.state/cluster/") != std::string::npos)
+      return config.substr(0, config.size() - tail.size()) + "/last-failover";
+  } catch (const Error&) {
+  }
+  return {};
+}
+
+long long last_failover_ms(ValkeyCluster& cluster, const std::string& address) {
+  std::string file = failover_file(cluster, address);
+  if (file.empty()) return 0;
+  std::ifstream in(file);
+  long long t = 0;
+  in >> t;
+  return t;
+}
+
+void record_failover(ValkeyCluster& cluster, const std::string& address) {
+  std::string file = failover_file(cluster, address);
+  if (file.empty()) return;
+  std::ofstream out(file, std::ios::trunc);
+  out << now_ms() << "\n";
 }
 
 }  // namespace
@@ -182,22 +222,59 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
   for (const auto& r : shard->replicas)
     if (r.health == "online") replica = r.address();
   if (replica.empty()) throw Error(primary + " has no replica online to fail over to");
+  // A primary votes for the replicas of one failed-over primary once per
+  // two node timeouts: a second failover of the same primary sooner than
+  // that waits for votes that do not come (while the old primary holds its
+  // clients paused). So wait until the voters are free again.
+  long long node_timeout = 15000;
+  try {
+    auto conf = reply_cast<std::vector<std::string>>(
+        cluster.node(primary).command({"CONFIG", "GET", "cluster-node-timeout"}), "CONFIG GET");
+    if (conf.size() == 2) node_timeout = std::atoll(conf[1].c_str());
+  } catch (const Error&) {
+  }
+  long long free_at = last_failover_ms(cluster, primary) + 2 * node_timeout + 200;
+  if (free_at > now_ms())
+    std::this_thread::sleep_for(std::chrono::milliseconds(free_at - now_ms()));
+  record_failover(cluster, primary);
   // A manual failover needs a replica that is in sync.
   while (info_field(cluster.node(replica).info("replication"), "master_link_status") != "up") {
     if (Clock::now() > deadline) throw Error(replica + " is not in sync with " + primary);
     pause();
   }
+  // A manual failover the primary does not answer (a cluster-bus link not
+  // up yet) times out after 5 s on the replica; then it is asked once more.
   cluster.node(replica).command({"CLUSTER", "FAILOVER"});
+  auto asked = Clock::now();
   while (info_field(cluster.node(replica).info("replication"), "role") != "master") {
     if (Clock::now() > deadline)
       throw Error("CLUSTER FAILOVER: " + replica + " did not become the primary of " + primary +
                   "'s slots within " + std::to_string(timeout.count()) + " ms");
+    if (Clock::now() - asked > std::chrono::milliseconds(5500)) {
+      cluster.node(replica).command({"CLUSTER", "FAILOVER"});
+      asked = Clock::now();
+    }
     pause();
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   wait_for_owner(cluster, slot, replica, std::max(left, std::chrono::milliseconds(1000)));
   cluster.refresh_slots();
   return replica;
+}
+
+std::string least_recently_failed_over(ValkeyCluster& cluster) {
+  auto primaries = cluster.slot_map().primaries();
+  if (primaries.empty()) throw Error("the cluster has no primary");
+  std::string best = primaries.front();
+  long long oldest = last_failover_ms(cluster, best);
+  for (const auto& p : primaries) {
+    long long t = last_failover_ms(cluster, p);
+    if (t < oldest) {
+      oldest = t;
+      best = p;
+    }
+  }
+  return best;
 }
 
 // ---------------------------------------------------------------------------
@@ -240,6 +317,7 @@ bool kill_node(ValkeyCluster& cluster, const std::string& address, std::string* 
   if (n <= 0 || std::string(cwd, static_cast<std::size_t>(n)) != folder)
     return say(address + " does not run on this machine from " + folder +
                " (a cluster in Docker?), so it cannot be killed from here");
+  record_failover(cluster, address);  // its replica's election is a failover too
   if (::kill(static_cast<pid_t>(pid), SIGKILL) != 0)
     return say("kill " + std::to_string(pid) + ": " + std::strerror(errno));
   return true;
@@ -326,6 +404,20 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
       auto nodes = reply_cast<std::string>(client.command({"CLUSTER", "NODES"}), "CLUSTER NODES");
       if (nodes.find("->-") != std::string::npos || nodes.find("-<-") != std::string::npos)
         return fail(node + " has a slot half moved (MIGRATING or IMPORTING)");
+      // Every other node known, reachable, and talked to over the cluster
+      // bus: a manual failover needs that link to the primary.
+      std::istringstream lines(nodes);
+      std::string line;
+      while (std::getline(lines, line)) {
+        std::istringstream f(line);
+        std::string id, address, flags, primary, ping, pong, epoch, link;
+        if (!(f >> id >> address >> flags >> primary >> ping >> pong >> epoch >> link)) continue;
+        if (flags.find("fail") != std::string::npos ||
+            flags.find("handshake") != std::string::npos ||
+            flags.find("noaddr") != std::string::npos || link != "connected")
+          return fail(node + " sees " + address.substr(0, address.find('@')) + " as " + flags +
+                      " (" + link + ")");
+      }
       auto repl = client.info("replication");
       if (info_field(repl, "role") == "slave" && info_field(repl, "master_link_status") != "up")
         return fail(node + " (a replica) is not in sync with its primary");

@@ -59,9 +59,16 @@ std::string replica_of(ValkeyCluster& cluster, const std::string& primary);
 // A manual failover: CLUSTER FAILOVER on a replica of `primary`, which the
 // primary helps (it stops taking writes until the replica has caught up, so
 // nothing acknowledged is lost). Waits until every node agrees the replica
-// is the primary now, and returns its address. Error after `timeout`.
+// is the primary now, and returns its address. Error after `timeout`. A
+// primary failed over less than two node timeouts ago is waited for first.
 std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                      std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+// The primary failed over longest ago (by fail_over, which notes the time in
+// the node's folder of .state/cluster/). A primary may be failed over only
+// once per two node timeouts - the other primaries refuse to vote again
+// sooner, and fail_over waits for that - so tests that fail over pick this one.
+std::string least_recently_failed_over(ValkeyCluster& cluster);
 
 // A node killed the hard way (SIGKILL: no goodbye, nothing flushed), when it
 // is a node this workbook started (.state/cluster/PORT/ on this machine).
