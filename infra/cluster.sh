@@ -20,9 +20,9 @@
 #
 # Every node binds 127.0.0.1 only, keeps nothing on disk but the cluster's own
 # nodes.conf (no RDB, no AOF: it is a cache), and lives in .state/cluster/PORT/
-# (node.conf, nodes.conf, node.log, node.pid). The servers run as the user
-# who runs this script; started as root, they run as the user that owns the
-# workbook's folder when that is not root (as infra/infra.sh's servers do).
+# (node.conf, nodes.conf, node.log, node.pid). Run as root, the nodes run as
+# the server package's unprivileged account, valkey or redis (as
+# infra/infra.sh's servers do); see "who runs the nodes" below.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -118,22 +118,71 @@ with_auth() {
   fi
 }
 
-# ---- who runs the nodes -----------------------------------------------------------
-# Root starts them as the owner of the workbook's folder when that is an
-# ordinary user: a cache needs no privileges.
-RUN_AS=()
-pick_user() {
-  RUN_AS=()
+# ---- who runs the nodes, and where ------------------------------------------------
+# Run as root, the nodes run as the unprivileged account of the server's
+# package (valkey or redis), as infra/infra.sh runs the single server. A
+# node's folder is .state/cluster/PORT/ when that account can reach it, else
+# a folder made with mktemp under /var/tmp (recorded in
+# .state/cluster/PORT.home, removed by 'down').
+ACCOUNT=""
+pick_account() {
+  ACCOUNT=""
   [[ $EUID -eq 0 ]] || return 0
-  local owner
-  owner=$(stat -c %U "$ROOT" 2>/dev/null || echo root)
-  if [[ $owner != root && $owner != UNKNOWN ]] && command -v setpriv >/dev/null 2>&1; then
-    RUN_AS=(setpriv --reuid="$owner" --regid="$(id -g "$owner")" --init-groups)
+  local name candidates="valkey redis"
+  [[ $(basename "$SERVER") == redis-server ]] && candidates="redis valkey"
+  for name in $candidates; do
+    if id "$name" >/dev/null 2>&1; then
+      ACCOUNT=$name
+      return 0
+    fi
+  done
+  die "running as root, and there is no unprivileged account to run $(basename "$SERVER") as (its package makes one: make setup). Or run the workbook as a normal user."
+}
+
+# Runs "$@" as ACCOUNT (from /, which every account can reach), or as ourselves.
+as_account() {
+  if [[ -z $ACCOUNT ]]; then
+    "$@"
+  elif command -v setpriv >/dev/null 2>&1; then
+    (cd / && exec setpriv --reuid="$ACCOUNT" --regid="$ACCOUNT" --init-groups -- "$@")
+  else
+    local cmd
+    cmd=$(printf '%q ' "$@")
+    (cd / && exec su -s /bin/sh "$ACCOUNT" -c "exec $cmd")
   fi
 }
 
-# ---- one node ---------------------------------------------------------------------
-node_dir() { printf '%s/%s' "$STATE" "$1"; }
+# The node's folder (it may not exist yet).
+node_dir() {
+  local record=$STATE/$1.home d
+  if [[ -r $record ]]; then
+    d=$(head -n 1 "$record")
+    case $d in
+      /var/tmp/valkey-workbook-cluster-* | /tmp/valkey-workbook-cluster-*)
+        if [[ -d $d && ! -L $d ]]; then
+          printf '%s' "$d"
+          return 0
+        fi
+        ;;
+    esac
+  fi
+  printf '%s/%s' "$STATE" "$1"
+}
+
+# Makes the node's folder, owned by ACCOUNT, where ACCOUNT can write.
+make_node_dir() {
+  local port=$1 inside=$STATE/$1 outside
+  mkdir -p "$inside"
+  chmod 700 "$inside"
+  [[ -n $ACCOUNT ]] || return 0
+  chown "$ACCOUNT:" "$inside"
+  if as_account test -w "$inside" 2>/dev/null; then return 0; fi
+  rmdir "$inside" 2>/dev/null || true
+  outside=$(mktemp -d "/var/tmp/valkey-workbook-cluster-$port.XXXXXXXX") ||
+    die "could not make a folder for the node on port $port under /var/tmp."
+  chown "$ACCOUNT:" "$outside"
+  printf '%s\n' "$outside" >"$STATE/$port.home"
+}
 
 node_pid() {
   local dir pid cwd
@@ -185,13 +234,17 @@ write_node_config() {
 start_node() {
   local port=$1 dir
   dir=$(node_dir "$port")
-  mkdir -p "$dir"
-  [[ -f $dir/node.conf ]] || write_node_config "$port"
-  [[ ${#RUN_AS[@]} -eq 0 ]] || chown -R "${RUN_AS[1]#--reuid=}" "$dir"
+  if [[ ! -f $dir/node.conf ]]; then
+    make_node_dir "$port"
+    dir=$(node_dir "$port")
+    write_node_config "$port"
+  fi
+  [[ -z $ACCOUNT ]] || chown -R "$ACCOUNT:" "$dir"
   : >"$dir/node.log"
-  if ! "${RUN_AS[@]}" "$SERVER" "$dir/node.conf" 9>&-; then
+  [[ -z $ACCOUNT ]] || chown "$ACCOUNT:" "$dir/node.log"
+  if ! as_account "$SERVER" "$dir/node.conf" 9>&-; then
     tail -n 20 "$dir/node.log" >&2 || true
-    die "$(basename "$SERVER") did not start on port $port (log: .state/cluster/$port/node.log)"
+    die "$(basename "$SERVER") did not start on port $port (log: $dir/node.log)"
   fi
 }
 
@@ -227,7 +280,7 @@ port_taken_by_others() {
 up_cmd() {
   load_url
   find_programs
-  pick_user
+  pick_account
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
   command -v flock >/dev/null 2>&1 && flock -w 60 9
@@ -260,7 +313,7 @@ $(status_lines)"
   started=$(date +%s%N)
   for port in "${PORTS[@]}"; do start_node "$port"; done
   for port in "${PORTS[@]}"; do
-    wait_until 100 node_answers "$port" || die "the node on port $port does not answer (log: .state/cluster/$port/node.log)"
+    wait_until 100 node_answers "$port" || die "the node on port $port does not answer (log: $(node_dir "$port")/node.log)"
   done
   local -a addrs=()
   for port in "${PORTS[@]}"; do addrs+=("127.0.0.1:$port"); done
@@ -298,7 +351,10 @@ down_cmd() {
     stopped=$((stopped + 1))
   done
   # A fresh cluster next time: the slot layout lives in nodes.conf.
-  for port in "${PORTS[@]}"; do rm -rf "$(node_dir "$port")"; done
+  for port in "${PORTS[@]}"; do
+    rm -rf "$(node_dir "$port")" "${STATE:?}/$port"
+    rm -f "$STATE/$port.home" "$STATE/$port.last-failover"
+  done
   rm -f "$STATE/create.log"
   if ((stopped == 0)); then
     say "Cluster:    not running on 127.0.0.1:${PORTS[0]}-${PORTS[-1]} (nothing to stop)."
@@ -366,7 +422,7 @@ restart_node_cmd() {
   local port=${1:-}
   load_url
   find_programs
-  pick_user
+  pick_account
   [[ " ${PORTS[*]} " == *" $port "* ]] || die "port '$port' is not one of the cluster's nodes (${PORTS[0]}-${PORTS[-1]})"
   [[ -f $(node_dir "$port")/node.conf ]] || die "the node on port $port was never started here"
   local pid
@@ -380,7 +436,7 @@ restart_node_cmd() {
     wait_until 50 pid_gone "$pid" || die "the old node on port $port (pid $pid) does not stop"
   fi
   start_node "$port"
-  wait_until 100 node_answers "$port" || die "the node on port $port does not answer (log: .state/cluster/$port/node.log)"
+  wait_until 100 node_answers "$port" || die "the node on port $port does not answer (log: $(node_dir "$port")/node.log)"
   say "Cluster:    started the node on port $port again."
 }
 

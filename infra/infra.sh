@@ -1,51 +1,82 @@
 #!/usr/bin/env bash
 # infra/infra.sh: start, stop and inspect the workbook's two servers.
 #
-#   infra/infra.sh up       start Valkey and PostgreSQL (does nothing if they run)
+#   infra/infra.sh up       start what VALKEY_URL and DATABASE_URL need here
 #   infra/infra.sh down     stop what 'up' started (and nothing else)
-#   infra/infra.sh status   which servers answer; exit 0 when both do
+#   infra/infra.sh status   which servers answer, with the URL's login; exit 0 when both do
+#   infra/infra.sh check    the same, quietly: exit 0 when both answer (scripts use it)
+#   infra/infra.sh probe    one line per server for scripts/doctor:
+#                           name<TAB>state<TAB>version ("-" if none)<TAB>detail
+#                           (state: ok, login-refused, not-answering, port-taken)
+#   infra/infra.sh second-server start|stop
+#                           the second server `make check` proves the solutions
+#                           on (Redis 7.0 when the primary is Valkey, and the other
+#                           way round), on a free loopback port of its own; start
+#                           prints URL<TAB>second's name and version<TAB>primary's
+#   infra/infra.sh clean    'down', then remove everything the servers left (.state/
+#                           and any folder outside the project), saying what
+#
+# Servers follow the URLs: for a URL on this machine (127.0.0.1, localhost)
+# 'up' starts what does not answer there yet; a server that already answers
+# there with the URL's login (one of your own) is used as it is; a URL that
+# points at another machine is never started, only checked.
 #
 # Configuration (environment):
 #   VALKEY_URL      default redis://127.0.0.1:6379
 #   DATABASE_URL    default postgresql://workbook:workbook@127.0.0.1:55432/workbook
 #   WORKBOOK_INFRA  docker | native   (default: docker when an engine answers
 #                   and 'docker compose' exists, else native)
+# The URLs are read by the workbook's one parser (infra/wb-url), never here.
 #
-# Native servers keep everything under .state/ at the repository root:
-#   .state/backend              which backend 'up' used (docker or native)
-#   .state/infra.lock           one 'up' or 'down' at a time
-#   .state/valkey/              the server's --dir, valkey.pid, valkey.log, port
-#   .state/postgres/            data/, run/ (socket), postgres.log, staff.loaded
-# When running as root, PostgreSQL runs as the 'postgres' user (or a system
-# user 'workbook-pg'); if that user cannot reach the repository folder, its
-# files live in /var/tmp/valkey-workbook-<hash>/ instead (.state/postgres/location
-# says where).
+# Native servers keep their files under .state/ at the repository root:
+#   .state/backend               which backend 'up' used (docker or native)
+#   .state/infra.lock            one 'up' or 'down' at a time
+#   .state/valkey/               the server's folder: valkey.pid, valkey.log
+#   .state/valkey.conf           its settings and password (mode 600, read on stdin)
+#   .state/postgres/             data/, run/ (socket), postgres.log
+# Run as root, each server runs as an unprivileged account (valkey or redis,
+# postgres: the packages' own; none is created). When that account cannot
+# reach the project (a private parent folder, as /root), the server's folder
+# is made with mktemp under /var/tmp instead, recorded in .state/<server>.home,
+# and removed by 'down' (with its data: the next 'up' makes a new database).
+#
+# PostgreSQL: initdb makes a superuser 'workbook_admin' that logs in over the
+# Unix socket only (its folder is private), for set-up. DATABASE_URL's user is
+# an ordinary role that owns DATABASE_URL's database: no superuser, no
+# CREATEDB, no COPY ... FROM PROGRAM.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 STATE=$ROOT/.state
 COMPOSE_FILE=$ROOT/infra/compose.yaml
 STAFF_SQL=$ROOT/infra/staff.sql
-COMPOSE_PROJECT=valkey-workbook
+WB_URL=$ROOT/infra/wb-url
 
 DEFAULT_VALKEY_URL=redis://127.0.0.1:6379
 DEFAULT_DATABASE_URL=postgresql://workbook:workbook@127.0.0.1:55432/workbook
-VALKEY_URL=${VALKEY_URL:-$DEFAULT_VALKEY_URL}
-DATABASE_URL=${DATABASE_URL:-$DEFAULT_DATABASE_URL}
+# The cluster's superuser, for set-up over the Unix socket only.
+PG_ADMIN=workbook_admin
+# Written next to data/ by the initdb of this layout; a data/ without it was
+# made by an older workbook, whose URL user was the superuser.
+PG_LAYOUT="2 admin=$PG_ADMIN"
 
 PROG=infra/infra.sh
 
 usage() {
   cat <<EOF
-Usage: $PROG up|down|status
+Usage: $PROG up|down|status|check|probe|clean|second-server start|stop
 
-  up       start Valkey and PostgreSQL (make infra-up)
+  up       start Valkey and PostgreSQL where the URLs point at this machine (make infra-up)
   down     stop the servers that 'up' started (make infra-down)
-  status   show which servers answer; exit 0 when both do (make infra-status)
+  status   show which servers answer, with the URLs' logins; exit 0 when both do (make infra-status)
+  check    exit 0 when both answer (quiet)
+  probe    one line per server, for scripts/doctor
+  clean    stop them and remove every file they left, in .state/ and outside the project
+  second-server start|stop   the second server of make check
 
 Environment:
   VALKEY_URL      the Valkey server  (default $DEFAULT_VALKEY_URL)
-  DATABASE_URL    the PostgreSQL server  (default $DEFAULT_DATABASE_URL)
+  DATABASE_URL    the PostgreSQL server  (default postgresql://workbook:***@127.0.0.1:55432/workbook)
   WORKBOOK_INFRA  docker or native, to force how the servers run
 EOF
 }
@@ -79,114 +110,66 @@ is_root() { [[ $EUID -eq 0 ]]; }
 
 sleep_a_bit() { sleep 0.2 2>/dev/null || sleep 1; }
 
+short_hash() {
+  printf '%08x' "$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)"
+}
+
 # ---------------------------------------------------------------------------
-# URLs
+# URLs: parsed by infra/wb-url (the C++ parser), never here.
 # ---------------------------------------------------------------------------
 
-urldecode() {
-  local in=$1 out="" c
-  while [[ -n $in ]]; do
-    if [[ $in =~ ^%([0-9a-fA-F]{2})(.*)$ ]]; then
-      printf -v c '%b' "\\x${BASH_REMATCH[1]}"
-      out+=$c
-      in=${BASH_REMATCH[2]}
-    else
-      out+=${in:0:1}
-      in=${in:1}
-    fi
-  done
-  printf '%s' "$out"
-}
-
-# Splits $1 into U_SCHEME U_USER U_PASS U_HOST U_PORT U_PATH (decoded).
-parse_url() {
-  local url=$1
-  local re='^([A-Za-z][A-Za-z0-9+.-]*)://(([^:@/]*)(:([^@/]*))?@)?(\[[^]/]*\]|[^]:/?#[]*)(:([0-9]*))?(/([^?#]*))?([?#].*)?$'
-  if [[ ! $url =~ $re ]]; then
-    return 1
-  fi
-  U_SCHEME=${BASH_REMATCH[1]}
-  U_USER=$(urldecode "${BASH_REMATCH[3]}")
-  U_PASS=$(urldecode "${BASH_REMATCH[5]}")
-  U_HOST=${BASH_REMATCH[6]}
-  U_PORT=${BASH_REMATCH[8]}
-  U_PATH=$(urldecode "${BASH_REMATCH[10]}")
-}
-
-# Hides the password of a URL for display.
-hide_password() {
-  local url=$1
-  local re='^([A-Za-z][A-Za-z0-9+.-]*://[^:@/]*):[^@/]*@(.*)$'
-  if [[ $url =~ $re ]]; then
-    printf '%s:***@%s' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
-  else
-    printf '%s' "$url"
-  fi
-}
-
-is_local_host() {
-  case $1 in
-    "" | 127.0.0.1 | localhost) return 0 ;;
-    *) return 1 ;;
+# Sets VK_* and PG_* (see workbook/tools/url_tool.cpp for the names).
+load_urls() {
+  local out
+  # The tool reads the variables by name: give it the defaults too.
+  export VALKEY_URL=${VALKEY_URL:-$DEFAULT_VALKEY_URL} DATABASE_URL=${DATABASE_URL:-$DEFAULT_DATABASE_URL}
+  # (The names the tool sets, for readers and shellcheck.)
+  VK_SCHEME="" VK_USER="" VK_PASSWORD="" VK_HOST="" VK_PORT="" VK_TLS="" VK_LOCAL="" VK_SHOWN=""
+  PG_SCHEME="" PG_USER="" PG_PASSWORD="" PG_HOST="" PG_PORT="" PG_PATH="" PG_LOCAL="" PG_SHOWN=""
+  out=$("$WB_URL" shell VK VALKEY_URL "$DEFAULT_VALKEY_URL" 2>&1) || die "$out"
+  eval "$out"
+  out=$("$WB_URL" shell PG DATABASE_URL "$DEFAULT_DATABASE_URL" 2>&1) || die "$out"
+  eval "$out"
+  case $VK_SCHEME in
+    redis | valkey | rediss | valkeys) ;;
+    *) die "VALKEY_URL must start with redis:// (it is '$VK_SHOWN')" ;;
   esac
-}
-
-# Reads VALKEY_URL into VK_HOST VK_PORT VK_PASS (VK_LOCAL=1 when on this machine).
-load_valkey_url() {
-  parse_url "$VALKEY_URL" || die "VALKEY_URL is not a URL I understand: '$VALKEY_URL'
-  expected something like: redis://127.0.0.1:6379"
-  case $U_SCHEME in
-    redis | valkey) ;;
-    rediss | valkeys) die "VALKEY_URL uses TLS ($U_SCHEME://); the workbook's own servers do not. Use redis://..." ;;
-    *) die "VALKEY_URL must start with redis:// (it is '$VALKEY_URL')" ;;
-  esac
-  VK_HOST=$U_HOST
-  VK_PORT=${U_PORT:-6379}
-  VK_PASS=$U_PASS
-  VK_USER=$U_USER
-  [[ $VK_PORT =~ ^[0-9]+$ && $VK_PORT -ge 1 && $VK_PORT -le 65535 ]] || die "VALKEY_URL has an invalid port: '$VK_PORT'"
-  VK_LOCAL=0
-  is_local_host "$VK_HOST" && VK_LOCAL=1
-  VK_ADDR=$VK_HOST
-  [[ $VK_LOCAL -eq 1 ]] && VK_ADDR=127.0.0.1
-  VK_SHOWN=$(hide_password "$VALKEY_URL")
-  return 0
-}
-
-# Reads DATABASE_URL into PG_USER PG_PASS PG_HOST PG_PORT PG_DB (PG_LOCAL=1 when local).
-load_database_url() {
-  parse_url "$DATABASE_URL" || die "DATABASE_URL is not a URL I understand: '$DATABASE_URL'
-  expected something like: $DEFAULT_DATABASE_URL"
-  case $U_SCHEME in
+  case $PG_SCHEME in
     postgresql | postgres) ;;
-    *) die "DATABASE_URL must start with postgresql:// (it is '$(hide_password "$DATABASE_URL")')" ;;
+    *) die "DATABASE_URL must start with postgresql:// (it is '$PG_SHOWN')" ;;
   esac
-  PG_USER=$U_USER
-  PG_PASS=$U_PASS
-  PG_HOST=$U_HOST
-  PG_PORT=${U_PORT:-5432}
-  PG_DB=$U_PATH
-  [[ $PG_PORT =~ ^[0-9]+$ && $PG_PORT -ge 1 && $PG_PORT -le 65535 ]] || die "DATABASE_URL has an invalid port: '$PG_PORT'"
-  PG_LOCAL=0
-  is_local_host "$PG_HOST" && PG_LOCAL=1
+  # The client connects to 127.0.0.1 when the URL names no host.
+  VK_ADDR=${VK_HOST:-127.0.0.1}
+  [[ $VK_ADDR == localhost ]] && VK_ADDR=127.0.0.1
   PG_ADDR=$PG_HOST
-  [[ $PG_LOCAL -eq 1 ]] && PG_ADDR=127.0.0.1
-  PG_SHOWN=$(hide_password "$DATABASE_URL")
+  [[ $PG_ADDR == localhost ]] && PG_ADDR=127.0.0.1
+  PG_DB=$PG_PATH
   return 0
 }
 
-# For 'up' on this machine the URL must name a user, a password and a database.
-require_full_database_url() {
-  [[ -n $PG_USER && -n $PG_PASS && -n $PG_DB ]] || die "DATABASE_URL must name a user, a password and a database,
-  like $DEFAULT_DATABASE_URL
+# For a server of our own the URL must be complete and plain.
+require_startable_urls() {
+  if [[ $VK_LOCAL == 1 ]]; then
+    [[ $VK_TLS == 0 ]] || die "VALKEY_URL asks for TLS ($VK_SCHEME://); the workbook's own server does not speak it. Use redis://..."
+    if [[ -n $VK_USER && $VK_USER != default ]]; then
+      die "VALKEY_URL names the user '$VK_USER': the workbook's own server only knows the user 'default' (redis://:password@host:port)."
+    fi
+  fi
+  if [[ $PG_LOCAL == 1 ]]; then
+    [[ -n $PG_HOST ]] || die "DATABASE_URL names no host (libpq would use a Unix socket); write 127.0.0.1 for the workbook's own server: $DEFAULT_DATABASE_URL"
+    [[ -n $PG_USER && -n $PG_PASSWORD && -n $PG_DB ]] || die "DATABASE_URL must name a user, a password and a database,
+  like postgresql://workbook:workbook@127.0.0.1:55432/workbook
   (it is '$PG_SHOWN')"
+    [[ $PG_USER != "$PG_ADMIN" ]] || die "DATABASE_URL's user '$PG_ADMIN' is the name of the set-up superuser; choose another user name."
+  fi
 }
 
 # ---------------------------------------------------------------------------
 # Talking to servers with bash alone (/dev/tcp): no client program needed.
+# A password travels in the environment (WB_AUTH_USER, WB_AUTH_PASS), never
+# in a command line, which every user of the machine can read.
 # ---------------------------------------------------------------------------
 
-# Runs "$@" with a time limit when the 'timeout' program exists.
 with_timeout() {
   local secs=$1
   shift
@@ -199,13 +182,10 @@ with_timeout() {
 
 # The helpers below run in a child bash (so that 'timeout' can bound them);
 # they are exported to it with 'export -f'.
-
-# Opens fd 3 to host $1 port $2.
 _tcp_open() {
   exec 3<>"/dev/tcp/$1/$2"
 }
 
-# Sends one RESP command (its words are "$@") on fd 3.
 _resp_send() {
   local msg="*$#"$'\r\n' a
   for a in "$@"; do
@@ -214,14 +194,20 @@ _resp_send() {
   printf '%s' "$msg" >&3
 }
 
-# host port password command...: prints the reply (see resp_call).
+# host port command...: prints the reply: a status or error line as it is, a
+# bulk string's lines. AUTH first when WB_AUTH_PASS is set; a refused AUTH
+# prints its error line instead.
 _resp_call() {
   export LC_ALL=C
-  local host=$1 port=$2 pass=$3 line="" l want got
-  shift 3
+  local host=$1 port=$2 line="" l want got
+  shift 2
   _tcp_open "$host" "$port" || return 1
-  if [[ -n $pass ]]; then
-    _resp_send AUTH "$pass"
+  if [[ -n ${WB_AUTH_PASS:-} ]]; then
+    if [[ -n ${WB_AUTH_USER:-} ]]; then
+      _resp_send AUTH "$WB_AUTH_USER" "$WB_AUTH_PASS"
+    else
+      _resp_send AUTH "$WB_AUTH_PASS"
+    fi
     IFS= read -r -t 3 line <&3 || return 1
     line=${line%$'\r'}
     if [[ $line != +OK* ]]; then
@@ -258,36 +244,62 @@ _pg_sslrequest() {
 
 export -f _tcp_open _resp_send _resp_call _pg_sslrequest
 
-# True when something accepts TCP connections on host $1 port $2.
 port_open() {
   # shellcheck disable=SC2016 # $1 and $2 belong to the child bash
   with_timeout 3 bash -c '_tcp_open "$1" "$2"' _ "$1" "$2" 2>/dev/null
 }
 
-# Sends one RESP command to host $1 port $2 (AUTH first when $3 is a password)
-# and prints the reply: a status or error line as it is, a bulk string's lines.
+# resp_call HOST PORT USER PASSWORD COMMAND...
 resp_call() {
-  with_timeout 5 bash -c '_resp_call "$@"' _ "$@" 2>/dev/null
+  local host=$1 port=$2 user=$3 pass=$4
+  shift 4
+  # shellcheck disable=SC2016 # the arguments belong to the child bash
+  WB_AUTH_USER=$user WB_AUTH_PASS=$pass with_timeout 5 bash -c '_resp_call "$@"' _ "$host" "$port" "$@" 2>/dev/null
 }
 
-# True when a Redis/Valkey server answers PING with PONG.
-valkey_answers() {
-  local reply
-  reply=$(resp_call "$1" "$2" "${3:-}" PING) || return 1
-  [[ $reply == +PONG* ]]
+# valkey_probe HOST PORT USER PASSWORD: sets PROBE (ok | login-refused |
+# not-answering | port-taken), PROBE_WHY (words) and PROBE_VERSION
+# ("valkey 8.0.1").
+valkey_probe() {
+  local host=$1 port=$2 user=$3 pass=$4 reply
+  PROBE=not-answering PROBE_WHY="nothing answers there" PROBE_VERSION=""
+  if ! reply=$(resp_call "$host" "$port" "$user" "$pass" PING); then
+    if port_open "$host" "$port"; then
+      PROBE=port-taken PROBE_WHY="something listens there, but it does not speak Valkey's protocol"
+    fi
+    return 0
+  fi
+  case $reply in
+    +PONG*)
+      PROBE=ok PROBE_WHY="answers"
+      PROBE_VERSION=$(valkey_server_version "$host" "$port" "$user" "$pass" || echo "?")
+      ;;
+    -NOAUTH*)
+      PROBE=login-refused PROBE_WHY="it wants a password, and VALKEY_URL gives none"
+      ;;
+    -ERR*without\ any\ password*)
+      PROBE=login-refused PROBE_WHY="it has no password, and VALKEY_URL gives one"
+      ;;
+    -WRONGPASS* | -ERR*invalid*password* | -ERR*AUTH*)
+      PROBE=login-refused PROBE_WHY="it refuses VALKEY_URL's user or password (${reply#-})"
+      ;;
+    -*)
+      PROBE=port-taken PROBE_WHY="it answers PING with an error (${reply#-})"
+      ;;
+    "")
+      PROBE=port-taken PROBE_WHY="something listens there, but it does not speak Valkey's protocol"
+      ;;
+    *)
+      PROBE=port-taken PROBE_WHY="it answers PING with '$reply'"
+      ;;
+  esac
+  return 0
 }
 
-# True when whatever listens there speaks RESP (even if it wants a password).
-speaks_resp() {
-  local reply
-  reply=$(resp_call "$1" "$2" "" PING) || return 1
-  [[ $reply == +* || $reply == -* ]]
-}
-
-# "Valkey 8.1.1" or "Redis 7.0.15", from INFO server.
+# "valkey 8.0.1" or "redis 7.0.15", from INFO server.
 valkey_server_version() {
   local info name="" ver="" vver="" line
-  info=$(resp_call "$1" "$2" "${3:-}" INFO server) || return 1
+  info=$(resp_call "$1" "$2" "$3" "$4" INFO server) || return 1
   while IFS= read -r line; do
     case $line in
       valkey_version:*) vver=${line#valkey_version:} ;;
@@ -296,31 +308,64 @@ valkey_server_version() {
     esac
   done <<<"$info"
   if [[ -n $vver ]]; then
-    printf 'Valkey %s' "$vver"
+    printf 'valkey %s' "$vver"
   elif [[ $name == valkey ]]; then
-    printf 'Valkey %s' "$ver"
+    printf 'valkey %s' "$ver"
   elif [[ -n $ver ]]; then
-    printf 'Redis %s' "$ver"
+    printf 'redis %s' "$ver"
   else
     return 1
   fi
 }
 
-# True when a PostgreSQL server answers an SSLRequest ('S' or 'N').
 speaks_postgres_protocol() {
   # shellcheck disable=SC2016 # $1 and $2 belong to the child bash
   with_timeout 5 bash -c '_pg_sslrequest "$1" "$2"' _ "$1" "$2" 2>/dev/null
 }
 
-# True when PostgreSQL accepts connections on host $1 port $2.
-postgres_answers() {
-  local isready=""
-  isready=$(find_pg_tool pg_isready || true)
-  if [[ -n $isready ]]; then
-    "$isready" -q -h "$1" -p "$2" -t 3 >/dev/null 2>&1
-  else
-    speaks_postgres_protocol "$1" "$2"
+# pg_probe HOST PORT: logs in with DATABASE_URL's user, password and
+# database; sets PROBE, PROBE_WHY and PROBE_VERSION ("postgresql 15.18").
+pg_probe() {
+  local host=$1 port=$2 psql out
+  PROBE=not-answering PROBE_WHY="nothing answers there" PROBE_VERSION=""
+  if ! psql=$(find_pg_tool psql); then
+    if speaks_postgres_protocol "$host" "$port"; then
+      PROBE=ok PROBE_WHY="answers (psql is missing, so the login was not tried: make setup)"
+    elif port_open "$host" "$port"; then
+      PROBE=port-taken PROBE_WHY="something listens there, but it does not speak PostgreSQL's protocol"
+    fi
+    return 0
   fi
+  if out=$(pg_as_url "$psql" -h "$host" -p "$port" -tAc 'SHOW server_version' 2>&1); then
+    PROBE=ok PROBE_WHY="answers" PROBE_VERSION="postgresql ${out%% *}"
+    return 0
+  fi
+  out=$(grep -m 1 -E 'FATAL|error|timeout' <<<"$out" | sed -E 's/^.*FATAL: *//; s/^psql: error: //' || true)
+  case $out in
+    *"Connection refused"* | *"No such file"*) ;;
+    *"timeout expired"*) PROBE_WHY="it accepts connections but does not answer (stopped, or not PostgreSQL?)" ;;
+    *"could not translate host name"*) PROBE_WHY="its host name is unknown here" ;;
+    *"password authentication failed"* | *"does not exist"* | *"no pg_hba.conf entry"* | *"permission denied"* | *"not permitted to log in"*)
+      PROBE=login-refused PROBE_WHY="it refuses DATABASE_URL's login: $out"
+      ;;
+    *)
+      if speaks_postgres_protocol "$host" "$port"; then
+        PROBE=login-refused PROBE_WHY="it answers, but the login failed: $out"
+      elif port_open "$host" "$port"; then
+        PROBE=port-taken PROBE_WHY="something listens there, but it does not speak PostgreSQL's protocol"
+      fi
+      ;;
+  esac
+  return 0
+}
+
+# Runs psql (its path first) as DATABASE_URL's user, the password in the
+# environment: pg_as_url PSQL -h HOST -p PORT ARGS...
+pg_as_url() {
+  local psql=$1
+  shift
+  PGPASSWORD=$PG_PASSWORD PGCONNECT_TIMEOUT=5 PGSSLMODE=${PG_SET_SSLMODE:-prefer} \
+    "$psql" -X -U "$PG_USER" -d "$PG_DB" "$@"
 }
 
 # "the program 'redis-server' (pid 123)" when ss can tell, else nothing.
@@ -335,19 +380,6 @@ listener_process() {
   fi
 }
 
-# What listens on 127.0.0.1:$1, in words.
-describe_listener() {
-  local port=$1 what
-  if speaks_resp 127.0.0.1 "$port"; then
-    what="another Redis/Valkey server"
-  elif postgres_answers 127.0.0.1 "$port" || speaks_postgres_protocol 127.0.0.1 "$port"; then
-    what="another PostgreSQL server"
-  else
-    what="another program (neither Redis/Valkey nor PostgreSQL)"
-  fi
-  printf '%s%s' "$what" "$(listener_process "$port")"
-}
-
 # First port after $1 where nothing listens.
 free_port_after() {
   local p=$(($1 + 1)) tries=0
@@ -358,26 +390,115 @@ free_port_after() {
   printf '%s' "$p"
 }
 
-# DATABASE_URL with another port, to suggest (the password shown only when
-# it is the workbook's default one).
-database_url_with_port() {
-  local pass='<password>'
-  [[ $PG_PASS == workbook ]] && pass=$PG_PASS
-  printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$PG_USER" "$pass" "$1" "$PG_DB"
-}
-
 # Explains a port collision and exits.
 port_taken() {
-  local server=$1 port=$2 var=$3 example=$4
+  local server=$1 port=$2 var=$3 example=$4 why=$5
   err ""
-  err "Cannot start $server: port $port on 127.0.0.1 is already taken by"
-  err "$(describe_listener "$port"), not by this workbook's 'make infra-up'."
+  err "Cannot start $server: port $port on 127.0.0.1 is taken$(listener_process "$port"):"
+  err "  $why."
   err ""
   err "Either stop that program, or give the workbook another port, e.g.:"
   err "    $var=$example make infra-up"
   err "and then set the same $var for every make command, or export it once:"
   err "    export $var=$example"
   exit 1
+}
+
+# ---------------------------------------------------------------------------
+# Accounts and folders
+# ---------------------------------------------------------------------------
+
+# Runs a command as account $1 (from /, which every account can reach); as
+# ourselves when not root or when $1 is empty.
+as_user() {
+  local account=$1
+  shift
+  if [[ -z $account ]] || ! is_root; then
+    "$@"
+  elif command -v setpriv >/dev/null 2>&1; then
+    (cd / && exec setpriv --reuid="$account" --regid="$account" --init-groups -- "$@")
+  else
+    local cmd
+    cmd=$(printf '%q ' "$@")
+    (cd / && exec su -s /bin/sh "$account" -c "exec $cmd")
+  fi
+}
+
+# The account a server runs as when we are root ("" when not root): the one
+# its package made. $1: valkey-server, redis-server or postgres.
+server_account() {
+  is_root || return 0
+  local name
+  case $1 in
+    valkey-server) for name in valkey redis postgres; do id "$name" >/dev/null 2>&1 && { printf '%s' "$name"; return 0; }; done ;;
+    redis-server) for name in redis valkey postgres; do id "$name" >/dev/null 2>&1 && { printf '%s' "$name"; return 0; }; done ;;
+    postgres) id postgres >/dev/null 2>&1 && { printf postgres; return 0; } ;;
+  esac
+  die "running as root, and there is no unprivileged account to run $1 as (its package makes one: make setup). Or run the workbook as a normal user."
+}
+
+# server_home NAME ACCOUNT: sets HOME_DIR, a folder that ACCOUNT owns and can
+# write: $STATE/NAME when ACCOUNT can reach it, else one made with mktemp -d
+# under /var/tmp (an unguessable name, created atomically with mode 700; the
+# sticky /var/tmp keeps others from swapping it), recorded in
+# $STATE/NAME.home. Set HOME_CREATED=1 when this call made an outside one.
+server_home() {
+  local name=$1 account=$2 inside=$STATE/$1 record=$STATE/$1.home recorded=""
+  HOME_CREATED=0
+  mkdir -p "$STATE"
+  if [[ -r $record ]]; then
+    recorded=$(head -n 1 "$record")
+    if outside_home_ok "$recorded" "$account"; then
+      HOME_DIR=$recorded
+      return 0
+    fi
+    rm -f "$record"
+  fi
+  mkdir -p "$inside"
+  chmod 700 "$inside"
+  if [[ -z $account ]]; then
+    HOME_DIR=$inside
+    return 0
+  fi
+  chown "$account:" "$inside"
+  if as_user "$account" test -w "$inside" 2>/dev/null; then
+    HOME_DIR=$inside
+    return 0
+  fi
+  rmdir "$inside" 2>/dev/null || true
+  HOME_DIR=$(mktemp -d "/var/tmp/valkey-workbook-$name.XXXXXXXX") || die "could not make a folder for $name under /var/tmp."
+  chown "$account:" "$HOME_DIR"
+  printf '%s\n' "$HOME_DIR" >"$record"
+  HOME_CREATED=1
+  say "$name: the account '$account' cannot reach $ROOT (a parent folder is private),"
+  say "       so its files go to $HOME_DIR (removed by make infra-down)."
+}
+
+# True when $1 is a folder we made outside: a real directory (no link) right
+# under /var/tmp or /tmp, owned by account $2 (or root, while being made),
+# mode 700.
+outside_home_ok() {
+  local d=$1 account=$2 owner mode
+  case $d in
+    /var/tmp/valkey-workbook-* | /tmp/valkey-workbook-*) ;;
+    *) return 1 ;;
+  esac
+  [[ -d $d && ! -L $d ]] || return 1
+  owner=$(stat -c %U "$d" 2>/dev/null || stat -f %Su "$d" 2>/dev/null) || return 1
+  mode=$(stat -c %a "$d" 2>/dev/null || stat -f %Lp "$d" 2>/dev/null) || return 1
+  [[ ($owner == "${account:-$(id -un)}" || $owner == root) && $mode == 700 ]]
+}
+
+# Removes the outside folder recorded for NAME (after its server stopped).
+remove_outside_home() {
+  local record=$STATE/$1.home d
+  [[ -r $record ]] || return 0
+  d=$(head -n 1 "$record")
+  if outside_home_ok "$d" "$(stat -c %U "$d" 2>/dev/null || true)"; then
+    rm -rf -- "$d"
+    say "$1: removed $d"
+  fi
+  rm -f "$record"
 }
 
 # ---------------------------------------------------------------------------
@@ -436,11 +557,6 @@ take_lock() {
 # Native: Valkey
 # ---------------------------------------------------------------------------
 
-VK_DIR=$STATE/valkey
-VK_PIDFILE=$VK_DIR/valkey.pid
-VK_LOG=$VK_DIR/valkey.log
-VK_PORTFILE=$VK_DIR/port
-
 find_valkey_server() {
   local name dir
   for name in valkey-server redis-server; do
@@ -460,7 +576,6 @@ find_valkey_server() {
   return 1
 }
 
-# The name of the program running as pid $1.
 proc_name() {
   if [[ -r /proc/$1/comm ]]; then
     cat "/proc/$1/comm" 2>/dev/null
@@ -469,11 +584,12 @@ proc_name() {
   fi
 }
 
-# Prints the pid of our Valkey when it is alive.
-valkey_our_pid() {
-  local pid name
-  [[ -r $VK_PIDFILE ]] || return 1
-  pid=$(head -n 1 "$VK_PIDFILE" 2>/dev/null | tr -dc 0-9)
+# A Valkey of ours: its pid file in $1 (its folder), alive, a valkey or
+# redis program working in that folder. Prints the pid.
+valkey_pid_in() {
+  local dir=$1 pid name cwd
+  [[ -r $dir/valkey.pid ]] || return 1
+  pid=$(head -n 1 "$dir/valkey.pid" 2>/dev/null | tr -dc 0-9)
   [[ -n $pid ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   name=$(proc_name "$pid" || true)
@@ -481,121 +597,181 @@ valkey_our_pid() {
     *valkey* | *redis*) ;;
     *) return 1 ;;
   esac
-  # Linux: the server works in its --dir; a copied .state/ points elsewhere.
-  local cwd
+  # Linux: the server works in its dir; a copied .state/ points elsewhere.
   if cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) && [[ -n $cwd ]]; then
-    [[ $cwd == "$(cd "$VK_DIR" 2>/dev/null && pwd -P)" ]] || return 1
+    [[ $cwd == "$(cd "$dir" 2>/dev/null && pwd -P)" ]] || return 1
   fi
   printf '%s' "$pid"
 }
 
-# Fails when VALKEY_URL's port is taken by a server that is not ours.
-valkey_check_port() {
-  [[ $VK_LOCAL -eq 1 ]] || return 0
-  valkey_our_pid >/dev/null && return 0
-  if port_open 127.0.0.1 "$VK_PORT"; then
-    port_taken Valkey "$VK_PORT" VALKEY_URL "redis://127.0.0.1:$(free_port_after "$VK_PORT")"
+# The folder of our primary Valkey if one was made (without making one).
+valkey_home_known() {
+  if [[ -r $STATE/valkey.home ]]; then
+    head -n 1 "$STATE/valkey.home"
+  else
+    printf '%s' "$STATE/valkey"
   fi
-  return 0
 }
 
-valkey_up() {
-  if [[ $VK_LOCAL -eq 0 ]]; then
-    say "Valkey:     VALKEY_URL points at $VK_HOST, not this machine: not starting one here."
-    return 0
-  fi
-  if [[ -n $VK_USER && $VK_USER != default ]]; then
-    die "VALKEY_URL names the user '$VK_USER': the workbook's own server only knows the user 'default' (redis://:password@host:port)."
-  fi
-  local bin pid oport waited
-  mkdir -p "$VK_DIR"
-  if pid=$(valkey_our_pid); then
-    oport=$(cat "$VK_PORTFILE" 2>/dev/null || true)
-    if [[ -n $oport && $oport != "$VK_PORT" ]]; then
-      die "our Valkey is running on port $oport, but VALKEY_URL says port $VK_PORT.
-  Stop it first with 'make infra-down', then run 'make infra-up' again."
-    fi
-    waited=0
-    while ! valkey_answers 127.0.0.1 "$VK_PORT" "$VK_PASS" && [[ $waited -lt 50 ]]; do
-      sleep_a_bit
-      waited=$((waited + 1))
-    done
-    if valkey_answers 127.0.0.1 "$VK_PORT" "$VK_PASS"; then
-      say "Valkey:     already running (ours: pid $pid, port $VK_PORT). Nothing to do."
-      return 0
-    fi
-    show_log_tail "$VK_LOG"
-    die "our Valkey (pid $pid) runs but does not answer on port $VK_PORT. Try 'make infra-down' then 'make infra-up'."
-  fi
-  rm -f "$VK_PIDFILE"
-  valkey_check_port
-  bin=$(find_valkey_server) || die "no valkey-server or redis-server program found. Install it with: make setup"
+valkey_our_pid() { valkey_pid_in "$(valkey_home_known)"; }
 
-  local -a args=(
-    --daemonize yes
-    --bind 127.0.0.1
-    --port "$VK_PORT"
-    --dir "$VK_DIR"
-    --pidfile "$VK_PIDFILE"
-    --logfile "$VK_LOG"
-    --save ''
-    --appendonly no
-    --protected-mode yes
-  )
-  if [[ -n $VK_PASS ]]; then
-    args+=(--requirepass "$VK_PASS")
+# The port our Valkey was started on ("" when unknown; an older workbook
+# wrote it in .state/valkey/port).
+valkey_recorded_port() {
+  cat "$STATE/valkey.port" 2>/dev/null || cat "$STATE/valkey/port" 2>/dev/null || true
+}
+
+# valkey_launch BIN ACCOUNT HOME PORT CONF_EXTRA_FILE: starts a server
+# (daemonized) with its settings on stdin; waits until it answers PING.
+# Prints nothing; dies with the log when it does not start.
+valkey_launch() {
+  local bin=$1 account=$2 home=$3 port=$4 conf=$5 pass=$6 waited=0
+  local startlog=$home.start.log
+  [[ $home == "$STATE"/* ]] || startlog=$STATE/$(basename "$home").start.log
+  rm -f "$home/valkey.pid"
+  # A log an earlier run (as another account) left would stop the server.
+  [[ -n $account && -e $home/valkey.log ]] && chown "$account:" "$home/valkey.log"
+  : >"$startlog"
+  # The settings (and the password) go in on stdin: never in the command
+  # line, never in a file the server's account can read.
+  if ! (cd / && as_user "$account" "$bin" - <"$conf") >>"$startlog" 2>&1 9>&-; then
+    show_log_tail "$startlog"
+    show_log_tail "$home/valkey.log"
+    return 1
   fi
-  : >"$VK_LOG"
-  if ! "$bin" "${args[@]}" >>"$VK_LOG" 2>&1 9>&-; then
-    show_log_tail "$VK_LOG"
-    die "$(basename "$bin") did not start (see $(rel "$VK_LOG"))."
-  fi
-  printf '%s\n' "$VK_PORT" >"$VK_PORTFILE"
-  waited=0
-  until valkey_answers 127.0.0.1 "$VK_PORT" "$VK_PASS"; do
+  until valkey_answers_locally "$port" "$pass"; do
     if [[ $waited -ge 50 ]]; then
-      show_log_tail "$VK_LOG"
-      die "$(basename "$bin") started but does not answer PING on port $VK_PORT after 10 s (log: $(rel "$VK_LOG"))."
+      show_log_tail "$startlog"
+      show_log_tail "$home/valkey.log"
+      return 1
     fi
     sleep_a_bit
     waited=$((waited + 1))
   done
+  rm -f "$startlog"
+}
+
+valkey_answers_locally() {
+  local reply
+  reply=$(resp_call 127.0.0.1 "$1" "" "$2" PING) || return 1
+  [[ $reply == +PONG* ]]
+}
+
+# The settings of a server of ours, to stdout: port, loopback only, no
+# persistence, the folder; then the password line from the URL (if any).
+valkey_settings() {
+  local home=$1 port=$2
+  cat <<EOF
+# Written by infra/infra.sh at every start: do not edit (read on stdin).
+port $port
+bind 127.0.0.1 -::1
+protected-mode yes
+daemonize yes
+dir "$home"
+pidfile "$home/valkey.pid"
+logfile "$home/valkey.log"
+save ""
+appendonly no
+EOF
+}
+
+# Phase 1 of 'up' for Valkey: decides VK_ACTION (start | ours | theirs |
+# remote) without starting anything; dies when it cannot be done.
+valkey_plan() {
+  VK_ACTION=""
+  if [[ $VK_LOCAL == 0 ]]; then
+    VK_ACTION=remote
+    return 0
+  fi
+  local pid oport
+  if pid=$(valkey_our_pid); then
+    oport=$(valkey_recorded_port)
+    if [[ -n $oport && $oport != "$VK_PORT" ]]; then
+      die "our Valkey is running on port $oport, but VALKEY_URL says port $VK_PORT.
+  Stop it first with 'make infra-down', then run 'make infra-up' again."
+    fi
+    valkey_probe 127.0.0.1 "$VK_PORT" "$VK_USER" "$VK_PASSWORD"
+    [[ $PROBE == ok ]] || die "our Valkey runs on port $VK_PORT, but $PROBE_WHY (it was started with other settings).
+  Start it again with the URL's: make infra-down && make infra-up"
+    VK_ACTION=ours
+    return 0
+  fi
+  valkey_probe 127.0.0.1 "$VK_PORT" "$VK_USER" "$VK_PASSWORD"
+  case $PROBE in
+    ok)
+      VK_ACTION=theirs
+      VK_THEIR_VERSION=$PROBE_VERSION
+      ;;
+    not-answering)
+      VK_BIN=$(find_valkey_server) || die "no valkey-server (or redis-server) program found. Install it with: make setup"
+      VK_ACCOUNT=$(server_account "$(basename "$VK_BIN")")
+      VK_ACTION=start
+      ;;
+    login-refused)
+      die "a Valkey server already runs on 127.0.0.1:$VK_PORT$(listener_process "$VK_PORT"), not started by the workbook,
+  and $PROBE_WHY. Give VALKEY_URL its password (redis://:PASSWORD@127.0.0.1:$VK_PORT), or another port:
+    export VALKEY_URL=redis://127.0.0.1:$(free_port_after "$VK_PORT")"
+      ;;
+    *) port_taken Valkey "$VK_PORT" VALKEY_URL "redis://127.0.0.1:$(free_port_after "$VK_PORT")" "$PROBE_WHY" ;;
+  esac
+}
+
+valkey_start() {
+  server_home valkey "$VK_ACCOUNT"
+  VK_HOME=$HOME_DIR
+  [[ $HOME_CREATED == 1 ]] && CREATED_HOMES+=(valkey)
+  local conf=$STATE/valkey.conf
+  (
+    umask 077
+    valkey_settings "$VK_HOME" "$VK_PORT" >"$conf.tmp"
+    "$WB_URL" valkey-conf VALKEY_URL >>"$conf.tmp"
+    mv -f "$conf.tmp" "$conf"
+  ) || die "could not write $(rel "$conf")."
+  STARTED+=(valkey)
+  if ! valkey_launch "$VK_BIN" "$VK_ACCOUNT" "$VK_HOME" "$VK_PORT" "$conf" "$VK_PASSWORD"; then
+    die "$(basename "$VK_BIN") did not start on 127.0.0.1:$VK_PORT (logs above)."
+  fi
+  printf '%s\n' "$VK_PORT" >"$STATE/valkey.port"
+  local pid version
   pid=$(valkey_our_pid || echo "?")
-  say "Valkey:     started $(valkey_server_version 127.0.0.1 "$VK_PORT" "$VK_PASS" || basename "$bin") on 127.0.0.1:$VK_PORT (pid $pid, log $(rel "$VK_LOG"))"
+  version=$(valkey_server_version 127.0.0.1 "$VK_PORT" "" "$VK_PASSWORD" || basename "$VK_BIN")
+  say "Valkey:     started $version on 127.0.0.1:$VK_PORT (pid $pid${VK_ACCOUNT:+, as $VK_ACCOUNT}, log $(rel "$VK_HOME")/valkey.log)"
+}
+
+# Stops a server by pid (TERM, then KILL after 10 s).
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep_a_bit
+  done
+  say "  pid $pid did not stop within 10 s; killing it."
+  kill -KILL "$pid" 2>/dev/null || true
 }
 
 valkey_down() {
-  local pid i
-  if ! pid=$(valkey_our_pid); then
-    rm -f "$VK_PIDFILE"
+  local pid home
+  home=$(valkey_home_known)
+  if pid=$(valkey_pid_in "$home"); then
+    stop_pid "$pid"
+    say "Valkey:     stopped (pid $pid)."
+  else
     say "Valkey:     not running (nothing to stop)."
-    return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep_a_bit
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "Valkey:     pid $pid did not stop within 10 s; killing it."
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$VK_PIDFILE"
-  say "Valkey:     stopped (pid $pid)."
+  rm -f "$home/valkey.pid" "$home/port" "$STATE/valkey.port" "$STATE/valkey.conf"
+  remove_outside_home valkey
 }
 
 # ---------------------------------------------------------------------------
 # Native: PostgreSQL
 # ---------------------------------------------------------------------------
 
-PG_STATE=$STATE/postgres
-
 # Folders that may hold initdb, pg_ctl and postgres, best first.
 pg_bin_candidates() {
   local d
   d=$(command -v pg_ctl 2>/dev/null || true)
   if [[ -n $d ]]; then
-    # Follow a symbolic link to the real folder, which also has psql.
     d=$(readlink -f "$d" 2>/dev/null || printf '%s' "$d")
     dirname "$d"
   fi
@@ -606,7 +782,6 @@ pg_bin_candidates() {
   if command -v pg_config >/dev/null 2>&1; then
     pg_config --bindir 2>/dev/null || true
   fi
-  # Homebrew (Apple silicon, then Intel): postgresql@NN, highest first.
   for d in /opt/homebrew/opt/postgresql@*/bin /usr/local/opt/postgresql@*/bin; do
     [[ -d $d ]] && printf '%s\n' "$d"
   done | sort -t @ -k 2,2rn
@@ -618,13 +793,12 @@ pg_bin_candidates() {
   return 0
 }
 
-# Major version of the postgres program in folder $1 ("15").
 pg_bin_major() {
   "$1/postgres" --version 2>/dev/null | sed -n 's/^[^0-9]*\([0-9][0-9]*\).*/\1/p' | head -n 1
 }
 
-# Sets PG_BIN: a folder with initdb, pg_ctl and postgres. When the data
-# folder exists, the version must match the one that created it (PG_WANT).
+# Sets PG_BIN: a folder with initdb, pg_ctl and postgres, of the version that
+# made the data folder when there is one (PG_WANT).
 locate_pg_bin() {
   local d
   PG_WANT=""
@@ -639,17 +813,6 @@ locate_pg_bin() {
   return 1
 }
 
-# Same, but explains and exits when there is none.
-find_pg_bin() {
-  locate_pg_bin && return 0
-  if [[ -n $PG_WANT ]]; then
-    die "the data folder $(rel "$PG_DATA") was made by PostgreSQL $PG_WANT, which is no longer installed.
-  Start over with a new, empty database:  make infra-down && rm -rf $(rel "$PG_HOME") && make infra-up"
-  fi
-  die "PostgreSQL's server programs (initdb, pg_ctl, postgres) were not found. Install them with: make setup"
-}
-
-# Prints the path of a PostgreSQL client tool (psql, pg_isready).
 find_pg_tool() {
   local d
   if [[ -n ${PG_BIN:-} && -x $PG_BIN/$1 ]]; then
@@ -669,94 +832,17 @@ find_pg_tool() {
   return 1
 }
 
-# Who runs PostgreSQL: it refuses to run as root.
-PG_RUN_USER=""
-pg_pick_user() {
-  if ! is_root; then
-    PG_RUN_USER=$(id -un)
-    return 0
-  fi
-  if ! command -v runuser >/dev/null 2>&1 && ! command -v su >/dev/null 2>&1; then
-    die "running as root, and neither runuser nor su exists to run PostgreSQL as another user. Run as a normal user."
-  fi
-  if id postgres >/dev/null 2>&1; then
-    PG_RUN_USER=postgres
+# Sets PG_HOME PG_DATA PG_LOG PG_SOCKDIR from what is known, making nothing.
+pg_paths_known() {
+  if [[ -r $STATE/postgres.home ]]; then
+    PG_HOME=$(head -n 1 "$STATE/postgres.home")
   else
-    if ! id workbook-pg >/dev/null 2>&1; then
-      command -v useradd >/dev/null 2>&1 || die "PostgreSQL refuses to run as root, and there is no 'postgres' user nor useradd to create one."
-      useradd --system --user-group --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin workbook-pg 2>/dev/null ||
-        useradd --system --no-create-home --shell /usr/sbin/nologin workbook-pg
-      say "PostgreSQL: created the system user 'workbook-pg' to run it (PostgreSQL refuses to run as root)."
-    fi
-    PG_RUN_USER=workbook-pg
-  fi
-}
-
-# Runs a command as PG_RUN_USER (from /, which that user can always reach).
-as_pg() {
-  if ! is_root; then
-    "$@"
-  elif command -v runuser >/dev/null 2>&1; then
-    (cd / && runuser -u "$PG_RUN_USER" -- "$@")
-  else
-    local cmd
-    cmd=$(printf '%q ' "$@")
-    (cd / && su -s /bin/sh "$PG_RUN_USER" -c "exec $cmd")
-  fi
-}
-
-short_hash() {
-  printf '%08x' "$(printf '%s' "$1" | cksum | cut -d ' ' -f 1)"
-}
-
-# Sets PG_HOME (folder owned by PG_RUN_USER holding data/, run/, postgres.log),
-# PG_DATA, PG_LOG, PG_SOCKDIR. Creates folders only when $1 is "create".
-pg_paths() {
-  local create=${1:-} fallback recorded=""
-  fallback=/var/tmp/valkey-workbook-$(short_hash "$ROOT")
-  [[ -r $PG_STATE/location ]] && recorded=$(head -n 1 "$PG_STATE/location")
-  # Trust the record only when it belongs to this folder (not to a copy's).
-  if [[ $recorded == "$PG_STATE" || $recorded == "$fallback" ]]; then
-    PG_HOME=$recorded
-  elif [[ $create != create ]]; then
-    PG_HOME=$PG_STATE
-  else
-    mkdir -p "$PG_STATE"
-    PG_HOME=$PG_STATE
-    if is_root; then
-      if ! as_pg test -x "$STATE" 2>/dev/null; then
-        PG_HOME=$fallback
-        say "PostgreSQL: the user '$PG_RUN_USER' cannot reach $ROOT (a parent folder is private),"
-        say "            so its files go to $PG_HOME instead."
-      fi
-    fi
-    printf '%s\n' "$PG_HOME" >"$PG_STATE/location"
+    PG_HOME=$STATE/postgres
   fi
   PG_DATA=$PG_HOME/data
   PG_LOG=$PG_HOME/postgres.log
   PG_SOCKDIR=$PG_HOME/run
-  # A Unix socket path must stay under ~107 bytes.
-  if [[ $((${#PG_SOCKDIR} + 20)) -gt 100 ]]; then
-    PG_SOCKDIR=/tmp/valkey-workbook-$(short_hash "$ROOT")
-  fi
-  if [[ $create == create ]]; then
-    local d
-    for d in "$PG_HOME" "$PG_SOCKDIR"; do
-      if [[ -e $d && $d != "$STATE"/* ]] && is_root; then
-        # Shared /var/tmp or /tmp: only trust a folder that root or our user owns.
-        local owner
-        owner=$(stat -c %U "$d" 2>/dev/null || stat -f %Su "$d")
-        [[ $owner == root || $owner == "$PG_RUN_USER" ]] || die "$d exists and belongs to '$owner': remove it and try again."
-      fi
-      mkdir -p "$d"
-      chmod 700 "$d"
-      if is_root; then chown "$PG_RUN_USER" "$d"; fi
-    done
-    if [[ $PG_HOME != "$PG_STATE" ]]; then
-      ln -sfn "$PG_LOG" "$PG_STATE/postgres.log"
-    fi
-  fi
+  [[ -r $STATE/postgres.socket ]] && PG_SOCKDIR=$(head -n 1 "$STATE/postgres.socket")
   return 0
 }
 
@@ -765,175 +851,370 @@ pg_ours_running() {
   PG_PID=""
   PG_RUNNING_PORT=""
   [[ -n ${PG_DATA:-} && -r $PG_DATA/postmaster.pid ]] || return 1
-  [[ -n ${PG_BIN:-} ]] || return 1
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 || return 1
+  [[ -n ${PG_BIN:-} ]] || locate_pg_bin || return 1
   PG_PID=$(sed -n 1p "$PG_DATA/postmaster.pid" | tr -dc 0-9)
   PG_RUNNING_PORT=$(sed -n 4p "$PG_DATA/postmaster.pid" | tr -dc 0-9)
-  # Linux: the server works in its data folder; a copied .state/ points elsewhere.
+  [[ -n $PG_PID ]] && kill -0 "$PG_PID" 2>/dev/null || return 1
   local cwd
-  if [[ -n $PG_PID ]] && cwd=$(readlink "/proc/$PG_PID/cwd" 2>/dev/null) && [[ -n $cwd ]]; then
+  if cwd=$(readlink "/proc/$PG_PID/cwd" 2>/dev/null) && [[ -n $cwd ]]; then
     [[ $cwd == "$(cd "$PG_DATA" 2>/dev/null && pwd -P)" ]] || return 1
   fi
   return 0
 }
 
-# psql over our Unix socket as the superuser (local connections are trusted).
-pg_psql_local() {
+# psql over our Unix socket as the set-up superuser (the socket's folder is
+# private to the server's account, and to root).
+pg_psql_admin() {
   local psql
   psql=$(find_pg_tool psql) || die "psql was not found. Install it with: make setup"
-  as_pg "$psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -p "$PG_PORT" -U "$PG_USER" "$@"
+  as_user "$PG_ACCOUNT" "$psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -p "$PG_PORT" -U "$PG_ADMIN" "$@"
+}
+
+# psql over our Unix socket as DATABASE_URL's user (for what it must own).
+pg_psql_owner() {
+  local psql
+  psql=$(find_pg_tool psql) || die "psql was not found. Install it with: make setup"
+  as_user "$PG_ACCOUNT" "$psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -p "$PG_PORT" -U "$PG_USER" -d "$PG_DB" "$@"
 }
 
 pg_write_config() {
   local conf=$PG_DATA/workbook.conf sock
   sock=${PG_SOCKDIR//\'/\'\'}
-  cat >"$conf" <<EOF
+  # shellcheck disable=SC2016 # $1 belongs to the child sh
+  as_user "$PG_ACCOUNT" sh -c 'umask 077 && cat >"$1"' _ "$conf" <<EOF
 # Written by infra/infra.sh at every start (from DATABASE_URL): do not edit.
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$sock'
+unix_socket_permissions = 0700
 EOF
-  if is_root; then chown "$PG_RUN_USER" "$conf"; fi
-  chmod 600 "$conf"
   if ! grep -q "^include_if_exists = 'workbook.conf'" "$PG_DATA/postgresql.conf"; then
-    printf "\n# The workbook's settings (listen address, port, socket folder):\ninclude_if_exists = 'workbook.conf'\n" >>"$PG_DATA/postgresql.conf"
+    # shellcheck disable=SC2016 # $1 belongs to the child sh
+    printf "\n# The workbook's settings (listen address, port, socket folder):\ninclude_if_exists = 'workbook.conf'\n" |
+      as_user "$PG_ACCOUNT" sh -c 'cat >>"$1"' _ "$PG_DATA/postgresql.conf"
+  fi
+}
+
+# Phase 1 of 'up' for PostgreSQL: decides PG_ACTION (start | ours | theirs |
+# remote), finds the programs, makes the data folder when there is none
+# (initdb starts nothing); dies when it cannot be done.
+pg_plan() {
+  PG_ACTION=""
+  if [[ $PG_LOCAL == 0 ]]; then
+    PG_ACTION=remote
+    return 0
+  fi
+  PG_ACCOUNT=$(server_account postgres)
+  legacy_pg_down
+  pg_paths_known
+  if locate_pg_bin && pg_ours_running; then
+    if [[ -n $PG_RUNNING_PORT && $PG_RUNNING_PORT != "$PG_PORT" ]]; then
+      die "our PostgreSQL is running on port $PG_RUNNING_PORT, but DATABASE_URL says port $PG_PORT.
+  Stop it first with 'make infra-down', then run 'make infra-up' again."
+    fi
+    if [[ $(cat "$PG_HOME/layout" 2>/dev/null) == "$PG_LAYOUT" ]]; then
+      PG_ACTION=ours
+      return 0
+    fi
+    say "PostgreSQL: ours runs from a database cluster made by an older workbook, whose user was"
+    say "            its superuser. Stopping it to make a new one where that user is an ordinary owner."
+    pg_stop_ours
+  fi
+  pg_probe 127.0.0.1 "$PG_PORT"
+  case $PROBE in
+    ok)
+      PG_ACTION=theirs
+      PG_THEIR_VERSION=$PROBE_VERSION
+      return 0
+      ;;
+    not-answering) ;;
+    login-refused)
+      die "a PostgreSQL server already runs on 127.0.0.1:$PG_PORT$(listener_process "$PG_PORT"), not started by the workbook,
+  and $PROBE_WHY.
+  Give DATABASE_URL a user and password it accepts, or another port:
+    export DATABASE_URL=postgresql://$PG_USER:<password>@127.0.0.1:$(free_port_after "$PG_PORT")/$PG_DB"
+      ;;
+    *) port_taken PostgreSQL "$PG_PORT" DATABASE_URL "postgresql://$PG_USER:<password>@127.0.0.1:$(free_port_after "$PG_PORT")/$PG_DB" "$PROBE_WHY" ;;
+  esac
+  PG_ACTION=start
+  # Where its files go (made now; they hold nothing running yet).
+  server_home postgres "$PG_ACCOUNT"
+  PG_HOME=$HOME_DIR
+  [[ $HOME_CREATED == 1 ]] && CREATED_HOMES+=(postgres)
+  PG_DATA=$PG_HOME/data
+  PG_LOG=$PG_HOME/postgres.log
+  [[ -L $PG_LOG ]] && rm -f "$PG_LOG"  # an older workbook's link to /var/tmp
+  pg_socket_dir
+  if [[ -d $PG_DATA && $(cat "$PG_HOME/layout" 2>/dev/null) != "$PG_LAYOUT" ]]; then
+    local aside
+    aside=$PG_HOME/data.older-workbook-$(date +%Y%m%d-%H%M%S)
+    mv "$PG_DATA" "$aside"
+    say "PostgreSQL: $(rel "$PG_DATA") was made by an older workbook (its user was the superuser);"
+    say "            moved it to $(rel "$aside") and making a new one (remove the old one when you like)."
+  fi
+  if ! locate_pg_bin; then
+    if [[ -n $PG_WANT ]]; then
+      die "the data folder $(rel "$PG_DATA") was made by PostgreSQL $PG_WANT, which is no longer installed.
+  Start over with a new, empty database:  make clean-all && make infra-up"
+    fi
+    die "PostgreSQL's server programs (initdb, pg_ctl, postgres) were not found. Install them with: make setup"
+  fi
+  pg_check_disk
+  [[ -s $PG_DATA/PG_VERSION ]] || pg_initdb
+}
+
+# A Unix socket path must stay under ~107 bytes: with a long project path,
+# the socket goes to a private folder made with mktemp under /tmp.
+pg_socket_dir() {
+  local record=$STATE/postgres.socket d
+  PG_SOCKDIR=$PG_HOME/run
+  if [[ $((${#PG_SOCKDIR} + 20)) -le 100 ]]; then
+    if [[ -r $record ]]; then
+      d=$(head -n 1 "$record")
+      outside_home_ok "$d" "$PG_ACCOUNT" && rm -rf -- "$d"
+      rm -f "$record"
+    fi
+    as_user "$PG_ACCOUNT" mkdir -p "$PG_SOCKDIR"
+    as_user "$PG_ACCOUNT" chmod 700 "$PG_SOCKDIR"
+    return 0
+  fi
+  if [[ -r $record ]]; then
+    d=$(head -n 1 "$record")
+    if outside_home_ok "$d" "$PG_ACCOUNT"; then
+      PG_SOCKDIR=$d
+      return 0
+    fi
+  fi
+  PG_SOCKDIR=$(mktemp -d /tmp/valkey-workbook-pg.XXXXXXXX) || die "could not make a socket folder under /tmp."
+  [[ -n $PG_ACCOUNT ]] && chown "$PG_ACCOUNT:" "$PG_SOCKDIR"
+  printf '%s\n' "$PG_SOCKDIR" >"$record"
+  CREATED_SOCKET=1
+}
+
+# initdb needs about 40 MB; say so before it fails half-way.
+pg_check_disk() {
+  local free_kb
+  free_kb=$(df -Pk "$PG_HOME" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  if [[ $free_kb =~ ^[0-9]+$ ]] && [[ $free_kb -lt 204800 ]]; then
+    die "only $((free_kb / 1024)) MB are free where PostgreSQL's files go ($PG_HOME); it needs about 200 MB."
   fi
 }
 
 pg_initdb() {
-  local pwfile=$PG_HOME/.pwfile initlog=$PG_HOME/initdb.log
+  local initlog=$PG_HOME/initdb.log
   say "PostgreSQL: creating a new database cluster in $(rel "$PG_DATA") (first start)..."
-  rm -rf "$PG_DATA"
-  (umask 077 && printf '%s\n' "$PG_PASS" >"$pwfile")
-  if is_root; then chown "$PG_RUN_USER" "$pwfile" "$PG_HOME"; fi
-  : >"$initlog"
-  if is_root; then chown "$PG_RUN_USER" "$initlog"; fi
-  if ! as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_USER" --pwfile="$pwfile" \
-    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >>"$initlog" 2>&1; then
-    rm -f "$pwfile"
+  rm -f "$PG_HOME/layout"
+  as_user "$PG_ACCOUNT" rm -rf "$PG_DATA"
+  # The superuser gets no password: it logs in over the private socket only
+  # (trust there); over TCP every login needs a password (scram-sha-256).
+  if ! as_user "$PG_ACCOUNT" "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_ADMIN" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >"$initlog" 2>&1; then
     show_log_tail "$initlog"
+    as_user "$PG_ACCOUNT" rm -rf "$PG_DATA"
     die "initdb failed (see $(rel "$initlog"))."
   fi
-  rm -f "$pwfile" "$PG_STATE/staff.loaded"
+  printf '%s\n' "$PG_LAYOUT" >"$PG_HOME/layout"
 }
 
-# Creates the database named in the URL when missing, then loads the Staff
-# tables once (again when infra/staff.sql changes; the file is safe to re-run).
-pg_prepare_database() {
-  local exists signature
-  exists=$(printf '%s\n' "SELECT 1 FROM pg_database WHERE datname = :'db';" |
-    pg_psql_local -d postgres -tA -v db="$PG_DB") || die "could not ask PostgreSQL for its databases (log: $(rel "$PG_LOG"))."
-  if [[ $exists != 1 ]]; then
-    printf '%s\n' "SELECT format('CREATE DATABASE %I', :'db') \\gexec" |
-      pg_psql_local -d postgres -v db="$PG_DB" >/dev/null || die "could not create the database '$PG_DB'."
-    say "PostgreSQL: created the database '$PG_DB'."
-    rm -f "$PG_STATE/staff.loaded"
+pg_start() {
+  pg_write_config
+  STARTED+=(postgres)
+  if ! as_user "$PG_ACCOUNT" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null 2>&1 9>&-; then
+    show_log_tail "$PG_LOG"
+    die "PostgreSQL did not start (log: $(rel "$PG_LOG"))."
   fi
-  signature="$PG_DB $(cksum <"$STAFF_SQL" | cut -d ' ' -f 1)"
-  if [[ ! -r $PG_STATE/staff.loaded || $(cat "$PG_STATE/staff.loaded") != "$signature" ]]; then
-    pg_psql_local -d "$PG_DB" <"$STAFF_SQL" >/dev/null || die "loading infra/staff.sql into '$PG_DB' failed."
-    printf '%s\n' "$signature" >"$PG_STATE/staff.loaded"
+  pg_ours_running || true
+}
+
+# The URL's user: an ordinary role owning the URL's database (made when
+# missing); then the Staff tables, loaded as that owner when infra/staff.sql
+# is new to this database (its checksum is kept as the database's comment,
+# so a database made again is loaded again).
+pg_prepare_database() {
+  "$WB_URL" pg-setup-sql DATABASE_URL | pg_psql_admin -d postgres >/dev/null ||
+    die "could not set up the user and database of DATABASE_URL (log: $(rel "$PG_LOG"))."
+  local signature current
+  signature="workbook staff.sql $(cksum <"$STAFF_SQL" | cut -d ' ' -f 1)"
+  current=$(pg_psql_owner -tA -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = current_database()") ||
+    die "could not read the database's comment (log: $(rel "$PG_LOG"))."
+  if [[ $current != "$signature" ]]; then
+    pg_psql_owner <"$STAFF_SQL" >/dev/null || die "loading infra/staff.sql into '$PG_DB' failed."
+    printf '%s\n' "SELECT format('COMMENT ON DATABASE %I IS %L', current_database(), :'signature') \\gexec" |
+      pg_psql_owner -v signature="$signature" >/dev/null || die "could not record that infra/staff.sql is loaded."
     say "PostgreSQL: loaded the Staff tables (infra/staff.sql) into '$PG_DB'."
   fi
 }
 
 # Logs in over TCP exactly as the workbook will, with DATABASE_URL's password.
 pg_check_login() {
-  local psql out
-  psql=$(find_pg_tool psql) || return 0
-  if ! out=$(PGPASSWORD=$PG_PASS PGCONNECT_TIMEOUT=5 "$psql" -X -tA -h 127.0.0.1 -p "$PG_PORT" \
-    -U "$PG_USER" -d "$PG_DB" -c 'SELECT 1' 2>&1); then
-    err "$out"
-    die "PostgreSQL runs, but refuses the user/password of DATABASE_URL ('$PG_SHOWN').
-  Its data folder was probably created with other ones. Either use the URL it was
-  created with, or start over with a new, empty database:
-    make infra-down && rm -rf $(rel "$PG_HOME") $(rel "$PG_STATE") && make infra-up"
-  fi
+  pg_probe 127.0.0.1 "$PG_PORT"
+  [[ $PROBE == ok ]] && return 0
+  die "PostgreSQL runs, but $PROBE_WHY."
 }
 
-# Fails when DATABASE_URL's port is taken by a server that is not ours.
-pg_check_port() {
-  [[ $PG_LOCAL -eq 1 ]] || return 0
-  if [[ -r $PG_STATE/location ]]; then
-    if is_root; then pg_pick_user; fi
-    pg_paths
-    if locate_pg_bin && pg_ours_running; then
-      return 0
-    fi
-  fi
-  if port_open 127.0.0.1 "$PG_PORT"; then
-    port_taken PostgreSQL "$PG_PORT" DATABASE_URL "$(database_url_with_port "$(free_port_after "$PG_PORT")")"
-  fi
-  return 0
-}
-
-pg_up() {
-  if [[ $PG_LOCAL -eq 0 ]]; then
-    say "PostgreSQL: DATABASE_URL points at $PG_HOST, not this machine: not starting one here."
-    return 0
-  fi
-  require_full_database_url
-  pg_pick_user
-  pg_paths create
-  find_pg_bin
-  if pg_ours_running; then
-    if [[ -n $PG_RUNNING_PORT && $PG_RUNNING_PORT != "$PG_PORT" ]]; then
-      die "our PostgreSQL is running on port $PG_RUNNING_PORT, but DATABASE_URL says port $PG_PORT.
-  Stop it first with 'make infra-down', then run 'make infra-up' again."
-    fi
-    say "PostgreSQL: already running (ours: pid $PG_PID, port $PG_PORT). Nothing to do."
-    pg_prepare_database
-    pg_check_login
-    return 0
-  fi
-  pg_check_port
-  if [[ ! -s $PG_DATA/PG_VERSION ]]; then
-    pg_initdb
-  fi
-  pg_write_config
-  [[ -e $PG_LOG ]] || : >"$PG_LOG"
-  if is_root; then chown "$PG_RUN_USER" "$PG_LOG"; fi
-  if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null 2>&1 9>&-; then
-    show_log_tail "$PG_LOG"
-    die "PostgreSQL did not start (log: $(rel "$PG_LOG"))."
-  fi
-  pg_ours_running || true
-  pg_prepare_database
-  pg_check_login
-  say "PostgreSQL: started $("$PG_BIN/postgres" --version | sed -e 's/^postgres (PostgreSQL) /PostgreSQL /' -e 's/ (.*//') on 127.0.0.1:$PG_PORT (pid ${PG_PID:-?}, log $(rel "$PG_LOG"))"
-}
-
-pg_down() {
-  if [[ ! -r $PG_STATE/location && ! -d $PG_STATE/data ]]; then
-    say "PostgreSQL: not running (nothing to stop)."
-    return 0
-  fi
-  if is_root; then pg_pick_user; fi
-  pg_paths
-  if ! locate_pg_bin || ! pg_ours_running; then
-    say "PostgreSQL: not running (nothing to stop)."
-    return 0
-  fi
+pg_stop_ours() {
   local pid=$PG_PID
-  if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null 2>&1; then
+  if ! as_user "$PG_ACCOUNT" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null 2>&1; then
     show_log_tail "$PG_LOG"
     die "pg_ctl could not stop PostgreSQL (log: $(rel "$PG_LOG"))."
   fi
   say "PostgreSQL: stopped (pid $pid)."
 }
 
+pg_down() {
+  if is_root; then PG_ACCOUNT=$(server_account postgres 2>/dev/null || true); else PG_ACCOUNT=""; fi
+  pg_paths_known
+  if pg_ours_running; then
+    pg_stop_ours
+  else
+    say "PostgreSQL: not running (nothing to stop)."
+  fi
+  legacy_pg_down
+  remove_outside_home postgres
+  if [[ -r $STATE/postgres.socket ]]; then
+    local d
+    d=$(head -n 1 "$STATE/postgres.socket")
+    if outside_home_ok "$d" "$(stat -c %U "$d" 2>/dev/null || true)"; then
+      rm -rf -- "$d"
+      say "PostgreSQL: removed its socket folder $d"
+    fi
+    rm -f "$STATE/postgres.socket"
+  fi
+}
+
+# An older workbook put PostgreSQL under /var/tmp/valkey-workbook-<hash> and
+# recorded it in .state/postgres/location: stop a server running from there.
+legacy_pg_down() {
+  local location
+  [[ -r $STATE/postgres/location ]] || return 0
+  location=$(head -n 1 "$STATE/postgres/location")
+  [[ $location != "$STATE/postgres" && -r $location/data/postmaster.pid ]] || return 0
+  local pid owner
+  pid=$(sed -n 1p "$location/data/postmaster.pid" | tr -dc 0-9)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && [[ $(proc_name "$pid") == postgres* ]]; then
+    owner=$(stat -c %U "$location/data" 2>/dev/null || true)
+    PG_DATA=$location/data
+    locate_pg_bin || return 0
+    as_user "$owner" "$PG_BIN/pg_ctl" -D "$location/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+    say "PostgreSQL: stopped the one an older workbook ran from $location (pid $pid); 'make clean-all' removes its files."
+  fi
+}
+
 # ---------------------------------------------------------------------------
-# Native: up / down
+# Native: up (all or nothing) / down
 # ---------------------------------------------------------------------------
+
+STARTED=()
+CREATED_HOMES=()
+CREATED_SOCKET=0
+UP_DONE=0
+
+# Should 'up' fail half-way, what this run started is stopped again, and the
+# folders it made outside the project are removed.
+undo_up() {
+  [[ $UP_DONE == 1 ]] && return 0
+  local what
+  for what in "${STARTED[@]}"; do
+    case $what in
+      valkey)
+        local pid
+        if pid=$(valkey_our_pid); then
+          stop_pid "$pid"
+          err "Valkey:     stopped again (pid $pid): 'up' did not finish."
+        fi
+        ;;
+      postgres)
+        if pg_ours_running; then
+          as_user "$PG_ACCOUNT" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+          err "PostgreSQL: stopped again (pid $PG_PID): 'up' did not finish."
+        fi
+        ;;
+    esac
+  done
+  for what in "${CREATED_HOMES[@]}"; do remove_outside_home "$what" >&2; done
+  if [[ $CREATED_SOCKET == 1 && -r $STATE/postgres.socket ]]; then
+    rm -rf -- "$(head -n 1 "$STATE/postgres.socket")"
+    rm -f "$STATE/postgres.socket"
+  fi
+}
 
 native_up() {
   take_lock
-  # Both ports first, so that nothing is started when one of them is taken.
-  valkey_check_port
-  pg_check_port
+  require_startable_urls
+  trap undo_up EXIT
+  # Phase 1: every check, nothing started.
+  valkey_plan
+  pg_plan
   record_backend native
-  valkey_up
-  pg_up
+  # Phase 2: start (PostgreSQL first: it has more that can go wrong).
+  case $PG_ACTION in
+    start) pg_start ;;
+  esac
+  case $VK_ACTION in
+    start) valkey_start ;;
+  esac
+  # Phase 3: the database's user, database and tables; the URL's login.
+  if [[ $PG_ACTION == start || $PG_ACTION == ours ]]; then
+    pg_prepare_database
+    pg_check_login
+  fi
+  UP_DONE=1
+  trap - EXIT
+  native_report
+}
+
+native_report() {
+  local pid
+  case $VK_ACTION in
+    ours)
+      pid=$(valkey_our_pid || echo "?")
+      say "Valkey:     already running (ours: $(valkey_server_version 127.0.0.1 "$VK_PORT" "$VK_USER" "$VK_PASSWORD" || echo "?"), pid $pid, port $VK_PORT). Nothing to do."
+      ;;
+    theirs) say "Valkey:     $VK_THEIR_VERSION already answers on 127.0.0.1:$VK_PORT (not started by the workbook): using it as it is." ;;
+    remote) report_remote_valkey ;;
+  esac
+  case $PG_ACTION in
+    start) say "PostgreSQL: started $("$PG_BIN/postgres" --version | sed -e 's/^postgres (PostgreSQL) /postgresql /' -e 's/ (.*//') on 127.0.0.1:$PG_PORT (pid ${PG_PID:-?}${PG_ACCOUNT:+, as $PG_ACCOUNT}, log $(rel "$PG_LOG"))" ;;
+    ours) say "PostgreSQL: already running (ours: pid $PG_PID, port $PG_PORT). Nothing to do." ;;
+    theirs)
+      say "PostgreSQL: $PG_THEIR_VERSION already answers on 127.0.0.1:$PG_PORT with DATABASE_URL's login (not started by the workbook): using it as it is."
+      staff_note
+      ;;
+    remote) report_remote_pg ;;
+  esac
+}
+
+# A server the workbook does not run: say whether it has the Staff tables.
+staff_note() {
+  local psql rows
+  psql=$(find_pg_tool psql) || return 0
+  rows=$(pg_as_url "$psql" -h "$PG_ADDR" -p "$PG_PORT" -tAc 'SELECT count(*) FROM employees' 2>/dev/null || true)
+  if [[ ! $rows =~ ^[0-9]+$ ]]; then
+    say "            Its database has no Staff tables yet (lesson 05 needs them); load them with:"
+    say "              psql -h $PG_ADDR -p $PG_PORT -U $PG_USER -d $PG_DB -f infra/staff.sql"
+  fi
+}
+
+report_remote_valkey() {
+  valkey_probe "$VK_ADDR" "$VK_PORT" "$VK_USER" "$VK_PASSWORD"
+  if [[ $VK_TLS == 1 ]]; then
+    say "Valkey:     VALKEY_URL points at $VK_HOST (TLS), not this machine: not started here, and not checked (these scripts do not speak TLS)."
+  elif [[ $PROBE == ok ]]; then
+    say "Valkey:     VALKEY_URL points at $VK_HOST, not this machine: not started here; it answers ($PROBE_VERSION)."
+  else
+    say "Valkey:     VALKEY_URL points at $VK_HOST, not this machine: not started here, and $PROBE_WHY."
+    REMOTE_PROBLEM=1
+  fi
+}
+
+report_remote_pg() {
+  pg_probe "$PG_ADDR" "$PG_PORT"
+  if [[ $PROBE == ok ]]; then
+    say "PostgreSQL: DATABASE_URL points at ${PG_HOST:-a Unix socket}, not this machine: not started here; it answers ($PROBE_VERSION)."
+  else
+    say "PostgreSQL: DATABASE_URL points at ${PG_HOST:-a Unix socket}, not this machine: not started here, and $PROBE_WHY."
+    REMOTE_PROBLEM=1
+  fi
 }
 
 native_down() {
@@ -942,46 +1223,128 @@ native_down() {
   pg_down
 }
 
-# True when anything native of ours is running (for backend switches).
 native_running() {
   valkey_our_pid >/dev/null && return 0
-  if [[ -r $PG_STATE/location ]]; then
-    if is_root; then pg_pick_user >/dev/null; fi
-    pg_paths
-    locate_pg_bin && pg_ours_running && return 0
-  fi
+  pg_paths_known
+  pg_ours_running && return 0
   return 1
+}
+
+# ---------------------------------------------------------------------------
+# The second server of `make check`
+# ---------------------------------------------------------------------------
+
+SECOND=$STATE/second-server
+
+second_start() {
+  load_urls
+  valkey_probe "$VK_ADDR" "$VK_PORT" "$VK_USER" "$VK_PASSWORD"
+  [[ $PROBE == ok ]] || { say "the primary server (VALKEY_URL=$VK_SHOWN) does not answer: $PROBE_WHY"; exit 3; }
+  local primary=$PROBE_VERSION want bin
+  case $primary in
+    valkey*) want=redis-server ;;
+    redis*) want=valkey-server ;;
+    *) say "the primary server's name is unknown ('$primary')"; exit 3 ;;
+  esac
+  bin=$(command -v "$want" 2>/dev/null || true)
+  if [[ -z $bin ]]; then
+    if [[ $want == valkey-server ]]; then
+      say "the primary server is already $primary (no Valkey here to compare it with: make setup installs Valkey where a package has it)"
+    else
+      say "no redis-server is installed (make check installs it in CI; by hand: scripts/setup.sh --second-server)"
+    fi
+    exit 3
+  fi
+  second_stop >/dev/null 2>&1 || true
+  local account port home conf
+  account=$(server_account "$want")
+  # Its own folder, inside the project when the account can reach it.
+  mkdir -p "$STATE"
+  server_home second-server "$account"
+  home=$HOME_DIR
+  port=$(second_free_port) || { say "no free loopback port for the second server"; exit 3; }
+  conf=$STATE/second-server.conf
+  (umask 077 && valkey_settings "$home" "$port" >"$conf")
+  if ! valkey_launch "$bin" "$account" "$home" "$port" "$conf" "" >/dev/null 2>&1; then
+    say "$want did not start on 127.0.0.1:$port (see $(rel "$home")/valkey.log)"
+    exit 3
+  fi
+  printf '%s\n' "$port" >"$STATE/second-server.port"
+  local version
+  version=$(valkey_server_version 127.0.0.1 "$port" "" "" || echo "$want ?")
+  printf 'redis://127.0.0.1:%s\t%s\t%s\n' "$port" "$version" "$primary"
+}
+
+# A port where nothing listens, away from the usual ones.
+second_free_port() {
+  local p tries
+  for ((tries = 0; tries < 50; tries++)); do
+    p=$((20000 + RANDOM % 20000))
+    port_open 127.0.0.1 "$p" || { printf '%s' "$p"; return 0; }
+  done
+  return 1
+}
+
+second_stop() {
+  local home pid
+  if [[ -r $STATE/second-server.home ]]; then home=$(head -n 1 "$STATE/second-server.home"); else home=$SECOND; fi
+  if pid=$(valkey_pid_in "$home"); then
+    stop_pid "$pid"
+    say "second server: stopped (pid $pid)."
+  fi
+  rm -f "$STATE/second-server.port" "$STATE/second-server.conf"
+  remove_outside_home second-server >/dev/null
+  [[ -d $SECOND ]] && rm -rf -- "$SECOND"
+  return 0
 }
 
 # ---------------------------------------------------------------------------
 # Docker
 # ---------------------------------------------------------------------------
 
+# One project per clone: two clones never share containers or the database
+# volume.
+COMPOSE_PROJECT=valkey-workbook-$(short_hash "$ROOT")
+
 compose() {
   docker compose -f "$COMPOSE_FILE" -p "$COMPOSE_PROJECT" "$@"
 }
 
 docker_export_env() {
-  export VALKEY_PORT=$VK_PORT PG_PORT PG_USER PG_PASSWORD=$PG_PASS PG_DB
+  local auth
+  auth=$("$WB_URL" valkey-conf VALKEY_URL) || die "VALKEY_URL: cannot read its password."
+  # The Valkey container writes WB_VALKEY_AUTH into its own config file; the
+  # healthcheck's valkey-cli reads the password from REDISCLI_AUTH.
+  export WB_VALKEY_PORT=$VK_PORT WB_VALKEY_AUTH=$auth WB_VALKEY_PASSWORD=$VK_PASSWORD
+  export WB_PG_PORT=$PG_PORT
+  # The image's superuser, for set-up inside the container only (over its
+  # socket): its password is random and never used; kept so that the
+  # container's settings stay the same from one 'up' to the next.
+  local pwfile=$STATE/docker-admin-password
+  if [[ ! -s $pwfile ]]; then
+    mkdir -p "$STATE"
+    (umask 077 && od -An -N 24 -tx1 /dev/urandom | tr -d ' \n' >"$pwfile")
+  fi
+  WB_PG_ADMIN_PASSWORD=$(cat "$pwfile")
+  export WB_PG_ADMIN_PASSWORD
 }
 
-# Services of our compose project that are running, one a line.
 docker_running_services() {
   compose ps --status running --services 2>/dev/null || true
 }
 
 docker_up() {
-  [[ $VK_LOCAL -eq 1 && $PG_LOCAL -eq 1 ]] || die "with Docker, both VALKEY_URL and DATABASE_URL must point at 127.0.0.1."
-  require_full_database_url
+  [[ $VK_LOCAL == 1 && $PG_LOCAL == 1 ]] || die "with Docker, both VALKEY_URL and DATABASE_URL must point at 127.0.0.1."
+  require_startable_urls
   docker_export_env
   take_lock
   local running
   running=$(docker_running_services)
   if [[ $running != *valkey* ]] && port_open 127.0.0.1 "$VK_PORT"; then
-    port_taken Valkey "$VK_PORT" VALKEY_URL "redis://127.0.0.1:$(free_port_after "$VK_PORT")"
+    port_taken Valkey "$VK_PORT" VALKEY_URL "redis://127.0.0.1:$(free_port_after "$VK_PORT")" "another program listens there"
   fi
   if [[ $running != *postgres* ]] && port_open 127.0.0.1 "$PG_PORT"; then
-    port_taken PostgreSQL "$PG_PORT" DATABASE_URL "$(database_url_with_port "$(free_port_after "$PG_PORT")")"
+    port_taken PostgreSQL "$PG_PORT" DATABASE_URL "postgresql://$PG_USER:<password>@127.0.0.1:$(free_port_after "$PG_PORT")/$PG_DB" "another program listens there"
   fi
   record_backend docker
   say "Starting the servers in Docker (project '$COMPOSE_PROJECT'; the first time downloads the images)..."
@@ -989,10 +1352,31 @@ docker_up() {
     compose logs --tail 30 >&2 || true
     die "docker compose could not start the servers (logs above)."
   fi
-  valkey_answers 127.0.0.1 "$VK_PORT" "$VK_PASS" || die "Valkey's container runs but does not answer on 127.0.0.1:$VK_PORT."
-  postgres_answers 127.0.0.1 "$PG_PORT" || die "PostgreSQL's container runs but does not answer on 127.0.0.1:$PG_PORT."
-  say "Valkey:     running in Docker on 127.0.0.1:$VK_PORT"
-  say "PostgreSQL: running in Docker on 127.0.0.1:$PG_PORT"
+  # The URL's user and database (an ordinary owner, as natively), then the
+  # Staff tables whenever infra/staff.sql changed (checked at every 'up').
+  "$WB_URL" pg-setup-sql DATABASE_URL |
+    compose exec -T postgres psql -X -q -v ON_ERROR_STOP=1 -U "$PG_ADMIN" -d postgres >/dev/null ||
+    die "could not set up the user and database of DATABASE_URL in the container."
+  local signature current
+  signature="workbook staff.sql $(cksum <"$STAFF_SQL" | cut -d ' ' -f 1)"
+  current=$(compose exec -T postgres psql -X -tA -U "$PG_USER" -d "$PG_DB" \
+    -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = current_database()" | tr -d '\r') ||
+    die "could not read the database's comment in the container."
+  if [[ $current != "$signature" ]]; then
+    compose exec -T postgres psql -X -q -v ON_ERROR_STOP=1 -U "$PG_USER" -d "$PG_DB" <"$STAFF_SQL" >/dev/null ||
+      die "loading infra/staff.sql into the container's '$PG_DB' failed."
+    printf '%s\n' "SELECT format('COMMENT ON DATABASE %I IS %L', current_database(), :'signature') \\gexec" |
+      compose exec -T postgres psql -X -q -v ON_ERROR_STOP=1 -v signature="$signature" -U "$PG_USER" -d "$PG_DB" >/dev/null ||
+      die "could not record that infra/staff.sql is loaded."
+    say "PostgreSQL: loaded the Staff tables (infra/staff.sql) into '$PG_DB'."
+  fi
+  # The logins exactly as the workbook will use them.
+  valkey_probe 127.0.0.1 "$VK_PORT" "$VK_USER" "$VK_PASSWORD"
+  [[ $PROBE == ok ]] || die "Valkey's container runs, but on 127.0.0.1:$VK_PORT $PROBE_WHY."
+  say "Valkey:     $PROBE_VERSION running in Docker on 127.0.0.1:$VK_PORT"
+  pg_probe 127.0.0.1 "$PG_PORT"
+  [[ $PROBE == ok ]] || die "PostgreSQL's container runs, but on 127.0.0.1:$PG_PORT $PROBE_WHY."
+  say "PostgreSQL: $PROBE_VERSION running in Docker on 127.0.0.1:$PG_PORT"
 }
 
 docker_down() {
@@ -1000,12 +1384,39 @@ docker_down() {
   docker_export_env
   take_lock
   compose down
-  say "Docker: stopped and removed the workbook's containers (the database volume is kept)."
+  say "Docker: stopped and removed the workbook's containers (project '$COMPOSE_PROJECT'; the database volume is kept)."
 }
 
 # ---------------------------------------------------------------------------
-# status
+# status, check, probe
 # ---------------------------------------------------------------------------
+
+# Sets VK_STATE VK_WHY VK_VERSION and PG_STATE PG_WHY PG_VERSION.
+probe_both() {
+  if [[ $VK_TLS == 1 ]]; then
+    VK_STATE=not-checked VK_WHY="a TLS URL: these scripts cannot check it" VK_VERSION=""
+  else
+    valkey_probe "$VK_ADDR" "$VK_PORT" "$VK_USER" "$VK_PASSWORD"
+    VK_STATE=$PROBE VK_WHY=$PROBE_WHY VK_VERSION=$PROBE_VERSION
+  fi
+  if [[ -z $PG_ADDR ]]; then
+    PG_STATE=not-checked PG_WHY="no host in DATABASE_URL (a Unix socket): not checked" PG_VERSION=""
+  else
+    pg_probe "$PG_ADDR" "$PG_PORT"
+    PG_STATE=$PROBE PG_WHY=$PROBE_WHY PG_VERSION=$PROBE_VERSION
+  fi
+}
+
+check_cmd() {
+  probe_both
+  [[ $VK_STATE == ok && $PG_STATE == ok ]]
+}
+
+probe_cmd() {
+  probe_both
+  printf 'valkey\t%s\t%s\t%s\n' "$VK_STATE" "${VK_VERSION:--}" "$VK_WHY"
+  printf 'postgres\t%s\t%s\t%s\n' "$PG_STATE" "${PG_VERSION:--}" "$PG_WHY"
+}
 
 status_cmd() {
   local backend how recorded
@@ -1023,88 +1434,102 @@ status_cmd() {
     native) say "Backend: native (servers run as processes of this machine; $how)" ;;
     docker) say "Backend: docker (compose project '$COMPOSE_PROJECT'; $how)" ;;
   esac
-
-  # Valkey row
-  local vk_answers=no vk_version="-" vk_ours=no pid
-  if [[ $VK_LOCAL -eq 1 ]] || port_open "$VK_ADDR" "$VK_PORT"; then
-    if valkey_answers "$VK_ADDR" "$VK_PORT" "$VK_PASS"; then
-      vk_answers=yes
-      vk_version=$(valkey_server_version "$VK_ADDR" "$VK_PORT" "$VK_PASS" || echo "?")
-    elif port_open "$VK_ADDR" "$VK_PORT"; then
-      vk_answers="no (port taken)"
-    fi
-  fi
-  # PostgreSQL row
-  local pg_answers=no pg_version="-" pg_ours=no psql v
-  if postgres_answers "$PG_ADDR" "$PG_PORT"; then
-    pg_answers=yes
-    pg_version="?"
-    if psql=$(find_pg_tool psql) && [[ -n $PG_USER ]]; then
-      if v=$(PGPASSWORD=$PG_PASS PGCONNECT_TIMEOUT=5 "$psql" -X -tA -h "$PG_ADDR" -p "$PG_PORT" \
-        -U "$PG_USER" -d "${PG_DB:-postgres}" -c 'SHOW server_version' 2>/dev/null); then
-        pg_version="PostgreSQL ${v%% *}"
-      else
-        pg_version="PostgreSQL (login refused)"
-      fi
-    fi
-  elif port_open "$PG_ADDR" "$PG_PORT"; then
-    pg_answers="no (port taken)"
-  fi
-
+  probe_both
+  local vk_ours=no pg_ours=no pid
   if [[ $backend == native ]]; then
-    if pid=$(valkey_our_pid) && [[ $(cat "$VK_PORTFILE" 2>/dev/null) == "$VK_PORT" ]]; then
-      vk_ours="yes (pid $pid)"
-    elif pid=$(valkey_our_pid); then
-      vk_ours="no (ours runs on port $(cat "$VK_PORTFILE" 2>/dev/null))"
-    fi
-    if [[ -r $PG_STATE/location ]]; then
-      if is_root; then pg_pick_user >/dev/null; fi
-      pg_paths
-      if locate_pg_bin && pg_ours_running; then
-        if [[ $PG_RUNNING_PORT == "$PG_PORT" ]]; then
-          pg_ours="yes (pid $PG_PID)"
-        else
-          pg_ours="no (ours runs on port $PG_RUNNING_PORT)"
-        fi
+    if pid=$(valkey_our_pid); then
+      if [[ $(valkey_recorded_port) == "$VK_PORT" ]]; then
+        vk_ours="yes (pid $pid)"
+      else
+        vk_ours="no (ours runs on port $(valkey_recorded_port))"
       fi
     fi
-  else
-    local running
-    if command -v docker >/dev/null 2>&1; then
-      docker_export_env
-      running=$(docker_running_services)
-      [[ $running == *valkey* ]] && vk_ours="yes (container)"
-      [[ $running == *postgres* ]] && pg_ours="yes (container)"
-      say ""
-      compose ps 2>/dev/null || true
+    pg_paths_known
+    if pg_ours_running; then
+      if [[ $PG_RUNNING_PORT == "$PG_PORT" ]]; then pg_ours="yes (pid $PG_PID)"; else pg_ours="no (ours runs on port $PG_RUNNING_PORT)"; fi
     fi
+  elif command -v docker >/dev/null 2>&1; then
+    local running
+    docker_export_env
+    running=$(docker_running_services)
+    [[ $running == *valkey* ]] && vk_ours="yes (container)"
+    [[ $running == *postgres* ]] && pg_ours="yes (container)"
+    say ""
+    compose ps 2>/dev/null || true
   fi
-  [[ $vk_answers == no* ]] && vk_version="-"
-  [[ $pg_answers == no* ]] && pg_version="-"
-
-  # The table
+  local vk_answers=yes pg_answers=yes
+  [[ $VK_STATE == ok ]] || vk_answers="no: $VK_WHY"
+  [[ $PG_STATE == ok ]] || pg_answers="no: $PG_WHY"
   local w=3
   [[ ${#VK_SHOWN} -gt $w ]] && w=${#VK_SHOWN}
   [[ ${#PG_SHOWN} -gt $w ]] && w=${#PG_SHOWN}
-  local fmt="  %-11s %-${w}s  %-19s %-6s %-16s %s\n"
+  local fmt="  %-11s %-${w}s  %-18s %-6s %-16s %s\n"
   say ""
   # shellcheck disable=SC2059
   {
-    printf "$fmt" SERVER URL VERSION PORT ANSWERS OURS
-    printf "$fmt" Valkey "$VK_SHOWN" "$vk_version" "$VK_PORT" "$vk_answers" "$vk_ours"
-    printf "$fmt" PostgreSQL "$PG_SHOWN" "$pg_version" "$PG_PORT" "$pg_answers" "$pg_ours"
+    printf "$fmt" SERVER URL VERSION PORT OURS ANSWERS
+    printf "$fmt" Valkey "$VK_SHOWN" "${VK_VERSION:--}" "$VK_PORT" "$vk_ours" "$vk_answers"
+    printf "$fmt" PostgreSQL "$PG_SHOWN" "${PG_VERSION:--}" "$PG_PORT" "$pg_ours" "$pg_answers"
   }
   say ""
-  if [[ $vk_answers == yes && $pg_answers == yes ]]; then
-    say "Both servers answer."
+  if [[ $VK_STATE == ok && $PG_STATE == ok ]]; then
+    say "Both servers answer, with the URLs' logins."
     return 0
   fi
-  if [[ $vk_answers == no && $pg_answers == no ]]; then
-    say "Neither server answers. Start them with: make infra-up"
-  else
-    say "Not every server answers. Start them with: make infra-up"
-  fi
+  local name state why local_ var
+  for name in Valkey PostgreSQL; do
+    if [[ $name == Valkey ]]; then state=$VK_STATE why=$VK_WHY local_=$VK_LOCAL var=VALKEY_URL; else state=$PG_STATE why=$PG_WHY local_=$PG_LOCAL var=DATABASE_URL; fi
+    case $state in
+      ok) ;;
+      login-refused) say "$name answers, but the login was refused: $why. Fix the user or password in $var." ;;
+      not-answering)
+        if [[ $local_ == 1 ]]; then say "$name: $why. Start it with: make infra-up"; else say "$name: $why (another machine: the workbook does not start it)."; fi
+        ;;
+      *) say "$name: $why." ;;
+    esac
+  done
   return 1
+}
+
+# ---------------------------------------------------------------------------
+# clean (make clean-all)
+# ---------------------------------------------------------------------------
+
+clean_cmd() {
+  local backend
+  backend=$(recorded_backend)
+  if [[ $backend == docker ]] && command -v docker >/dev/null 2>&1; then
+    docker_down || true
+  else
+    native_down
+  fi
+  second_stop >/dev/null 2>&1 || true
+  # Files an older workbook left outside the project.
+  local legacy d
+  if [[ -r $STATE/postgres/location ]]; then
+    legacy=$(head -n 1 "$STATE/postgres/location")
+    case $legacy in
+      /var/tmp/valkey-workbook-*)
+        if [[ -d $legacy && ! -L $legacy ]]; then
+          rm -rf -- "$legacy"
+          say "removed $legacy (PostgreSQL's files, from an older workbook)"
+        fi
+        ;;
+    esac
+  fi
+  d=/tmp/valkey-workbook-$(short_hash "$ROOT")
+  if [[ -d $d && ! -L $d ]] && [[ $(stat -c %U "$d" 2>/dev/null) == @(root|postgres|workbook-pg|$(id -un)) ]]; then
+    rm -rf -- "$d"
+    say "removed $d (PostgreSQL's socket folder, from an older workbook)"
+  fi
+  if is_root && id workbook-pg >/dev/null 2>&1; then
+    say "note: the system user 'workbook-pg' that an older workbook made is still there (other clones may use it);"
+    say "      remove it with 'userdel workbook-pg' when no workbook of this machine needs it."
+  fi
+  if [[ -d $STATE ]]; then
+    rm -rf -- "$STATE"
+    say "removed $(rel "$STATE")/ (the servers' data, logs and settings, your hint progress, the URL tool)"
+  fi
 }
 
 # ---------------------------------------------------------------------------
@@ -1121,8 +1546,10 @@ up_cmd() {
     backend=docker
   elif [[ $recorded == native ]]; then
     backend=native
-  else
+  elif [[ $VK_LOCAL == 1 && $PG_LOCAL == 1 ]]; then
     backend=$(auto_backend)
+  else
+    backend=native
   fi
   if [[ -n $recorded && $recorded != "$backend" ]]; then
     if [[ $recorded == native ]] && native_running; then
@@ -1132,6 +1559,7 @@ up_cmd() {
       die "the servers already run in Docker (from an earlier 'make infra-up'). Stop them first: make infra-down"
     fi
   fi
+  REMOTE_PROBLEM=0
   if [[ $backend == docker ]]; then
     docker_available || die "WORKBOOK_INFRA=docker, but no Docker engine answers ('docker info' fails) or 'docker compose' is missing."
     docker_up
@@ -1139,15 +1567,16 @@ up_cmd() {
     native_up
   fi
   say ""
-  say "Ready. The workbook connects with:"
+  if [[ $REMOTE_PROBLEM == 1 ]]; then
+    say "Ready on this machine; the server on another machine (above) does not answer. The workbook connects with:"
+  else
+    say "Ready. The workbook connects with:"
+  fi
   say "  VALKEY_URL=$VK_SHOWN"
   say "  DATABASE_URL=$PG_SHOWN"
-  if [[ $DATABASE_URL == "$DEFAULT_DATABASE_URL" ]]; then
-    say "Look inside the database:  psql $DEFAULT_DATABASE_URL"
-  else
-    say "Look inside the database:  psql \"\$DATABASE_URL\""
-  fi
+  say "Look inside the database:  psql -h ${PG_ADDR:-localhost} -p $PG_PORT -U $PG_USER $PG_DB   (it asks for the password)"
   say "Stop them with: make infra-down"
+  return 0
 }
 
 down_cmd() {
@@ -1164,30 +1593,51 @@ down_cmd() {
 }
 
 main() {
-  if [[ $# -ne 1 ]]; then
-    usage >&2
-    exit 2
-  fi
-  case $1 in
+  local cmd=${1:-}
+  case $cmd in
     -h | --help | help)
       usage
       exit 0
       ;;
-    up | down | status) ;;
+    up | down | status | check | probe | clean) [[ $# -eq 1 ]] || { usage >&2; exit 2; } ;;
+    second-server)
+      [[ $# -eq 2 && ($2 == start || $2 == stop) ]] || { usage >&2; exit 2; }
+      ;;
     *)
-      err "$PROG: unknown command '$1'"
+      [[ -n $cmd ]] && err "$PROG: unknown command '$cmd'"
       usage >&2
       exit 2
       ;;
   esac
   forced_backend >/dev/null
-  load_valkey_url
-  load_database_url
-  case $1 in
+  case $cmd in
+    second-server)
+      if [[ $2 == start ]]; then second_start; else second_stop; fi
+      return
+      ;;
+    clean)
+      load_urls_or_defaults
+      clean_cmd
+      return
+      ;;
+  esac
+  load_urls
+  case $cmd in
     up) up_cmd ;;
     down) down_cmd ;;
     status) status_cmd ;;
+    check) check_cmd ;;
+    probe) probe_cmd ;;
   esac
+}
+
+# 'clean' must work even when a URL does not parse (it stops what is
+# recorded, whatever the URLs say now).
+load_urls_or_defaults() {
+  if ! (load_urls) >/dev/null 2>&1; then
+    VALKEY_URL=$DEFAULT_VALKEY_URL DATABASE_URL=$DEFAULT_DATABASE_URL
+  fi
+  load_urls
 }
 
 main "$@"

@@ -1,58 +1,85 @@
 #!/usr/bin/env bash
 # scripts/setup.sh: install the system packages the workbook needs.
 #
-#   scripts/setup.sh                 install what is missing (asks first on a terminal)
-#   scripts/setup.sh --check         list what is missing; exit 1 if anything is
-#   scripts/setup.sh --quiet-if-ok   print nothing when all is there, else install
+#   scripts/setup.sh                  install what is missing (make setup)
+#   scripts/setup.sh --check          list what is missing; exit 1 if anything is
+#   scripts/setup.sh --quiet-if-ok    print nothing when all is there, else install
+#   scripts/setup.sh --second-server  also the second server `make check` proves
+#                                     the solutions on (redis-server 7.0 beside
+#                                     Valkey); combines with the options above
 #
 # Debian/Ubuntu: apt-get (through sudo when not root). macOS: Homebrew.
 # Anything else: prints what is needed and exits 1.
 #
-# In CI (CI set) or without a terminal on stdin it installs without asking.
+# The server is Valkey: from the release's own suite where it has one
+# (Debian 13, newer Ubuntu), from Debian 12's bookworm-backports (enabled in a
+# sources file of the workbook's own, after asking), from Homebrew on macOS.
+# redis-server 7.0 only where no Valkey package can be had (it says why).
+#
+# It asks before it installs anything. Without a terminal it installs nothing
+# and names `make setup`, unless CI is set (CI may install without asking).
 # Safe to run again: when nothing is missing it does nothing, quickly.
 set -euo pipefail
 
 PROG=scripts/setup.sh
 
+# ---------------------------------------------------------------------------
+# THE CATCH2 SWITCH (Debian 12 only). Where Catch2 comes from:
+#   main       Catch2 v2 (2.13) from bookworm itself            <- now
+#   backports  Catch2 v3 (3.7) from bookworm-backports, the default once the
+#              build uses v3's light headers (the speed work of issue 9/10)
+# Elsewhere the release's own catch2 is taken (v3 on Debian 13 and Homebrew).
+CATCH2_SUITE_ON_BOOKWORM=main
+# ---------------------------------------------------------------------------
+
+# The sources file of the workbook's own (the system's sources are never edited).
+BACKPORTS_FILE=/etc/apt/sources.list.d/valkey-workbook-backports.sources
+
 usage() {
   cat <<EOF
-Usage: $PROG [--check | --quiet-if-ok]
+Usage: $PROG [--check | --quiet-if-ok] [--second-server]
 
 Installs the compiler, libraries and servers the Valkey Caching Workbook needs.
 
-  (no option)     install whatever is missing (asks once, unless CI is set or
-                  stdin is not a terminal)
-  --check         only report what is missing; exit 1 if anything is
-  --quiet-if-ok   print nothing and exit 0 when everything is installed;
-                  otherwise install, as with no option
-  -h, --help      this help
+  (no option)      install whatever is missing (asks first; without a terminal
+                   it installs nothing unless CI is set)
+  --check          only report what is missing; exit 1 if anything is
+  --quiet-if-ok    print nothing and exit 0 when everything is installed;
+                   otherwise install, as with no option
+  --second-server  also install the second server that 'make check' proves
+                   every solution on (redis-server 7.0, beside Valkey)
+  -h, --help       this help
 EOF
 }
 
 MODE=install
-case "${1:-}" in
-  "") ;;
-  --check) MODE=check ;;
-  --quiet-if-ok) MODE=quiet ;;
-  -h | --help) usage; exit 0 ;;
-  *) printf '%s: unknown option "%s"\n\n' "$PROG" "$1" >&2; usage >&2; exit 2 ;;
-esac
-if [[ $# -gt 1 ]]; then
-  usage >&2
-  exit 2
-fi
+SECOND_SERVER=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) MODE=check ;;
+    --quiet-if-ok) MODE=quiet ;;
+    --second-server) SECOND_SERVER=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) printf '%s: unknown option "%s"\n\n' "$PROG" "$arg" >&2; usage >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '%s\n' "$*"; }
 err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
-# True when we may install without asking.
-unattended() { [[ -n ${CI:-} || ! -t 0 ]]; }
-
-# Ask once; the default is No.
+# Ask once; the default is No. CI may install without asking; without a
+# terminal (a make target run by a script, an editor's task) nothing is
+# installed: the learner runs `make setup` themselves.
 confirm() {
   local answer=""
-  if unattended; then
+  if [[ -n ${CI:-} ]]; then
+    say "(CI is set: installing without asking.)"
     return 0
+  fi
+  if [[ ! -t 0 ]]; then
+    say "Not installing anything without asking, and there is no terminal to ask on."
+    say "Run this in a terminal:  make setup"
+    exit 1
   fi
   printf '%s [y/N] ' "$1"
   read -r answer || true
@@ -65,7 +92,8 @@ confirm() {
 
 # One line per requirement:
 #   package to install ; regex of installed packages that satisfy it ; why
-# "@server" is resolved to valkey-server or redis-server at install time.
+# "@server" is Valkey (valkey-server and valkey-tools), or redis-server where
+# no Valkey package can be had; "@second" is the second server of make check.
 DEB_REQUIREMENTS=(
   "build-essential;^(build-essential|g\+\+)$;the C++ compiler (g++) and make, to build the lessons"
   "cmake;^cmake$;CMake, the build system of the workbook"
@@ -77,13 +105,15 @@ DEB_REQUIREMENTS=(
   "libhiredis-dev;^libhiredis-dev$;the C library our Valkey client is built on"
   "libpqxx-dev;^libpqxx-dev$;the C++ PostgreSQL library (lesson 05 queries the Staff database)"
   "nlohmann-json3-dev;^nlohmann-json3-dev$;JSON for C++ (lesson 07 stores JSON in the cache)"
-  "catch2;^catch2$;Catch2, the test framework the graders use"
+  "@catch2;^catch2$;Catch2, the test framework the graders use"
   "libssl-dev;^libssl-dev$;OpenSSL, for digests of queries and random tokens"
   "postgresql;^(postgresql|postgresql-[0-9]+)$;the PostgreSQL server (the database behind the cache)"
   "postgresql-client;^(postgresql-client|postgresql-client-[0-9]+)$;psql, to look inside the database"
-  "@server;^(valkey-server|redis-server)$;the Valkey server (Redis where Valkey is not packaged: same protocol)"
+  "@server;^(valkey-server|redis-server)$;Valkey, the cache server the course is about (valkey-server, valkey-cli)"
   "inotify-tools;^inotify-tools$;inotifywait, used by 'make watch' to re-run a grader when you save"
+  "ca-certificates;^ca-certificates$;the certificates apt and git need for https"
 )
+SECOND_REQUIREMENT="@second;^redis-server$;Redis 7.0, the second server 'make check' proves every solution on"
 
 SUDO=()
 need_root_helper() {
@@ -98,29 +128,53 @@ need_root_helper() {
   fi
 }
 
-# Prints the packages (install names) that are missing, one a line.
+declare -A INSTALLED=()
+load_installed() {
+  INSTALLED=()
+  local pkg status version
+  while IFS=$'\t' read -r pkg status version; do
+    [[ $status == "install ok installed" ]] && INSTALLED[$pkg]=$version
+  done < <(dpkg-query -W -f='${Package}\t${Status}\t${Version}\n' 2>/dev/null || true)
+}
+
+# The release: sets OS_ID (debian, ubuntu) and OS_CODENAME (bookworm, ...).
+load_release() {
+  OS_ID="" OS_CODENAME=""
+  if [[ -r /etc/os-release ]]; then
+    # shellcheck disable=SC1091
+    OS_ID=$(. /etc/os-release && echo "${ID:-}")
+    # shellcheck disable=SC1091
+    OS_CODENAME=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  fi
+}
+on_bookworm() { [[ $OS_ID == debian && $OS_CODENAME == bookworm ]]; }
+
+# Prints the requirements (install names) that are missing, one a line.
 deb_missing() {
-  local -A installed=()
-  local pkg status line install_name regex _why name
-  while IFS=$'\t' read -r pkg status; do
-    [[ $status == "install ok installed" ]] && installed[$pkg]=1
-  done < <(dpkg-query -W -f='${Package}\t${Status}\n' 2>/dev/null || true)
-  for line in "${DEB_REQUIREMENTS[@]}"; do
+  local line install_name regex _why name found
+  local -a lines=("${DEB_REQUIREMENTS[@]}")
+  [[ $SECOND_SERVER == 1 ]] && lines+=("$SECOND_REQUIREMENT")
+  for line in "${lines[@]}"; do
     IFS=';' read -r install_name regex _why <<<"$line"
-    local found=0
-    for name in "${!installed[@]}"; do
+    found=0
+    for name in "${!INSTALLED[@]}"; do
       if [[ $name =~ $regex ]]; then
         found=1
         break
       fi
     done
+    # Catch2 v3 wanted on Debian 12 (the switch above): v2 is not enough.
+    if [[ $install_name == "@catch2" && $found == 1 ]] && on_bookworm &&
+       [[ $CATCH2_SUITE_ON_BOOKWORM == backports && ${INSTALLED[catch2]:-} == 2.* ]]; then
+      found=0
+    fi
     [[ $found -eq 1 ]] || printf '%s\n' "$install_name"
   done
 }
 
 deb_why() {
   local wanted=$1 line install_name regex why
-  for line in "${DEB_REQUIREMENTS[@]}"; do
+  for line in "${DEB_REQUIREMENTS[@]}" "$SECOND_REQUIREMENT"; do
     IFS=';' read -r install_name regex why <<<"$line"
     if [[ $install_name == "$wanted" ]]; then
       printf '%s' "$why"
@@ -129,12 +183,56 @@ deb_why() {
   done
 }
 
-# valkey-server when this release packages it, else redis-server.
-deb_server_package() {
-  if apt-cache show valkey-server >/dev/null 2>&1; then
-    echo valkey-server
-  else
-    echo redis-server
+# True when an enabled apt source (the system's, or ours) has bookworm-backports.
+backports_enabled() {
+  grep -qsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+    /etc/apt/sources.list.d/*.sources 2>/dev/null
+}
+
+# The suite apt would take valkey-server from now: "main" (a release's own
+# suite), "backports", or "" (none known).
+valkey_suite() {
+  local line suite="" any=""
+  while IFS= read -r line; do
+    any=1
+    case $line in
+      *-backports/*) [[ -n $suite ]] || suite=backports ;;
+      *) suite=main ;;
+    esac
+  done < <(apt-cache madison valkey-server 2>/dev/null | grep -E '\| *[^ ]+ *\|' || true)
+  [[ -n $any ]] && printf '%s' "$suite"
+  return 0
+}
+
+# The mirror the system takes bookworm from (so that a local mirror is used
+# for backports too), else Debian's own.
+bookworm_mirror() {
+  local uri
+  uri=$(apt-cache policy 2>/dev/null | awk '$3 == "bookworm/main" && $2 ~ /^https?:/ { print $2; exit }')
+  printf '%s' "${uri:-http://deb.debian.org/debian}"
+}
+
+write_backports_file() {
+  local mirror
+  mirror=$(bookworm_mirror)
+  printf '%s\n' \
+    "# Written by the Valkey Caching Workbook (scripts/setup.sh): Debian's" \
+    "# bookworm-backports, for valkey-server and valkey-tools (Valkey 8), which" \
+    "# Debian 12 itself does not package. Backports are never taken unless" \
+    "# asked for by name (apt-get install -t bookworm-backports ...), so nothing" \
+    "# else on this machine changes. Remove this file to turn it off again." \
+    "Types: deb" \
+    "URIs: $mirror" \
+    "Suites: bookworm-backports" \
+    "Components: main" \
+    "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
+    "${SUDO[@]}" tee "$BACKPORTS_FILE" >/dev/null
+}
+
+remove_backports_file() {
+  if [[ -e $BACKPORTS_FILE ]]; then
+    "${SUDO[@]}" rm -f "$BACKPORTS_FILE"
+    say "Removed $BACKPORTS_FILE again (nothing was installed from it)."
   fi
 }
 
@@ -154,7 +252,7 @@ deb_quiet_new_service() {
     fi
   elif [[ -x /etc/init.d/$svc ]] && command -v service >/dev/null 2>&1; then
     if "${SUDO[@]}" service "$svc" status >/dev/null 2>&1; then
-      "${SUDO[@]}" service "$svc" stop >/dev/null
+      "${SUDO[@]}" service "$svc" stop >/dev/null 2>&1 || true
       "${SUDO[@]}" update-rc.d "$svc" disable >/dev/null 2>&1 || true
       say ""
       say "Note: installing $svc started it as a system service on port 6379, where"
@@ -165,88 +263,202 @@ deb_quiet_new_service() {
 }
 
 deb_main() {
+  load_installed
+  load_release
   local -a missing=()
   mapfile -t missing < <(deb_missing)
+  local upgrade_to_valkey=0
+  # A machine that got redis-server when no Valkey could be had: an explicit
+  # `make setup` offers Valkey again (make test and the rest do not insist).
+  if [[ $MODE == install && -z ${INSTALLED[valkey-server]:-} && -n ${INSTALLED[redis-server]:-} ]] &&
+     on_bookworm && [[ " ${missing[*]} " != *" @server "* ]]; then
+    missing+=("@server")
+    upgrade_to_valkey=1
+  fi
 
   if [[ ${#missing[@]} -eq 0 ]]; then
     [[ $MODE == quiet ]] || say "Everything the workbook needs is installed. Nothing to do."
     exit 0
   fi
 
-  local server_pkg="" pkg
+  # What comes from where. On Debian 12, Valkey (and Catch2 v3, when the
+  # switch says so) need bookworm-backports.
+  local want_server=0 want_second=0 want_catch2=0 pkg
+  local -a plain=()
   for pkg in "${missing[@]}"; do
-    if [[ $pkg == "@server" ]]; then
-      # Before 'apt-get update' this may not know about valkey-server yet;
-      # it is asked again after the update.
-      server_pkg=$(deb_server_package)
+    case $pkg in
+      @server) want_server=1 ;;
+      @second) want_second=1 ;;
+      @catch2) want_catch2=1 ;;
+      *) plain+=("$pkg") ;;
+    esac
+  done
+  local need_backports=0 add_backports=0 catch2_backports=0
+  if on_bookworm; then
+    [[ $want_server == 1 ]] && need_backports=1
+    if [[ $want_catch2 == 1 && $CATCH2_SUITE_ON_BOOKWORM == backports ]]; then
+      need_backports=1
+      catch2_backports=1
     fi
-  done
-  local -a names=()
-  for pkg in "${missing[@]}"; do
-    if [[ $pkg == "@server" ]]; then names+=("$server_pkg"); else names+=("$pkg"); fi
-  done
+    if [[ $need_backports == 1 ]] && ! backports_enabled; then add_backports=1; fi
+  fi
 
   local prefix=""
   [[ $(id -u) -eq 0 ]] || prefix="sudo "
+  local server_shown="valkey-server valkey-tools"
+  on_bookworm || server_shown="valkey-server valkey-tools (or redis-server where this release has no Valkey)"
+  local catch2_shown="catch2"
+  [[ $catch2_backports == 1 ]] && catch2_shown="catch2 (v3, from bookworm-backports)"
 
   if [[ $MODE == check ]]; then
-    say "Missing (${#names[@]}):"
-    for pkg in "${missing[@]}"; do
-      local shown=$pkg
-      [[ $pkg == "@server" ]] && shown=$server_pkg
-      printf '  %-20s %s\n' "$shown" "$(deb_why "$pkg")"
-    done
+    say "Missing (${#missing[@]}):"
+  else
+    say "The workbook needs these packages, which are not installed yet:"
+  fi
+  for pkg in "${missing[@]}"; do
+    case $pkg in
+      @server)
+        if [[ $upgrade_to_valkey == 1 ]]; then
+          printf '  %-20s %s\n' "valkey-server" "Valkey 8, the server the course is about (you have redis-server 7.0, which works too)"
+        else
+          printf '  %-20s %s\n' "$server_shown" "$(deb_why @server)"
+        fi
+        ;;
+      @second) printf '  %-20s %s\n' "redis-server" "$(deb_why @second)" ;;
+      @catch2) printf '  %-20s %s\n' "$catch2_shown" "$(deb_why @catch2)" ;;
+      *) printf '  %-20s %s\n' "$pkg" "$(deb_why "$pkg")" ;;
+    esac
+  done
+  if [[ $add_backports == 1 ]]; then
     say ""
+    say "Debian 12 packages Valkey 8 only in its bookworm-backports suite (Debian's own"
+    say "newer packages for this release). To install it I would first enable that suite in"
+    say "  $BACKPORTS_FILE"
+    say "a sources file of the workbook's own (your own sources are not touched). apt takes a"
+    say "package from backports only when asked for it by name, so nothing else changes:"
+    say "only valkey-server and valkey-tools$([[ $catch2_backports == 1 ]] && echo " and catch2") come from there."
+  fi
+  say ""
+  if [[ $MODE == check ]]; then
     say "Install them with:  make setup"
-    say "  (which runs: ${prefix}apt-get update && ${prefix}apt-get install ${names[*]})"
     exit 1
   fi
 
-  say "The workbook needs these packages, which are not installed yet:"
-  for pkg in "${missing[@]}"; do
-    local shown=$pkg
-    [[ $pkg == "@server" ]] && shown=$server_pkg
-    printf '  %-20s %s\n' "$shown" "$(deb_why "$pkg")"
-  done
-  say ""
   need_root_helper
-  if ! confirm "Install them now with apt-get (${prefix}apt-get install ...)?"; then
-    say "Nothing installed. To install them yourself:"
-    say "  ${prefix}apt-get update && ${prefix}apt-get install ${names[*]}"
+  local question="Install them now with apt-get (${prefix}apt-get install ...)?"
+  [[ $add_backports == 1 ]] && question="Enable bookworm-backports and install them now with apt-get?"
+  if ! confirm "$question"; then
+    say "Nothing installed. To install them yourself:  make setup"
     exit 1
   fi
 
   local -a apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+  local backports_added=0
+  if [[ $add_backports == 1 ]]; then
+    write_backports_file
+    backports_added=1
+    say "Enabled bookworm-backports in $BACKPORTS_FILE."
+  fi
   say "Updating the package lists (apt-get update)..."
-  "${apt[@]}" update -q
-  if [[ -n $server_pkg ]]; then
-    server_pkg=$(deb_server_package)
-    if [[ $server_pkg == redis-server ]]; then
-      say "This release does not package Valkey: installing redis-server instead (same protocol)."
+  if ! "${apt[@]}" update -q; then
+    if [[ $backports_added == 1 ]]; then
+      remove_backports_file
+      backports_added=0
+      say "apt-get update could not read every source (offline, or a mirror without backports?)."
+    else
+      say "apt-get update could not read every source; going on with the lists it has."
     fi
-    names=()
-    for pkg in "${missing[@]}"; do
-      if [[ $pkg == "@server" ]]; then names+=("$server_pkg"); else names+=("$pkg"); fi
+  fi
+
+  # Where the server comes from, now that the lists are fresh.
+  local server_pkgs=() server_from="" fallback_reason=""
+  if [[ $want_server == 1 ]]; then
+    case $(valkey_suite) in
+      main) server_pkgs=(valkey-server valkey-tools) server_from=main ;;
+      backports)
+        if on_bookworm; then
+          server_pkgs=(valkey-server valkey-tools) server_from=backports
+        else
+          fallback_reason="Valkey is only in this release's backports, which the workbook does not enable here"
+        fi
+        ;;
+      *)
+        if on_bookworm; then
+          fallback_reason="bookworm-backports cannot be read here (offline, or a mirror without backports)"
+        else
+          fallback_reason="${OS_ID:-this system} ${OS_CODENAME:-} does not package Valkey"
+        fi
+        ;;
+    esac
+    if [[ -z $server_from ]]; then
+      [[ $backports_added == 1 ]] && { remove_backports_file; backports_added=0; }
+      if [[ -n ${INSTALLED[redis-server]:-} ]]; then
+        say "Valkey: cannot be installed ($fallback_reason); redis-server 7.0, already here, stays the server."
+        want_server=0
+      else
+        say "Valkey: cannot be installed ($fallback_reason): installing redis-server 7.0 instead (same protocol; every lesson passes on it)."
+        server_pkgs=(redis-server)
+        server_from=main
+      fi
+    fi
+  fi
+  if [[ $catch2_backports == 1 ]] && [[ $(apt-cache madison catch2 2>/dev/null) != *-backports/* ]]; then
+    say "Catch2 v3: bookworm-backports cannot be read here: installing Catch2 v2 from bookworm instead."
+    catch2_backports=0
+  fi
+
+  # From the release's own suites: everything that is not from backports.
+  local -a main_pkgs=("${plain[@]}")
+  [[ $want_catch2 == 1 && $catch2_backports == 0 ]] && main_pkgs+=(catch2)
+  [[ $server_from == main ]] && main_pkgs+=("${server_pkgs[@]}")
+  [[ $want_second == 1 ]] && main_pkgs+=(redis-server)
+  local -a new_services=()
+  if [[ ${#main_pkgs[@]} -gt 0 ]]; then
+    say "Installing: ${main_pkgs[*]}"
+    "${apt[@]}" install -y -q --no-install-recommends "${main_pkgs[@]}"
+    for pkg in "${main_pkgs[@]}"; do
+      case $pkg in valkey-server | redis-server) new_services+=("$pkg") ;; esac
     done
   fi
-  say "Installing: ${names[*]}"
-  "${apt[@]}" install -y -q --no-install-recommends "${names[@]}"
-
-  if [[ -n $server_pkg ]]; then
-    deb_quiet_new_service "$server_pkg"
+  # From bookworm-backports, by name only (-t): apt downloads all before it
+  # unpacks any, so a failure here installs nothing.
+  local -a bpo_pkgs=()
+  [[ $server_from == backports ]] && bpo_pkgs+=("${server_pkgs[@]}")
+  [[ $catch2_backports == 1 ]] && bpo_pkgs+=(catch2)
+  if [[ ${#bpo_pkgs[@]} -gt 0 ]]; then
+    say "Installing from bookworm-backports: ${bpo_pkgs[*]}"
+    if "${apt[@]}" install -y -q --no-install-recommends -t bookworm-backports "${bpo_pkgs[@]}"; then
+      [[ $server_from == backports ]] && new_services+=(valkey-server)
+    elif [[ $server_from == backports ]]; then
+      [[ $backports_added == 1 ]] && { remove_backports_file; backports_added=0; }
+      if [[ -z ${INSTALLED[redis-server]:-} && $want_second == 0 ]]; then
+        say "Valkey: the download from bookworm-backports failed: installing redis-server 7.0 instead (same protocol)."
+        "${apt[@]}" install -y -q --no-install-recommends redis-server
+        new_services+=(redis-server)
+      else
+        say "Valkey: the download from bookworm-backports failed; redis-server 7.0 stays the server."
+      fi
+    fi
   fi
 
+  local svc
+  for svc in "${new_services[@]}"; do deb_quiet_new_service "$svc"; done
+
+  load_installed
   local -a still=()
   mapfile -t still < <(deb_missing)
   if [[ ${#still[@]} -gt 0 ]]; then
-    err "apt-get finished, but these are still missing: ${still[*]/#@server/valkey-server or redis-server}"
+    err "apt-get finished, but these are still missing: ${still[*]}"
     exit 1
   fi
   say ""
-  say "Done: everything the workbook needs is installed. Next: make infra-up"
+  if [[ -n ${INSTALLED[valkey-server]:-} ]]; then
+    say "Done: everything the workbook needs is installed (valkey-server ${INSTALLED[valkey-server]%%+*}). Next: make infra-up"
+  else
+    say "Done: everything the workbook needs is installed (redis-server ${INSTALLED[redis-server]:-}). Next: make infra-up"
+  fi
 }
 
-# ---------------------------------------------------------------------------
 # macOS (Homebrew)
 # ---------------------------------------------------------------------------
 
@@ -282,7 +494,9 @@ mac_main() {
     err "Install them with:  xcode-select --install   then run 'make setup' again."
     exit 1
   fi
-  for line in "${BREW_REQUIREMENTS[@]}"; do
+  local -a lines=("${BREW_REQUIREMENTS[@]}")
+  [[ $SECOND_SERVER == 1 ]] && lines+=("redis|redis|Redis 7, the second server 'make check' proves every solution on")
+  for line in "${lines[@]}"; do
     IFS='|' read -r formula alts why <<<"$line"
     local found=0
     for alt in $alts; do
@@ -345,6 +559,9 @@ other_main() {
   fi
   command -v valkey-server >/dev/null 2>&1 || command -v redis-server >/dev/null 2>&1 ||
     missing+=("valkey-server (or redis-server)")
+  if [[ $SECOND_SERVER == 1 ]]; then
+    command -v redis-server >/dev/null 2>&1 || missing+=("redis-server (the second server of make check)")
+  fi
   command -v pg_ctl >/dev/null 2>&1 && have_pg=1
   for d in /usr/lib/postgresql/*/bin /usr/pgsql-*/bin /usr/local/pgsql/bin; do
     [[ -x $d/pg_ctl ]] && have_pg=1

@@ -7,7 +7,7 @@
 using namespace std::string_literals;
 namespace grading = wb::grading;
 
-TEST_CASE("set_key stores the value under the key, for GET to read back") {
+TEST_CASE("set_key stores the value under the key, for GET to read back", "[task1]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   const std::string key = keys.key("greeting");
@@ -21,7 +21,7 @@ TEST_CASE("set_key stores the value under the key, for GET to read back") {
   REQUIRE(stored == "hello"s);
 }
 
-TEST_CASE("set_key returns the value it stored") {
+TEST_CASE("set_key returns the value it stored", "[task1]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   std::string returned = set_get::set_key(client, keys.key("city"), "Lisbon");
@@ -29,7 +29,7 @@ TEST_CASE("set_key returns the value it stored") {
   REQUIRE(returned == "Lisbon");
 }
 
-TEST_CASE("set_key overwrites an existing value and leaves no expiry") {
+TEST_CASE("set_key overwrites an existing value and leaves no expiry", "[task1]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   const std::string key = keys.key("colour");
@@ -46,7 +46,7 @@ TEST_CASE("set_key overwrites an existing value and leaves no expiry") {
   REQUIRE(ttl == -1);
 }
 
-TEST_CASE("set_key keeps values byte for byte: UTF-8, NUL bytes and 1 MiB") {
+TEST_CASE("set_key keeps values byte for byte: UTF-8, NUL bytes and 1 MiB", "[task1]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   const std::string utf8 = "caf\xc3\xa9 \xe2\x98\x95";
@@ -67,7 +67,7 @@ TEST_CASE("set_key keeps values byte for byte: UTF-8, NUL bytes and 1 MiB") {
   REQUIRE(stored_big->size() == big.size());
 }
 
-TEST_CASE("set_key refuses an empty key before sending anything") {
+TEST_CASE("set_key refuses an empty key before sending anything", "[task1]") {
   // A dry run: whatever set_key tries to send is recorded, not sent, so a
   // wrong answer cannot write to the key "" of whoever else uses the server.
   bool refused = false;
@@ -87,7 +87,7 @@ TEST_CASE("set_key refuses an empty key before sending anything") {
   REQUIRE(refused);
 }
 
-TEST_CASE("get_key returns the stored value") {
+TEST_CASE("get_key returns the stored value", "[task2]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   client.set(keys.key("language"), "C++");
@@ -97,7 +97,7 @@ TEST_CASE("get_key returns the stored value") {
   REQUIRE(value == "C++"s);
 }
 
-TEST_CASE("a missing key is std::nullopt, not an empty string") {
+TEST_CASE("a missing key is std::nullopt, not an empty string", "[task2]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   auto value = set_get::get_key(client, keys.key("never-set"));
@@ -109,7 +109,7 @@ TEST_CASE("a missing key is std::nullopt, not an empty string") {
   REQUIRE_FALSE(value.has_value());
 }
 
-TEST_CASE("a key holding the empty string is found, and is empty") {
+TEST_CASE("a key holding the empty string is found, and is empty", "[task2]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   client.set(keys.key("empty"), "");
@@ -118,7 +118,7 @@ TEST_CASE("a key holding the empty string is found, and is empty") {
   REQUIRE(value == ""s);
 }
 
-TEST_CASE("delete_key returns 1 when it deleted the key, and the key is gone") {
+TEST_CASE("delete_key returns 1 when it deleted the key, and the key is gone", "[task3]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   const std::string key = keys.key("session");
@@ -130,7 +130,7 @@ TEST_CASE("delete_key returns 1 when it deleted the key, and the key is gone") {
   REQUIRE(client.exists(key) == 0);
 }
 
-TEST_CASE("delete_key returns 0 when there was nothing to delete") {
+TEST_CASE("delete_key returns 0 when there was nothing to delete", "[task3]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   long long deleted = set_get::delete_key(client, keys.key("not-there"));
@@ -141,7 +141,7 @@ TEST_CASE("delete_key returns 0 when there was nothing to delete") {
   REQUIRE(deleted == 0);
 }
 
-TEST_CASE("count_visit starts a counter at 1 and adds 1 each time") {
+TEST_CASE("count_visit starts a counter at 1 and adds 1 each time", "[task4]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   const std::string key = keys.key("visits");
@@ -151,7 +151,7 @@ TEST_CASE("count_visit starts a counter at 1 and adds 1 each time") {
   REQUIRE(client.get(key) == "3"s);
 }
 
-TEST_CASE("count_visit counts in one command: INCR") {
+TEST_CASE("count_visit counts in one command: INCR", "[task4]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
   const std::string key = keys.key("visits");
@@ -169,7 +169,7 @@ TEST_CASE("count_visit counts in one command: INCR") {
   REQUIRE(now == 42);
 }
 
-TEST_CASE("count_visit loses no visit when 16 callers count at once") {
+TEST_CASE("count_visit loses no visit when 16 callers count at once", "[task4]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();  // shared: each call borrows its own connection
   const std::string key = keys.key("visits");

@@ -77,7 +77,7 @@ std::string show(const std::vector<std::string>& keys, const std::string& prefix
 
 // ---- task 1: make_key --------------------------------------------------------------
 
-TEST_CASE("make_key joins the parts with ':'") {
+TEST_CASE("make_key joins the parts with ':'", "[task1]") {
   std::string three = namespacing::make_key({"app", "user", "42"});
   INFO("make_key({\"app\", \"user\", \"42\"}) returned \"" << three
                                                            << "\"; expected \"app:user:42\".");
@@ -87,7 +87,8 @@ TEST_CASE("make_key joins the parts with ':'") {
   REQUIRE(one == "solo");
 }
 
-TEST_CASE("a ':' inside a part is escaped, so (\"user\", \"a:b\") and (\"user:a\", \"b\") differ") {
+TEST_CASE("a ':' inside a part is escaped, so (\"user\", \"a:b\") and (\"user:a\", \"b\") differ",
+          "[task1]") {
   std::string first = namespacing::make_key({"user", "a:b"});
   std::string second = namespacing::make_key({"user:a", "b"});
   INFO(
@@ -104,7 +105,8 @@ TEST_CASE("a ':' inside a part is escaped, so (\"user\", \"a:b\") and (\"user:a\
   REQUIRE(second == "user%3Aa:b");
 }
 
-TEST_CASE("a '%' inside a part is escaped too, so an escaped-looking part cannot collide") {
+TEST_CASE("a '%' inside a part is escaped too, so an escaped-looking part cannot collide",
+          "[task1]") {
   std::string literal = namespacing::make_key({"x", "a%3Ab"});
   std::string with_colon = namespacing::make_key({"x", "a:b"});
   INFO("make_key({\"x\", \"a%3Ab\"}) returned \""
@@ -120,7 +122,8 @@ TEST_CASE("a '%' inside a part is escaped too, so an escaped-looking part cannot
   REQUIRE(with_colon == "x:a%3Ab");
 }
 
-TEST_CASE("make_key copies every other byte as it is: spaces, UTF-8, glob characters, braces") {
+TEST_CASE("make_key copies every other byte as it is: spaces, UTF-8, glob characters, braces",
+          "[task1]") {
   const std::string odd = "caf\xc3\xa9 *?[]\\{x}";
   std::string key = namespacing::make_key({"note", odd});
   INFO("make_key({\"note\", \"" << odd << "\"}) returned \"" << key
@@ -129,7 +132,7 @@ TEST_CASE("make_key copies every other byte as it is: spaces, UTF-8, glob charac
   REQUIRE(key == "note:" + odd);
 }
 
-TEST_CASE("make_key refuses an empty part, and no parts at all") {
+TEST_CASE("make_key refuses an empty part, and no parts at all", "[task1]") {
   INFO(
       "An empty part usually means an id that was never filled in: make_key({\"user\", \"\"}) "
       "would give \"user:\", one key shared by every such bug. Throw std::invalid_argument.");
@@ -140,7 +143,7 @@ TEST_CASE("make_key refuses an empty part, and no parts at all") {
 
 // ---- task 2: list_namespace ----------------------------------------------------------
 
-TEST_CASE("list_namespace walks the keyspace with SCAN MATCH COUNT, never KEYS") {
+TEST_CASE("list_namespace walks the keyspace with SCAN MATCH COUNT, never KEYS", "[task2]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   const std::string ns = keys.key("user");
@@ -163,7 +166,7 @@ TEST_CASE("list_namespace walks the keyspace with SCAN MATCH COUNT, never KEYS")
   }
 }
 
-TEST_CASE("list_namespace returns every key of the namespace, each once") {
+TEST_CASE("list_namespace returns every key of the namespace, each once", "[task2]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   const std::string ns = keys.key("user");
@@ -180,7 +183,8 @@ TEST_CASE("list_namespace returns every key of the namespace, each once") {
   REQUIRE(sorted(listed) == sorted(mine));
 }
 
-TEST_CASE("a neighbouring namespace is not listed: \"user\" does not include \"users\"") {
+TEST_CASE("a neighbouring namespace is not listed: \"user\" does not include \"users\"",
+          "[task2]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   const std::string ns = keys.key("user");
@@ -196,7 +200,7 @@ TEST_CASE("a neighbouring namespace is not listed: \"user\" does not include \"u
   REQUIRE(sorted(listed) == sorted({ns + ":1", ns + ":2"}));
 }
 
-TEST_CASE("glob characters in the namespace match only themselves") {
+TEST_CASE("glob characters in the namespace match only themselves", "[task2]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   // Each namespace has one key of its own and a neighbour that its text,
@@ -224,7 +228,7 @@ TEST_CASE("glob characters in the namespace match only themselves") {
   }
 }
 
-TEST_CASE("a large namespace is listed completely: SCAN until the cursor is 0") {
+TEST_CASE("a large namespace is listed completely: SCAN until the cursor is 0", "[task2]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   const std::string ns = keys.key("big");
@@ -247,14 +251,14 @@ TEST_CASE("a large namespace is listed completely: SCAN until the cursor is 0") 
   REQUIRE(listed.size() == 1200);
 }
 
-TEST_CASE("list_namespace refuses an empty namespace before sending anything") {
+TEST_CASE("list_namespace refuses an empty namespace before sending anything", "[task2]") {
   require_refused_before_sending("list_namespace",
                                  [](wb::Valkey& c) { namespacing::list_namespace(c, ""); });
 }
 
 // ---- task 3: delete_namespace --------------------------------------------------------
 
-TEST_CASE("delete_namespace deletes every key of the namespace and returns how many") {
+TEST_CASE("delete_namespace deletes every key of the namespace and returns how many", "[task3]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   const std::string ns = keys.key("cart");
@@ -280,7 +284,7 @@ TEST_CASE("delete_namespace deletes every key of the namespace and returns how m
   REQUIRE(again == 0);
 }
 
-TEST_CASE("delete_namespace leaves every neighbour alone") {
+TEST_CASE("delete_namespace leaves every neighbour alone", "[task3]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   std::vector<std::string> neighbours{keys.key("users:1"), keys.key("username"),
@@ -304,7 +308,7 @@ TEST_CASE("delete_namespace leaves every neighbour alone") {
   REQUIRE(left == sorted(neighbours));
 }
 
-TEST_CASE("delete_namespace deletes in batches, not one key at a time") {
+TEST_CASE("delete_namespace deletes in batches, not one key at a time", "[task3]") {
   grading::KeyScope keys("namespacing");
   auto client = grading::connect();
   const std::string ns = keys.key("old");
@@ -328,7 +332,7 @@ TEST_CASE("delete_namespace deletes in batches, not one key at a time") {
   REQUIRE(trips <= 2 * scans);
 }
 
-TEST_CASE("delete_namespace refuses an empty namespace before sending anything") {
+TEST_CASE("delete_namespace refuses an empty namespace before sending anything", "[task3]") {
   require_refused_before_sending("delete_namespace",
                                  [](wb::Valkey& c) { namespacing::delete_namespace(c, ""); });
 }

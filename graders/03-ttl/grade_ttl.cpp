@@ -62,7 +62,7 @@ bool is_code(const std::string& s) {
 
 // ---- task 1: cache_for ------------------------------------------------------------------
 
-TEST_CASE("cache_for stores the value with an expiry") {
+TEST_CASE("cache_for stores the value with an expiry", "[task1]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("price");
@@ -78,7 +78,7 @@ TEST_CASE("cache_for stores the value with an expiry") {
   REQUIRE(pttl > 0);
 }
 
-TEST_CASE("cache_for keeps millisecond precision: 1500ms is not 1s") {
+TEST_CASE("cache_for keeps millisecond precision: 1500ms is not 1s", "[task1]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("price");
@@ -94,7 +94,7 @@ TEST_CASE("cache_for keeps millisecond precision: 1500ms is not 1s") {
   REQUIRE(pttl <= 1500);
 }
 
-TEST_CASE("cache_for writes the value and its expiry in one command") {
+TEST_CASE("cache_for writes the value and its expiry in one command", "[task1]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   client.record_commands();
@@ -110,7 +110,7 @@ TEST_CASE("cache_for writes the value and its expiry in one command") {
   REQUIRE((grading::has_arg(sent[0], "PX") || grading::has_arg(sent[0], "EX")));
 }
 
-TEST_CASE("cache_for replaces an old value and its old expiry") {
+TEST_CASE("cache_for replaces an old value and its old expiry", "[task1]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("price");
@@ -127,7 +127,7 @@ TEST_CASE("cache_for replaces an old value and its old expiry") {
   REQUIRE(pttl <= 2000);
 }
 
-TEST_CASE("cache_for refuses a ttl of zero or less and leaves the old value alone") {
+TEST_CASE("cache_for refuses a ttl of zero or less and leaves the old value alone", "[task1]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("price");
@@ -148,7 +148,7 @@ TEST_CASE("cache_for refuses a ttl of zero or less and leaves the old value alon
 
 // ---- task 2: time_left -------------------------------------------------------------------
 
-TEST_CASE("time_left: a missing key is no_such_key") {
+TEST_CASE("time_left: a missing key is no_such_key", "[task2]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   auto t = ttl::time_left(client, keys.key("never-set"));
@@ -159,7 +159,7 @@ TEST_CASE("time_left: a missing key is no_such_key") {
   REQUIRE(t.kind == ttl::TimeLeft::Kind::no_such_key);
 }
 
-TEST_CASE("time_left: a key without expiry is never_expires") {
+TEST_CASE("time_left: a key without expiry is never_expires", "[task2]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("config");
@@ -172,7 +172,7 @@ TEST_CASE("time_left: a key without expiry is never_expires") {
   REQUIRE(t.kind == ttl::TimeLeft::Kind::never_expires);
 }
 
-TEST_CASE("time_left reports an expiry to the millisecond") {
+TEST_CASE("time_left reports an expiry to the millisecond", "[task2]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("session");
@@ -189,7 +189,7 @@ TEST_CASE("time_left reports an expiry to the millisecond") {
   REQUIRE(t.left.count() <= 700);
 }
 
-TEST_CASE("time_left sees a key expire") {
+TEST_CASE("time_left sees a key expire", "[task2]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("blink");
@@ -203,7 +203,7 @@ TEST_CASE("time_left sees a key expire") {
 
 // ---- task 3: extend_ttl ------------------------------------------------------------------
 
-TEST_CASE("extend_ttl moves a sooner expiry out to ttl") {
+TEST_CASE("extend_ttl moves a sooner expiry out to ttl", "[task3]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("session");
@@ -219,7 +219,7 @@ TEST_CASE("extend_ttl moves a sooner expiry out to ttl") {
   REQUIRE(pttl <= 2000);
 }
 
-TEST_CASE("extend_ttl never brings an expiry closer") {
+TEST_CASE("extend_ttl never brings an expiry closer", "[task3]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("session");
@@ -236,7 +236,7 @@ TEST_CASE("extend_ttl never brings an expiry closer") {
   REQUIRE(pttl >= 5000 - clock.ms());
 }
 
-TEST_CASE("extend_ttl leaves a key that never expires without expiry") {
+TEST_CASE("extend_ttl leaves a key that never expires without expiry", "[task3]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("config");
@@ -253,7 +253,7 @@ TEST_CASE("extend_ttl leaves a key that never expires without expiry") {
   REQUIRE(pttl == -1);
 }
 
-TEST_CASE("extend_ttl leaves a missing key missing") {
+TEST_CASE("extend_ttl leaves a missing key missing", "[task3]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("gone");
@@ -265,7 +265,7 @@ TEST_CASE("extend_ttl leaves a missing key missing") {
   REQUIRE(client.exists(key) == 0);
 }
 
-TEST_CASE("extend_ttl decides inside the server, in one command") {
+TEST_CASE("extend_ttl decides inside the server, in one command", "[task3]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("session");
@@ -281,7 +281,7 @@ TEST_CASE("extend_ttl decides inside the server, in one command") {
   REQUIRE(sent.size() == 1);
 }
 
-TEST_CASE("eight callers extending at once leave the longest expiry") {
+TEST_CASE("eight callers extending at once leave the longest expiry", "[task3]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   for (int round = 1; round <= 5; ++round) {
@@ -301,7 +301,7 @@ TEST_CASE("eight callers extending at once leave the longest expiry") {
   }
 }
 
-TEST_CASE("extend_ttl refuses a ttl of zero or less before sending anything") {
+TEST_CASE("extend_ttl refuses a ttl of zero or less before sending anything", "[task3]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("session");
@@ -319,7 +319,7 @@ TEST_CASE("extend_ttl refuses a ttl of zero or less before sending anything") {
 
 // ---- task 4: replace_keeping_ttl -------------------------------------------------------------
 
-TEST_CASE("replace_keeping_ttl changes the value and keeps the expiry") {
+TEST_CASE("replace_keeping_ttl changes the value and keeps the expiry", "[task4]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("profile");
@@ -339,7 +339,7 @@ TEST_CASE("replace_keeping_ttl changes the value and keeps the expiry") {
   REQUIRE(pttl <= 3000);
 }
 
-TEST_CASE("replace_keeping_ttl does not create a missing key") {
+TEST_CASE("replace_keeping_ttl does not create a missing key", "[task4]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("profile");
@@ -356,7 +356,7 @@ TEST_CASE("replace_keeping_ttl does not create a missing key") {
 
 // ---- task 5: new_otp_code ----------------------------------------------------------------
 
-TEST_CASE("new_otp_code gives six decimal digits") {
+TEST_CASE("new_otp_code gives six decimal digits", "[task5]") {
   for (int i = 0; i < 3000; ++i) {
     std::string code = ttl::new_otp_code();
     INFO("Code number "
@@ -368,7 +368,7 @@ TEST_CASE("new_otp_code gives six decimal digits") {
   }
 }
 
-TEST_CASE("every code from 000000 to 999999 can come: each digit is equally likely") {
+TEST_CASE("every code from 000000 to 999999 can come: each digit is equally likely", "[task5]") {
   // 3000 codes: each digit should appear about 300 times in each position.
   // The window below is nine standard deviations wide on either side, so a
   // good generator never fails it, while a digit that never comes always does.
@@ -391,7 +391,7 @@ TEST_CASE("every code from 000000 to 999999 can come: each digit is equally like
   }
 }
 
-TEST_CASE("new_otp_code does not repeat itself") {
+TEST_CASE("new_otp_code does not repeat itself", "[task5]") {
   std::set<std::string> seen;
   for (int i = 0; i < 3000; ++i) seen.insert(ttl::new_otp_code());
   INFO("3000 codes held only " << seen.size()
@@ -402,7 +402,7 @@ TEST_CASE("new_otp_code does not repeat itself") {
 
 // ---- task 6: issue_otp -------------------------------------------------------------------
 
-TEST_CASE("issue_otp stores a new code with its expiry and returns it") {
+TEST_CASE("issue_otp stores a new code with its expiry and returns it", "[task6]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("otp:user:42");
@@ -424,7 +424,7 @@ TEST_CASE("issue_otp stores a new code with its expiry and returns it") {
   REQUIRE(pttl <= 2000);
 }
 
-TEST_CASE("asking again while a code is active changes nothing") {
+TEST_CASE("asking again while a code is active changes nothing", "[task6]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("otp:user:42");
@@ -445,7 +445,7 @@ TEST_CASE("asking again while a code is active changes nothing") {
   REQUIRE(pttl <= 5000);
 }
 
-TEST_CASE("issue_otp writes the code and its expiry in one command") {
+TEST_CASE("issue_otp writes the code and its expiry in one command", "[task6]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   client.record_commands();
@@ -462,7 +462,7 @@ TEST_CASE("issue_otp writes the code and its expiry in one command") {
   REQUIRE((grading::has_arg(sent[0], "PX") || grading::has_arg(sent[0], "EX")));
 }
 
-TEST_CASE("after a code expires, a new one can be issued") {
+TEST_CASE("after a code expires, a new one can be issued", "[task6]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("otp:user:42");
@@ -475,7 +475,7 @@ TEST_CASE("after a code expires, a new one can be issued") {
   REQUIRE(client.get(key) == again);
 }
 
-TEST_CASE("issue_otp refuses a ttl of zero or less") {
+TEST_CASE("issue_otp refuses a ttl of zero or less", "[task6]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   client.record_commands();
@@ -488,7 +488,7 @@ TEST_CASE("issue_otp refuses a ttl of zero or less") {
 
 // ---- task 7: verify_otp ------------------------------------------------------------------
 
-TEST_CASE("the right code is accepted once, then it is used up") {
+TEST_CASE("the right code is accepted once, then it is used up", "[task7]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("otp:user:42");
@@ -504,7 +504,7 @@ TEST_CASE("the right code is accepted once, then it is used up") {
   REQUIRE_FALSE(second);
 }
 
-TEST_CASE("a wrong code is refused and the right one still works") {
+TEST_CASE("a wrong code is refused and the right one still works", "[task7]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   const std::string key = keys.key("otp:user:42");
@@ -521,7 +521,7 @@ TEST_CASE("a wrong code is refused and the right one still works") {
   REQUIRE(ttl::verify_otp(client, key, "042917"));
 }
 
-TEST_CASE("no code, or an expired one, is refused") {
+TEST_CASE("no code, or an expired one, is refused", "[task7]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   INFO("verify_otp on a key that holds no code must return false.");
@@ -534,7 +534,7 @@ TEST_CASE("no code, or an expired one, is refused") {
   REQUIRE_FALSE(ttl::verify_otp(client, key, "042917"));
 }
 
-TEST_CASE("two requests with the right code at the same moment: exactly one wins") {
+TEST_CASE("two requests with the right code at the same moment: exactly one wins", "[task7]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
   for (int round = 1; round <= 30; ++round) {

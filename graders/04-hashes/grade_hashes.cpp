@@ -91,7 +91,7 @@ struct ChloeStored {
 
 // ---- task 1: save_employee ----------------------------------------------------
 
-TEST_CASE("save_employee writes the four fields of the record") {
+TEST_CASE("save_employee writes the four fields of the record", "[task1]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:3");
@@ -110,7 +110,7 @@ TEST_CASE("save_employee writes the four fields of the record") {
                            {"vacation_days", "25"}});
 }
 
-TEST_CASE("save_employee sends one HSET carrying every field") {
+TEST_CASE("save_employee sends one HSET carrying every field", "[task1]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   client.record_commands();
@@ -128,7 +128,7 @@ TEST_CASE("save_employee sends one HSET carrying every field") {
   REQUIRE(sent.size() == 1);
 }
 
-TEST_CASE("save_employee returns how many fields were new: 4, then 0 when saved again") {
+TEST_CASE("save_employee returns how many fields were new: 4, then 0 when saved again", "[task1]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:3");
@@ -151,7 +151,7 @@ TEST_CASE("save_employee returns how many fields were new: 4, then 0 when saved 
   REQUIRE(client.hget(key, "department") == "Sales"s);
 }
 
-TEST_CASE("save_employee refuses an empty key or a nameless employee, sending nothing") {
+TEST_CASE("save_employee refuses an empty key or a nameless employee, sending nothing", "[task1]") {
   grading::KeyScope keys("hashes");
   Employee nameless = chloe;
   nameless.name.clear();
@@ -175,7 +175,7 @@ TEST_CASE("save_employee refuses an empty key or a nameless employee, sending no
 
 // ---- task 2: load_employee -------------------------------------------------------
 
-TEST_CASE("load_employee reads back the stored record") {
+TEST_CASE("load_employee reads back the stored record", "[task2]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:4");
@@ -194,7 +194,7 @@ TEST_CASE("load_employee reads back the stored record") {
   REQUIRE(*loaded == Employee{"Dmitri Ivanov", "Engineering", "Site Reliability Engineer", -2});
 }
 
-TEST_CASE("a missing employee is std::nullopt, not an empty Employee") {
+TEST_CASE("a missing employee is std::nullopt, not an empty Employee", "[task2]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
 
@@ -209,7 +209,7 @@ TEST_CASE("a missing employee is std::nullopt, not an empty Employee") {
   REQUIRE_FALSE(loaded.has_value());
 }
 
-TEST_CASE_METHOD(ChloeStored, "load_employee reads the record in one round trip") {
+TEST_CASE_METHOD(ChloeStored, "load_employee reads the record in one round trip", "[task2]") {
   client.record_commands();
 
   auto loaded = hashes::load_employee(client, key);
@@ -224,7 +224,7 @@ TEST_CASE_METHOD(ChloeStored, "load_employee reads the record in one round trip"
   REQUIRE(loaded == chloe);
 }
 
-TEST_CASE("a record with a field missing is std::nullopt, not a half-filled Employee") {
+TEST_CASE("a record with a field missing is std::nullopt, not a half-filled Employee", "[task2]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:3");
@@ -239,7 +239,8 @@ TEST_CASE("a record with a field missing is std::nullopt, not a half-filled Empl
   REQUIRE_FALSE(loaded.has_value());
 }
 
-TEST_CASE("a vacation_days that is not a whole number is std::nullopt, not an exception") {
+TEST_CASE("a vacation_days that is not a whole number is std::nullopt, not an exception",
+          "[task2]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string spelled = keys.key("employee:spelled");
@@ -270,7 +271,7 @@ TEST_CASE("a vacation_days that is not a whole number is std::nullopt, not an ex
   REQUIRE_FALSE(from_suffixed.has_value());
 }
 
-TEST_CASE_METHOD(ChloeStored, "load_employee ignores fields it does not know") {
+TEST_CASE_METHOD(ChloeStored, "load_employee ignores fields it does not know", "[task2]") {
   client.hset(key, "badge", "F-0031");
 
   auto loaded = hashes::load_employee(client, key);
@@ -279,7 +280,7 @@ TEST_CASE_METHOD(ChloeStored, "load_employee ignores fields it does not know") {
   REQUIRE(loaded == chloe);
 }
 
-TEST_CASE("load_employee refuses an empty key") {
+TEST_CASE("load_employee refuses an empty key", "[task2]") {
   auto attempt = in_dry_run([](wb::Valkey& c) { hashes::load_employee(c, ""); });
   INFO("load_employee(client, \"\") tried to send:\n"
        << grading::describe(attempt.sent)
@@ -292,7 +293,8 @@ TEST_CASE("load_employee refuses an empty key") {
 // ---- task 3: change_job -------------------------------------------------------------
 
 TEST_CASE_METHOD(ChloeStored,
-                 "change_job sets department and job title and leaves the other fields alone") {
+                 "change_job sets department and job title and leaves the other fields alone",
+                 "[task3]") {
   client.hset(key, "badge", "F-0031");
 
   bool changed = hashes::change_job(client, key, "Engineering", "Data Engineer");
@@ -311,7 +313,7 @@ TEST_CASE_METHOD(ChloeStored,
                            {"badge", "F-0031"}});
 }
 
-TEST_CASE_METHOD(ChloeStored, "change_job writes only department and job_title") {
+TEST_CASE_METHOD(ChloeStored, "change_job writes only department and job_title", "[task3]") {
   client.record_commands();
 
   hashes::change_job(client, key, "Engineering", "Data Engineer");
@@ -334,7 +336,7 @@ TEST_CASE_METHOD(ChloeStored, "change_job writes only department and job_title")
   REQUIRE_FALSE(rewrote_others);
 }
 
-TEST_CASE("change_job on a missing employee creates nothing and returns false") {
+TEST_CASE("change_job on a missing employee creates nothing and returns false", "[task3]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:404");
@@ -351,7 +353,7 @@ TEST_CASE("change_job on a missing employee creates nothing and returns false") 
   REQUIRE_FALSE(changed);
 }
 
-TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command") {
+TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command", "[task3]") {
   client.record_commands();
 
   hashes::change_job(client, key, "Engineering", "Data Engineer");
@@ -366,7 +368,8 @@ TEST_CASE_METHOD(ChloeStored, "change_job checks and changes in one command") {
   REQUIRE(trips_without_script_load(sent) == 1);
 }
 
-TEST_CASE_METHOD(ChloeStored, "change_job refuses an empty key, department or job title") {
+TEST_CASE_METHOD(ChloeStored, "change_job refuses an empty key, department or job title",
+                 "[task3]") {
   INFO("Each of these must throw std::invalid_argument and change nothing.");
   {
     auto empty_key = in_dry_run([](wb::Valkey& c) { hashes::change_job(c, "", "Sales", "Buyer"); });
@@ -382,7 +385,8 @@ TEST_CASE_METHOD(ChloeStored, "change_job refuses an empty key, department or jo
   REQUIRE(client.hget(key, "department") == "Finance"s);
 }
 
-TEST_CASE_METHOD(ChloeStored, "change_job loses no vacation day added at the same moment") {
+TEST_CASE_METHOD(ChloeStored, "change_job loses no vacation day added at the same moment",
+                 "[task3]") {
   constexpr int threads = 8;
   constexpr int rounds = 60;
 
@@ -410,7 +414,7 @@ TEST_CASE_METHOD(ChloeStored, "change_job loses no vacation day added at the sam
 
 // ---- task 4: add_vacation_days --------------------------------------------------------
 
-TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds and returns the new total") {
+TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds and returns the new total", "[task4]") {
   auto after_add = hashes::add_vacation_days(client, key, 3);
   auto after_take = hashes::add_vacation_days(client, key, -5);
 
@@ -423,7 +427,8 @@ TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds and returns the new total"
   REQUIRE(client.hget(key, "vacation_days") == "23"s);
 }
 
-TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds inside the server, in one command") {
+TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds inside the server, in one command",
+                 "[task4]") {
   client.record_commands();
 
   hashes::add_vacation_days(client, key, 1);
@@ -439,7 +444,7 @@ TEST_CASE_METHOD(ChloeStored, "add_vacation_days adds inside the server, in one 
   REQUIRE(trips_without_script_load(sent) == 1);
 }
 
-TEST_CASE_METHOD(ChloeStored, "no addition is lost when 16 callers add at once") {
+TEST_CASE_METHOD(ChloeStored, "no addition is lost when 16 callers add at once", "[task4]") {
   constexpr int callers = 16;
   constexpr int adds_each = 25;
 
@@ -455,7 +460,8 @@ TEST_CASE_METHOD(ChloeStored, "no addition is lost when 16 callers add at once")
   REQUIRE(days == std::to_string(expected));
 }
 
-TEST_CASE("add_vacation_days on a missing employee writes nothing and returns std::nullopt") {
+TEST_CASE("add_vacation_days on a missing employee writes nothing and returns std::nullopt",
+          "[task4]") {
   grading::KeyScope keys("hashes");
   auto client = grading::connect();
   const std::string key = keys.key("employee:404");
@@ -471,7 +477,7 @@ TEST_CASE("add_vacation_days on a missing employee writes nothing and returns st
   REQUIRE_FALSE(total.has_value());
 }
 
-TEST_CASE("add_vacation_days refuses an empty key") {
+TEST_CASE("add_vacation_days refuses an empty key", "[task4]") {
   auto attempt = in_dry_run([](wb::Valkey& c) { hashes::add_vacation_days(c, "", 1); });
   INFO("add_vacation_days(client, \"\", 1) tried to send:\n"
        << grading::describe(attempt.sent)

@@ -109,7 +109,7 @@ struct StaffTest {
 
 // ---- task 1: employee_name ----------------------------------------------------------
 
-TEST_CASE_METHOD(StaffTest, "employee_name reads the name from the database on a miss") {
+TEST_CASE_METHOD(StaffTest, "employee_name reads the name from the database on a miss", "[task1]") {
   auto name = cache_aside::employee_name(staff, 3);
 
   INFO("employee_name(3) returned "
@@ -121,7 +121,7 @@ TEST_CASE_METHOD(StaffTest, "employee_name reads the name from the database on a
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "100 reads of the same id make exactly one query") {
+TEST_CASE_METHOD(StaffTest, "100 reads of the same id make exactly one query", "[task1]") {
   for (int i = 0; i < 100; ++i) cache_aside::employee_name(staff, 2);
 
   INFO("100 calls of employee_name(2) made "
@@ -133,7 +133,7 @@ TEST_CASE_METHOD(StaffTest, "100 reads of the same id make exactly one query") {
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "the name is cached under employee:<id> for 30 seconds") {
+TEST_CASE_METHOD(StaffTest, "the name is cached under employee:<id> for 30 seconds", "[task1]") {
   const std::string key = keys.key("employee:4");
 
   cache_aside::employee_name(staff, 4);
@@ -151,7 +151,7 @@ TEST_CASE_METHOD(StaffTest, "the name is cached under employee:<id> for 30 secon
   REQUIRE(pttl <= 30000);
 }
 
-TEST_CASE_METHOD(StaffTest, "the name and its expiry are written in one command") {
+TEST_CASE_METHOD(StaffTest, "the name and its expiry are written in one command", "[task1]") {
   client.record_commands();
 
   cache_aside::employee_name(staff, 4);
@@ -168,7 +168,7 @@ TEST_CASE_METHOD(StaffTest, "the name and its expiry are written in one command"
   REQUIRE(grading::count(sent, "EXPIRE") + grading::count(sent, "PEXPIRE") == 0);
 }
 
-TEST_CASE_METHOD(StaffTest, "a cached name is served without asking the database") {
+TEST_CASE_METHOD(StaffTest, "a cached name is served without asking the database", "[task1]") {
   client.set(keys.key("employee:1"), "Name From The Cache", std::chrono::seconds(30));
 
   auto name = cache_aside::employee_name(staff, 1);
@@ -181,8 +181,8 @@ TEST_CASE_METHOD(StaffTest, "a cached name is served without asking the database
   REQUIRE(copy.db().query_count() == 0);
 }
 
-TEST_CASE_METHOD(StaffTest,
-                 "a missing employee reaches the database once, then the cache answers") {
+TEST_CASE_METHOD(StaffTest, "a missing employee reaches the database once, then the cache answers",
+                 "[task1]") {
   auto first = cache_aside::employee_name(staff, 999999);
   auto second = cache_aside::employee_name(staff, 999999);
   auto third = cache_aside::employee_name(staff, 999999);
@@ -199,7 +199,7 @@ TEST_CASE_METHOD(StaffTest,
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "a not-found is cached briefly: 5 seconds") {
+TEST_CASE_METHOD(StaffTest, "a not-found is cached briefly: 5 seconds", "[task1]") {
   const std::string key = keys.key("employee:999999");
 
   cache_aside::employee_name(staff, 999999);
@@ -217,7 +217,8 @@ TEST_CASE_METHOD(StaffTest, "a not-found is cached briefly: 5 seconds") {
   REQUIRE(pttl <= 5000);
 }
 
-TEST_CASE_METHOD(StaffTest, "8 threads reading at once after the first read make no more queries") {
+TEST_CASE_METHOD(StaffTest, "8 threads reading at once after the first read make no more queries",
+                 "[task1]") {
   const std::string expected = copy.name_in_db(5);
   cache_aside::employee_name(staff, 5);
   std::vector<int> wrong(8, 0);
@@ -236,7 +237,8 @@ TEST_CASE_METHOD(StaffTest, "8 threads reading at once after the first read make
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "employee_name refuses an id below 1 without asking anyone") {
+TEST_CASE_METHOD(StaffTest, "employee_name refuses an id below 1 without asking anyone",
+                 "[task1]") {
   client.record_commands();
 
   INFO("Ids start at 1: 0 and -7 must throw std::invalid_argument before any query or command.");
@@ -248,7 +250,7 @@ TEST_CASE_METHOD(StaffTest, "employee_name refuses an id below 1 without asking 
 
 // ---- task 2: query_key ----------------------------------------------------------------
 
-TEST_CASE("query_key is the prefix, \"query:\" and 64 lower-case hex digits") {
+TEST_CASE("query_key is the prefix, \"query:\" and 64 lower-case hex digits", "[task2]") {
   const std::string key = cache_aside::query_key("p:", "SELECT name FROM employees", {});
   const std::string tail = key.size() > 8 ? key.substr(8) : "";
   bool hex = tail.size() == 64 && tail.find_first_not_of("0123456789abcdef") == std::string::npos;
@@ -262,7 +264,7 @@ TEST_CASE("query_key is the prefix, \"query:\" and 64 lower-case hex digits") {
   REQUIRE(hex);
 }
 
-TEST_CASE("query_key ignores how the SQL is spread over lines") {
+TEST_CASE("query_key ignores how the SQL is spread over lines", "[task2]") {
   const auto one_line =
       cache_aside::query_key("p:", "SELECT name FROM employees WHERE id = $1", {"3"});
   const auto spread = cache_aside::query_key(
@@ -274,7 +276,7 @@ TEST_CASE("query_key ignores how the SQL is spread over lines") {
   REQUIRE(one_line == spread);
 }
 
-TEST_CASE("query_key keeps parameters apart") {
+TEST_CASE("query_key keeps parameters apart", "[task2]") {
   const std::string sql = "SELECT $1, $2";
   const auto ab_c = cache_aside::query_key("p:", sql, {"ab", "c"});
   const auto a_bc = cache_aside::query_key("p:", sql, {"a", "bc"});
@@ -293,7 +295,7 @@ TEST_CASE("query_key keeps parameters apart") {
   }
 }
 
-TEST_CASE("query_key is the SHA-256 of the text the contract describes") {
+TEST_CASE("query_key is the SHA-256 of the text the contract describes", "[task2]") {
   struct Case {
     std::string sql;
     std::vector<std::string> params;
@@ -323,7 +325,7 @@ TEST_CASE("query_key is the SHA-256 of the text the contract describes") {
   }
 }
 
-TEST_CASE("query_key refuses an SQL text of only white space") {
+TEST_CASE("query_key refuses an SQL text of only white space", "[task2]") {
   INFO("An SQL text that is empty after normalising is a bug: std::invalid_argument.");
   CHECK_THROWS_AS(cache_aside::query_key("p:", "", {}), std::invalid_argument);
   REQUIRE_THROWS_AS(cache_aside::query_key("p:", " \n\t ", {"1"}), std::invalid_argument);
@@ -331,7 +333,8 @@ TEST_CASE("query_key refuses an SQL text of only white space") {
 
 // ---- task 3: staff_in ---------------------------------------------------------------------
 
-TEST_CASE_METHOD(StaffTest, "staff_in returns the staff of the departments, ordered by id") {
+TEST_CASE_METHOD(StaffTest, "staff_in returns the staff of the departments, ordered by id",
+                 "[task3]") {
   auto rows = cache_aside::staff_in(staff, {"Sales", "Engineering"});
 
   auto expected = expected_staff(copy, {"Engineering", "Sales"});
@@ -343,7 +346,8 @@ TEST_CASE_METHOD(StaffTest, "staff_in returns the staff of the departments, orde
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "a second staff_in for the same departments is served from the cache") {
+TEST_CASE_METHOD(StaffTest, "a second staff_in for the same departments is served from the cache",
+                 "[task3]") {
   auto first = cache_aside::staff_in(staff, {"Engineering"});
   auto second = cache_aside::staff_in(staff, {"Engineering"});
 
@@ -355,7 +359,8 @@ TEST_CASE_METHOD(StaffTest, "a second staff_in for the same departments is serve
 }
 
 TEST_CASE_METHOD(StaffTest,
-                 "the same departments in another order, or repeated, share one cached result") {
+                 "the same departments in another order, or repeated, share one cached result",
+                 "[task3]") {
   cache_aside::staff_in(staff, {"Sales", "Finance"});
   auto swapped = cache_aside::staff_in(staff, {"Finance", "Sales"});
   auto repeated = cache_aside::staff_in(staff, {"Sales", "Finance", "Sales"});
@@ -373,7 +378,8 @@ TEST_CASE_METHOD(StaffTest,
 
 TEST_CASE_METHOD(
     StaffTest,
-    "the result is cached as a hash under query_key of the SQL and the sorted departments") {
+    "the result is cached as a hash under query_key of the SQL and the sorted departments",
+    "[task3]") {
   auto rows = cache_aside::staff_in(staff, {"Sales", "Engineering"});
 
   const std::string key = staff_in_key(keys.prefix(), R"(["Engineering","Sales"])");
@@ -391,7 +397,7 @@ TEST_CASE_METHOD(
   REQUIRE(fields["0:id"] == std::to_string(rows.at(0).id));
 }
 
-TEST_CASE_METHOD(StaffTest, "a query result expires after 120 seconds") {
+TEST_CASE_METHOD(StaffTest, "a query result expires after 120 seconds", "[task3]") {
   cache_aside::staff_in(staff, {"Finance"});
 
   auto found = query_keys(keys);
@@ -406,7 +412,7 @@ TEST_CASE_METHOD(StaffTest, "a query result expires after 120 seconds") {
   REQUIRE(pttl <= 120000);
 }
 
-TEST_CASE_METHOD(StaffTest, "the result and its expiry are written in one round trip") {
+TEST_CASE_METHOD(StaffTest, "the result and its expiry are written in one round trip", "[task3]") {
   client.record_commands();
 
   cache_aside::staff_in(staff, {"Finance"});
@@ -428,7 +434,8 @@ TEST_CASE_METHOD(StaffTest, "the result and its expiry are written in one round 
 }
 
 TEST_CASE_METHOD(StaffTest,
-                 "each employee in a result lists it in employee:<id>:queries, with an expiry") {
+                 "each employee in a result lists it in employee:<id>:queries, with an expiry",
+                 "[task3]") {
   auto rows = cache_aside::staff_in(staff, {"Engineering"});
 
   auto found = query_keys(keys);
@@ -448,7 +455,7 @@ TEST_CASE_METHOD(StaffTest,
   }
 }
 
-TEST_CASE_METHOD(StaffTest, "an empty result is cached too") {
+TEST_CASE_METHOD(StaffTest, "an empty result is cached too", "[task3]") {
   auto first = cache_aside::staff_in(staff, {"Astronomy"});
   auto second = cache_aside::staff_in(staff, {"Astronomy"});
 
@@ -461,8 +468,8 @@ TEST_CASE_METHOD(StaffTest, "an empty result is cached too") {
   REQUIRE(copy.db().query_count() == 1);
 }
 
-TEST_CASE_METHOD(StaffTest,
-                 "a cached result that cannot be read back is a miss, not an exception") {
+TEST_CASE_METHOD(StaffTest, "a cached result that cannot be read back is a miss, not an exception",
+                 "[task3]") {
   const auto expected = expected_staff(copy, {"Engineering"});
   cache_aside::staff_in(staff, {"Engineering"});
   auto found = query_keys(keys);
@@ -504,7 +511,8 @@ TEST_CASE_METHOD(StaffTest,
   }
 }
 
-TEST_CASE_METHOD(StaffTest, "a department name cannot change the query (SQL injection)") {
+TEST_CASE_METHOD(StaffTest, "a department name cannot change the query (SQL injection)",
+                 "[task3]") {
   const std::string evil = "x') OR ('a' = 'a";
 
   std::vector<StaffRow> rows;
@@ -526,7 +534,7 @@ TEST_CASE_METHOD(StaffTest, "a department name cannot change the query (SQL inje
   REQUIRE(rows.empty());
 }
 
-TEST_CASE_METHOD(StaffTest, "staff_in refuses an empty list of departments") {
+TEST_CASE_METHOD(StaffTest, "staff_in refuses an empty list of departments", "[task3]") {
   INFO("No department at all is a caller's bug: std::invalid_argument, before any query.");
   REQUIRE_THROWS_AS(cache_aside::staff_in(staff, {}), std::invalid_argument);
   REQUIRE(copy.db().query_count() == 0);
@@ -534,7 +542,7 @@ TEST_CASE_METHOD(StaffTest, "staff_in refuses an empty list of departments") {
 
 // ---- task 4: rename_employee -----------------------------------------------------------
 
-TEST_CASE_METHOD(StaffTest, "rename_employee changes the name in the database") {
+TEST_CASE_METHOD(StaffTest, "rename_employee changes the name in the database", "[task4]") {
   bool renamed = cache_aside::rename_employee(staff, 3, "Chloe Brown");
 
   INFO("rename_employee(3, \"Chloe Brown\") returned "
@@ -545,7 +553,7 @@ TEST_CASE_METHOD(StaffTest, "rename_employee changes the name in the database") 
   REQUIRE(copy.name_in_db(3) == "Chloe Brown");
 }
 
-TEST_CASE_METHOD(StaffTest, "a read after a rename returns the new name") {
+TEST_CASE_METHOD(StaffTest, "a read after a rename returns the new name", "[task4]") {
   const std::string old_name = copy.name_in_db(3);
   cache_aside::employee_name(staff, 3);
 
@@ -563,7 +571,8 @@ TEST_CASE_METHOD(StaffTest, "a read after a rename returns the new name") {
   REQUIRE(after == "Chloe Brown"s);
 }
 
-TEST_CASE_METHOD(StaffTest, "a rename removes the cached results that mention the employee") {
+TEST_CASE_METHOD(StaffTest, "a rename removes the cached results that mention the employee",
+                 "[task4]") {
   cache_aside::staff_in(staff, {"Finance"});
 
   cache_aside::rename_employee(staff, 3, "Chloe Brown");
@@ -578,7 +587,8 @@ TEST_CASE_METHOD(StaffTest, "a rename removes the cached results that mention th
   REQUIRE(after == expected_staff(copy, {"Finance"}));
 }
 
-TEST_CASE_METHOD(StaffTest, "a rename keeps the cached results that do not mention the employee") {
+TEST_CASE_METHOD(StaffTest, "a rename keeps the cached results that do not mention the employee",
+                 "[task4]") {
   cache_aside::staff_in(staff, {"Finance"});
   cache_aside::staff_in(staff, {"Marketing"});
   cache_aside::employee_name(staff, 5);
@@ -599,7 +609,8 @@ TEST_CASE_METHOD(StaffTest, "a rename keeps the cached results that do not menti
   REQUIRE(extra == 1);
 }
 
-TEST_CASE_METHOD(StaffTest, "rename deletes the copies only after the database has the new name") {
+TEST_CASE_METHOD(StaffTest, "rename deletes the copies only after the database has the new name",
+                 "[task4]") {
   auto reader_db = copy.connect();
   Staff reader{*reader_db, client, keys.prefix()};
   const std::string old_name = copy.name_in_db(3);
@@ -644,7 +655,8 @@ TEST_CASE_METHOD(StaffTest, "rename deletes the copies only after the database h
   REQUIRE(after == "Chloe Brown"s);
 }
 
-TEST_CASE_METHOD(StaffTest, "a name with a quote is stored as it is (parameterised SQL)") {
+TEST_CASE_METHOD(StaffTest, "a name with a quote is stored as it is (parameterised SQL)",
+                 "[task4]") {
   const std::string name = "Chloe O'Neill";
 
   try {
@@ -662,7 +674,8 @@ TEST_CASE_METHOD(StaffTest, "a name with a quote is stored as it is (parameteris
   REQUIRE(copy.name_in_db(3) == name);
 }
 
-TEST_CASE_METHOD(StaffTest, "renaming a missing employee returns false and changes nothing") {
+TEST_CASE_METHOD(StaffTest, "renaming a missing employee returns false and changes nothing",
+                 "[task4]") {
   cache_aside::employee_name(staff, 999999);  // caches the not-found marker
 
   bool renamed = cache_aside::rename_employee(staff, 999999, "Nobody");
@@ -674,7 +687,7 @@ TEST_CASE_METHOD(StaffTest, "renaming a missing employee returns false and chang
   REQUIRE_FALSE(renamed);
 }
 
-TEST_CASE_METHOD(StaffTest, "rename_employee refuses an empty name or an id below 1") {
+TEST_CASE_METHOD(StaffTest, "rename_employee refuses an empty name or an id below 1", "[task4]") {
   INFO("An empty name and an id below 1 must throw std::invalid_argument before any query.");
   CHECK_THROWS_AS(cache_aside::rename_employee(staff, 3, ""), std::invalid_argument);
   CHECK_THROWS_AS(cache_aside::rename_employee(staff, 0, "Zero"), std::invalid_argument);

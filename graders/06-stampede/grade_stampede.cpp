@@ -88,7 +88,7 @@ struct FakeClock {
 
 // ---- Task 1: make_token --------------------------------------------------------
 
-TEST_CASE("make_token gives 32 lowercase hex characters (128 random bits)") {
+TEST_CASE("make_token gives 32 lowercase hex characters (128 random bits)", "[task1]") {
   std::string token = stampede::make_token();
   INFO("make_token returned \"" << token << "\" (" << token.size()
                                 << " characters). Expected 16 "
@@ -96,7 +96,7 @@ TEST_CASE("make_token gives 32 lowercase hex characters (128 random bits)") {
   REQUIRE(is_token(token));
 }
 
-TEST_CASE("make_token never repeats: 20,000 tokens from 8 threads are all different") {
+TEST_CASE("make_token never repeats: 20,000 tokens from 8 threads are all different", "[task1]") {
   constexpr int threads = 8, each = 2500;
   std::vector<std::vector<std::string>> made(threads);
   grading::run_together(threads, [&](int i) {
@@ -116,7 +116,8 @@ TEST_CASE("make_token never repeats: 20,000 tokens from 8 threads are all differ
 
 // ---- Task 2: acquire_lock --------------------------------------------------------
 
-TEST_CASE("acquire_lock takes a free lock: the key holds the returned token and expires") {
+TEST_CASE("acquire_lock takes a free lock: the key holds the returned token and expires",
+          "[task2]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string lock = keys.key("report:lock");
@@ -148,7 +149,8 @@ TEST_CASE("acquire_lock takes a free lock: the key holds the returned token and 
   REQUIRE(pttl <= 5000);
 }
 
-TEST_CASE("acquire_lock sends one SET with NX and PX: the lock never exists without expiry") {
+TEST_CASE("acquire_lock sends one SET with NX and PX: the lock never exists without expiry",
+          "[task2]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   client.record_commands();
@@ -164,7 +166,7 @@ TEST_CASE("acquire_lock sends one SET with NX and PX: the lock never exists with
   REQUIRE((grading::has_arg(sent[0], "PX") || grading::has_arg(sent[0], "EX")));
 }
 
-TEST_CASE("acquire_lock leaves a held lock alone and returns std::nullopt") {
+TEST_CASE("acquire_lock leaves a held lock alone and returns std::nullopt", "[task2]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string lock = keys.key("report:lock");
@@ -184,7 +186,7 @@ TEST_CASE("acquire_lock leaves a held lock alone and returns std::nullopt") {
   REQUIRE(held == "someone-elses-token"s);
 }
 
-TEST_CASE("acquire_lock refuses a ttl of zero or less before sending anything") {
+TEST_CASE("acquire_lock refuses a ttl of zero or less before sending anything", "[task2]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   client.record_commands();
@@ -202,7 +204,7 @@ TEST_CASE("acquire_lock refuses a ttl of zero or less before sending anything") 
 
 // ---- Task 3: release_lock --------------------------------------------------------
 
-TEST_CASE("release_lock deletes the lock when it holds your token") {
+TEST_CASE("release_lock deletes the lock when it holds your token", "[task3]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string lock = keys.key("report:lock");
@@ -216,7 +218,7 @@ TEST_CASE("release_lock deletes the lock when it holds your token") {
   REQUIRE(client.exists(lock) == 0);
 }
 
-TEST_CASE("release_lock leaves another owner's lock in place and returns false") {
+TEST_CASE("release_lock leaves another owner's lock in place and returns false", "[task3]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string lock = keys.key("report:lock");
@@ -237,7 +239,7 @@ TEST_CASE("release_lock leaves another owner's lock in place and returns false")
   REQUIRE_FALSE(released);
 }
 
-TEST_CASE("release_lock compares and deletes in one step, inside the server") {
+TEST_CASE("release_lock compares and deletes in one step, inside the server", "[task3]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string lock = keys.key("report:lock");
@@ -254,7 +256,7 @@ TEST_CASE("release_lock compares and deletes in one step, inside the server") {
   REQUIRE((sent[0].name() == "EVAL" || sent[0].name() == "EVALSHA"));
 }
 
-TEST_CASE("release_lock of a lock that is already gone returns false") {
+TEST_CASE("release_lock of a lock that is already gone returns false", "[task3]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   bool released = stampede::release_lock(client, keys.key("expired:lock"), "my-token");
@@ -266,7 +268,7 @@ TEST_CASE("release_lock of a lock that is already gone returns false") {
 
 // ---- Task 4: get_or_compute -------------------------------------------------------
 
-TEST_CASE("a hit returns the cached value without calling the loader") {
+TEST_CASE("a hit returns the cached value without calling the loader", "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -283,7 +285,8 @@ TEST_CASE("a hit returns the cached value without calling the loader") {
   REQUIRE(got == "cached");
 }
 
-TEST_CASE("a miss calls the loader once, caches its value with the TTL and removes the lock") {
+TEST_CASE("a miss calls the loader once, caches its value with the TTL and removes the lock",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -316,7 +319,8 @@ TEST_CASE("a miss calls the loader once, caches its value with the TTL and remov
   REQUIRE(client.exists(stampede::lock_key_for(key)) == 0);
 }
 
-TEST_CASE("32 callers on a cold key: the loader runs exactly once and all 32 get its value") {
+TEST_CASE("32 callers on a cold key: the loader runs exactly once and all 32 get its value",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();  // shared: each call borrows its own connection
   client.record_commands();
@@ -357,7 +361,7 @@ TEST_CASE("32 callers on a cold key: the loader runs exactly once and all 32 get
   REQUIRE(client.exists(stampede::lock_key_for(key)) == 0);
 }
 
-TEST_CASE("a miss takes the lock <key>:lock with one SET NX PX before loading") {
+TEST_CASE("a miss takes the lock <key>:lock with one SET NX PX before loading", "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -387,7 +391,8 @@ TEST_CASE("a miss takes the lock <key>:lock with one SET NX PX before loading") 
   REQUIRE((grading::has_arg(sets[0], "PX") || grading::has_arg(sets[0], "EX")));
 }
 
-TEST_CASE("while the loader runs, <key>:lock holds a random token and expires within lock_ttl") {
+TEST_CASE("while the loader runs, <key>:lock holds a random token and expires within lock_ttl",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   auto probe = grading::connect();
@@ -422,7 +427,8 @@ TEST_CASE("while the loader runs, <key>:lock holds a random token and expires wi
   REQUIRE(pttl <= 3000);
 }
 
-TEST_CASE("after winning the lock, get_or_compute reads the cache again before loading") {
+TEST_CASE("after winning the lock, get_or_compute reads the cache again before loading",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -452,7 +458,7 @@ TEST_CASE("after winning the lock, get_or_compute reads the cache again before l
   REQUIRE(reread);
 }
 
-TEST_CASE("a loader that throws releases the lock, and the next caller retries") {
+TEST_CASE("a loader that throws releases the lock, and the next caller retries", "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -491,7 +497,8 @@ TEST_CASE("a loader that throws releases the lock, and the next caller retries")
   REQUIRE(got == "second try");
 }
 
-TEST_CASE("an owner whose lock expired and was taken by another leaves the new owner's lock") {
+TEST_CASE("an owner whose lock expired and was taken by another leaves the new owner's lock",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   auto probe = grading::connect();
@@ -528,7 +535,8 @@ TEST_CASE("an owner whose lock expired and was taken by another leaves the new o
   REQUIRE(held == "second-owner"s);
 }
 
-TEST_CASE("a caller that finds the lock taken waits for the owner's value instead of loading") {
+TEST_CASE("a caller that finds the lock taken waits for the owner's value instead of loading",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   auto owner = grading::connect();
@@ -576,7 +584,8 @@ TEST_CASE("a caller that finds the lock taken waits for the owner's value instea
   REQUIRE(client.get(lock) == "owners-token"s);
 }
 
-TEST_CASE("callers waiting on an owner whose loader failed take the lock over: one more load") {
+TEST_CASE("callers waiting on an owner whose loader failed take the lock over: one more load",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -622,7 +631,8 @@ TEST_CASE("callers waiting on an owner whose loader failed take the lock over: o
   REQUIRE(recovered == callers - 1);
 }
 
-TEST_CASE("a waiter that reaches max_wait loads for itself and leaves the lock and cache alone") {
+TEST_CASE("a waiter that reaches max_wait loads for itself and leaves the lock and cache alone",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   auto owner = grading::connect();
@@ -673,7 +683,8 @@ TEST_CASE("a waiter that reaches max_wait loads for itself and leaves the lock a
   REQUIRE_FALSE(cached.has_value());
 }
 
-TEST_CASE("a waiting caller reads again after short pauses: not a busy loop, not one long sleep") {
+TEST_CASE("a waiting caller reads again after short pauses: not a busy loop, not one long sleep",
+          "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   auto owner = grading::connect();
@@ -699,7 +710,7 @@ TEST_CASE("a waiting caller reads again after short pauses: not a busy loop, not
   REQUIRE(reads >= 3);
 }
 
-TEST_CASE("get_or_compute refuses a ttl, lock_ttl or max_wait of zero or less") {
+TEST_CASE("get_or_compute refuses a ttl, lock_ttl or max_wait of zero or less", "[task4]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   client.record_commands();
@@ -723,7 +734,7 @@ TEST_CASE("get_or_compute refuses a ttl, lock_ttl or max_wait of zero or less") 
 
 // ---- Task 5: unit_interval ----------------------------------------------------------
 
-TEST_CASE("unit_interval never returns 0: ln(0) would be minus infinity") {
+TEST_CASE("unit_interval never returns 0: ln(0) would be minus infinity", "[task5]") {
   double u = stampede::unit_interval(0);
   INFO("unit_interval(0) returned "
        << u
@@ -735,7 +746,7 @@ TEST_CASE("unit_interval never returns 0: ln(0) would be minus infinity") {
   REQUIRE(u < 1e-9);
 }
 
-TEST_CASE("unit_interval gives exactly 1 for the all-ones word") {
+TEST_CASE("unit_interval gives exactly 1 for the all-ones word", "[task5]") {
   double u = stampede::unit_interval(std::numeric_limits<std::uint64_t>::max());
   INFO("unit_interval(2^64 - 1) returned " << u << " (1 - u = " << 1.0 - u
                                            << "); expected "
@@ -743,7 +754,7 @@ TEST_CASE("unit_interval gives exactly 1 for the all-ones word") {
   REQUIRE(u == 1.0);
 }
 
-TEST_CASE("unit_interval is uniform and in order") {
+TEST_CASE("unit_interval is uniform and in order", "[task5]") {
   std::mt19937_64 source(6);
   std::vector<std::uint64_t> words{0, 1, 2047, 2048, 1ull << 63, ~0ull - 2048, ~0ull};
   for (int i = 0; i < 5000; ++i) words.push_back(source());
@@ -769,7 +780,7 @@ TEST_CASE("unit_interval is uniform and in order") {
 
 // ---- Task 6: should_recompute_early ---------------------------------------------------
 
-TEST_CASE("should_recompute_early follows -delta*beta*ln(u) >= time_left") {
+TEST_CASE("should_recompute_early follows -delta*beta*ln(u) >= time_left", "[task6]") {
   struct Case {
     long long time_left, delta;
     double beta, u;
@@ -808,7 +819,7 @@ TEST_CASE("should_recompute_early follows -delta*beta*ln(u) >= time_left") {
   REQUIRE(checked > 2900);
 }
 
-TEST_CASE("should_recompute_early: an entry with no time left is always recomputed") {
+TEST_CASE("should_recompute_early: an entry with no time left is always recomputed", "[task6]") {
   for (long long t : {0LL, -1LL, -5000LL}) {
     for (double u : {1.0, 0.5}) {
       for (long long d : {0LL, 100LL}) {
@@ -823,7 +834,8 @@ TEST_CASE("should_recompute_early: an entry with no time left is always recomput
   }
 }
 
-TEST_CASE("should_recompute_early: beta = 0 or delta = 0 never recomputes before expiry") {
+TEST_CASE("should_recompute_early: beta = 0 or delta = 0 never recomputes before expiry",
+          "[task6]") {
   for (double u : {1e-300, 0.001, 0.5, 1.0}) {
     INFO("u = " << u
                 << ", time_left = 1 ms: with beta = 0, or delta = 0, the head start is 0, "
@@ -833,7 +845,7 @@ TEST_CASE("should_recompute_early: beta = 0 or delta = 0 never recomputes before
   }
 }
 
-TEST_CASE("should_recompute_early refuses u outside (0, 1], a negative delta or beta") {
+TEST_CASE("should_recompute_early refuses u outside (0, 1], a negative delta or beta", "[task6]") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   INFO(
       "Task 6 asks for std::invalid_argument: u = 0 would take ln(0); u > 1 or NaN is not a "
@@ -851,7 +863,8 @@ TEST_CASE("should_recompute_early refuses u outside (0, 1], a negative delta or 
 
 // ---- Task 7: get_or_compute_early ------------------------------------------------------
 
-TEST_CASE("early: a miss loads and stores value, delta_ms (timed with options.now) and the TTL") {
+TEST_CASE("early: a miss loads and stores value, delta_ms (timed with options.now) and the TTL",
+          "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -888,7 +901,8 @@ TEST_CASE("early: a miss loads and stores value, delta_ms (timed with options.no
   REQUIRE(pttl <= 20000);
 }
 
-TEST_CASE("early: far from expiry, the formula says keep, and the cached value is returned") {
+TEST_CASE("early: far from expiry, the formula says keep, and the cached value is returned",
+          "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -913,7 +927,7 @@ TEST_CASE("early: far from expiry, the formula says keep, and the cached value i
   REQUIRE(got == "old");
 }
 
-TEST_CASE("early: near expiry, the formula says recompute, and the entry is refreshed") {
+TEST_CASE("early: near expiry, the formula says recompute, and the entry is refreshed", "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -950,7 +964,7 @@ TEST_CASE("early: near expiry, the formula says recompute, and the entry is refr
   REQUIRE(pttl > 15000);
 }
 
-TEST_CASE("early: a larger beta recomputes earlier") {
+TEST_CASE("early: a larger beta recomputes earlier", "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -977,7 +991,7 @@ TEST_CASE("early: a larger beta recomputes earlier") {
   REQUIRE(with_2 == "new");
 }
 
-TEST_CASE("early: a hit reads the entry and its PTTL in one round trip") {
+TEST_CASE("early: a hit reads the entry and its PTTL in one round trip", "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -995,7 +1009,8 @@ TEST_CASE("early: a hit reads the entry and its PTTL in one round trip") {
   REQUIRE(grading::round_trips(sent) == 1);
 }
 
-TEST_CASE("early: an entry that is not a sound one of ours is recomputed, never an error") {
+TEST_CASE("early: an entry that is not a sound one of ours is recomputed, never an error",
+          "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   struct Broken {
@@ -1065,7 +1080,7 @@ TEST_CASE("early: an entry that is not a sound one of ours is recomputed, never 
   }
 }
 
-TEST_CASE("early: a loader that throws leaves the entry as it was") {
+TEST_CASE("early: a loader that throws leaves the entry as it was", "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   const std::string key = keys.key("report");
@@ -1085,7 +1100,7 @@ TEST_CASE("early: a loader that throws leaves the entry as it was") {
   REQUIRE(value == "old"s);
 }
 
-TEST_CASE("early: refuses a ttl of zero or less, and a negative beta") {
+TEST_CASE("early: refuses a ttl of zero or less, and a negative beta", "[task7]") {
   grading::KeyScope keys("stampede");
   auto client = grading::connect();
   client.record_commands();

@@ -105,7 +105,7 @@ auto attempt(const std::string& text) {
 
 // ---- Task 1: to_cache_text ---------------------------------------------------
 
-TEST_CASE("to_cache_text writes JSON that any language can parse") {
+TEST_CASE("to_cache_text writes JSON that any language can parse", "[task1]") {
   std::string text = serialization::to_cache_text(tricky_post());
   Parsed parsed = parse(text);
   INFO("to_cache_text wrote:\n"
@@ -117,7 +117,8 @@ TEST_CASE("to_cache_text writes JSON that any language can parse") {
   REQUIRE(parsed.error.empty());
 }
 
-TEST_CASE("the envelope holds the schema version and the post: {\"v\": 2, \"data\": {...}}") {
+TEST_CASE("the envelope holds the schema version and the post: {\"v\": 2, \"data\": {...}}",
+          "[task1]") {
   Parsed parsed = parse(serialization::to_cache_text(tricky_post()));
   REQUIRE(parsed.error.empty());
   const json& j = parsed.value;
@@ -141,7 +142,7 @@ TEST_CASE("the envelope holds the schema version and the post: {\"v\": 2, \"data
   REQUIRE(d["tags"] == json(tricky_post().tags));
 }
 
-TEST_CASE("the score is a JSON number that reads back exactly") {
+TEST_CASE("the score is a JSON number that reads back exactly", "[task1]") {
   Parsed parsed = parse(serialization::to_cache_text(tricky_post()));
   REQUIRE(parsed.error.empty());
   const json& score = parsed.value["data"]["score"];
@@ -154,7 +155,8 @@ TEST_CASE("the score is a JSON number that reads back exactly") {
   REQUIRE(score.get<double>() == 0.1 + 0.2);
 }
 
-TEST_CASE("the 64-bit id is written as a decimal string (2^64 - 1 survives in any language)") {
+TEST_CASE("the 64-bit id is written as a decimal string (2^64 - 1 survives in any language)",
+          "[task1]") {
   Parsed parsed = parse(serialization::to_cache_text(tricky_post()));
   REQUIRE(parsed.error.empty());
   const json& id = parsed.value["data"]["id"];
@@ -168,7 +170,7 @@ TEST_CASE("the 64-bit id is written as a decimal string (2^64 - 1 survives in an
   REQUIRE(id == "18446744073709551615");
 }
 
-TEST_CASE("a post without a summary is written with summary null, not \"\"") {
+TEST_CASE("a post without a summary is written with summary null, not \"\"", "[task1]") {
   Post p = plain_post(7, "No summary");
   Parsed parsed = parse(serialization::to_cache_text(p));
   REQUIRE(parsed.error.empty());
@@ -181,7 +183,7 @@ TEST_CASE("a post without a summary is written with summary null, not \"\"") {
   REQUIRE((!d.contains("summary") || d["summary"].is_null()));
 }
 
-TEST_CASE("a post with a summary writes it as a string, even an empty one") {
+TEST_CASE("a post with a summary writes it as a string, even an empty one", "[task1]") {
   Post with_text = plain_post(8, "With summary");
   with_text.summary = "Short";
   Post with_empty = plain_post(9, "Empty summary");
@@ -203,7 +205,7 @@ TEST_CASE("a post with a summary writes it as a string, even an empty one") {
   REQUIRE(b.value["data"]["summary"] == "");
 }
 
-TEST_CASE("to_cache_text refuses a score JSON cannot carry: NaN and infinity") {
+TEST_CASE("to_cache_text refuses a score JSON cannot carry: NaN and infinity", "[task1]") {
   for (double bad :
        {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
         -std::numeric_limits<double>::infinity()}) {
@@ -217,7 +219,7 @@ TEST_CASE("to_cache_text refuses a score JSON cannot carry: NaN and infinity") {
   }
 }
 
-TEST_CASE("to_cache_text refuses text that is not UTF-8 with std::invalid_argument") {
+TEST_CASE("to_cache_text refuses text that is not UTF-8 with std::invalid_argument", "[task1]") {
   Post p = plain_post(11, "Latin-1 caf\xe9");  // 0xE9 alone is not UTF-8
   INFO(
       "The title holds the byte 0xE9 on its own (Latin-1, not UTF-8). JSON text is UTF-8: "
@@ -228,7 +230,7 @@ TEST_CASE("to_cache_text refuses text that is not UTF-8 with std::invalid_argume
 
 // ---- Task 2: from_cache_text ---------------------------------------------------
 
-TEST_CASE("a post survives to_cache_text and from_cache_text exactly") {
+TEST_CASE("a post survives to_cache_text and from_cache_text exactly", "[task2]") {
   Post zero = plain_post(0, "Zero");
   Post above_2_53 = plain_post(9007199254740993ull, "2^53 + 1");
   Post nul = plain_post(12, "a\0b"s);
@@ -245,7 +247,7 @@ TEST_CASE("a post survives to_cache_text and from_cache_text exactly") {
   }
 }
 
-TEST_CASE("summary: none stays none, \"\" stays \"\", text stays text") {
+TEST_CASE("summary: none stays none, \"\" stays \"\", text stays text", "[task2]") {
   for (std::optional<std::string> summary :
        {std::optional<std::string>(), std::optional<std::string>(""),
         std::optional<std::string>("Short")}) {
@@ -261,7 +263,8 @@ TEST_CASE("summary: none stays none, \"\" stays \"\", text stays text") {
   }
 }
 
-TEST_CASE("an entry of an older version (v1) is a miss, even when its fields look right") {
+TEST_CASE("an entry of an older version (v1) is a miss, even when its fields look right",
+          "[task2]") {
   // Version 1 kept the score as a percentage (87.0); version 2 keeps a
   // fraction (0.87). Same field names, another meaning: that is why it has a
   // version number.
@@ -276,7 +279,7 @@ TEST_CASE("an entry of an older version (v1) is a miss, even when its fields loo
   REQUIRE_FALSE(got.value.has_value());
 }
 
-TEST_CASE("an envelope with a newer version, or with none, is a miss") {
+TEST_CASE("an envelope with a newer version, or with none, is a miss", "[task2]") {
   struct Case {
     const char* what;
     std::string text;
@@ -298,7 +301,7 @@ TEST_CASE("an envelope with a newer version, or with none, is a miss") {
   }
 }
 
-TEST_CASE("text that is not JSON is a miss, never an exception") {
+TEST_CASE("text that is not JSON is a miss, never an exception", "[task2]") {
   for (std::string text : {""s, "{"s, "not json"s, "{\"v\": 2, \"data\": "s, "\xff\xfe\x00garbage"s,
                            "{\"v\": 2, \"data\": {\"title\": \"caf\xe9\"}}"s}) {
     auto got = attempt(text);
@@ -314,7 +317,7 @@ TEST_CASE("text that is not JSON is a miss, never an exception") {
   }
 }
 
-TEST_CASE("a field of the wrong type is a miss, never an exception") {
+TEST_CASE("a field of the wrong type is a miss, never an exception", "[task2]") {
   struct Case {
     const char* what;
     std::string text;
@@ -358,7 +361,7 @@ TEST_CASE("a field of the wrong type is a miss, never an exception") {
   }
 }
 
-TEST_CASE("an id that is not a decimal 64-bit number is a miss") {
+TEST_CASE("an id that is not a decimal 64-bit number is a miss", "[task2]") {
   for (json id : {json("-1"), json("12ab"), json(""), json("18446744073709551616"), json(" 42"),
                   json("+42"), json("4.2"), json(42)}) {
     json d = good_data();
@@ -375,7 +378,8 @@ TEST_CASE("an id that is not a decimal 64-bit number is a miss") {
   }
 }
 
-TEST_CASE("a summary that is null or missing means no summary; unknown fields are ignored") {
+TEST_CASE("a summary that is null or missing means no summary; unknown fields are ignored",
+          "[task2]") {
   json with_null = good_data();
   json missing = good_data();
   missing.erase("summary");
@@ -395,7 +399,7 @@ TEST_CASE("a summary that is null or missing means no summary; unknown fields ar
 
 // ---- Tasks 3 and 4: put_post and get_post ---------------------------------------------
 
-TEST_CASE("put_post stores the envelope under the key with PX ttl") {
+TEST_CASE("put_post stores the envelope under the key with PX ttl", "[task3]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("post:1");
@@ -419,7 +423,7 @@ TEST_CASE("put_post stores the envelope under the key with PX ttl") {
   REQUIRE(pttl <= 60000);
 }
 
-TEST_CASE("get_post reads back what put_post stored") {
+TEST_CASE("get_post reads back what put_post stored", "[task4]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("post:1");
@@ -430,7 +434,7 @@ TEST_CASE("get_post reads back what put_post stored") {
   REQUIRE(*got == tricky_post());
 }
 
-TEST_CASE("get_post of a missing key is std::nullopt") {
+TEST_CASE("get_post of a missing key is std::nullopt", "[task4]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   auto got = serialization::get_post(client, keys.key("post:missing"));
@@ -438,7 +442,7 @@ TEST_CASE("get_post of a missing key is std::nullopt") {
   REQUIRE_FALSE(got.has_value());
 }
 
-TEST_CASE("get_post of a corrupt or old entry is std::nullopt, never an exception") {
+TEST_CASE("get_post of a corrupt or old entry is std::nullopt, never an exception", "[task4]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   std::vector<std::string> entries{"{\"v\": 2, \"data\": {\"id\": \"4", "42|Hello|Ann|0.75",
@@ -458,7 +462,8 @@ TEST_CASE("get_post of a corrupt or old entry is std::nullopt, never an exceptio
   }
 }
 
-TEST_CASE("put_post refuses a post it cannot store, sends nothing, and the old entry stays") {
+TEST_CASE("put_post refuses a post it cannot store, sends nothing, and the old entry stays",
+          "[task3]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("post:1");
@@ -481,7 +486,7 @@ TEST_CASE("put_post refuses a post it cannot store, sends nothing, and the old e
   REQUIRE(client.get(key) == before);
 }
 
-TEST_CASE("put_post refuses a ttl of zero or less") {
+TEST_CASE("put_post refuses a ttl of zero or less", "[task3]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   client.record_commands();
@@ -499,7 +504,7 @@ TEST_CASE("put_post refuses a ttl of zero or less") {
 
 // ---- Tasks 5 and 6: the popular list ---------------------------------------------
 
-TEST_CASE("the popular list is one envelope whose data is an array, with PX ttl") {
+TEST_CASE("the popular list is one envelope whose data is an array, with PX ttl", "[task5]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("popular");
@@ -522,7 +527,7 @@ TEST_CASE("the popular list is one envelope whose data is an array, with PX ttl"
   REQUIRE(pttl <= 30000);
 }
 
-TEST_CASE("the popular list reads back whole and in order") {
+TEST_CASE("the popular list reads back whole and in order", "[task6]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("popular");
@@ -539,7 +544,7 @@ TEST_CASE("the popular list reads back whole and in order") {
   }
 }
 
-TEST_CASE("an empty popular list is cached, and read back as an empty list: a hit") {
+TEST_CASE("an empty popular list is cached, and read back as an empty list: a hit", "[task6]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("popular");
@@ -559,7 +564,7 @@ TEST_CASE("an empty popular list is cached, and read back as an empty list: a hi
   REQUIRE(got->empty());
 }
 
-TEST_CASE("a popular list with one unsound post is a miss as a whole") {
+TEST_CASE("a popular list with one unsound post is a miss as a whole", "[task6]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("popular");
@@ -578,7 +583,7 @@ TEST_CASE("a popular list with one unsound post is a miss as a whole") {
   REQUIRE_FALSE(got.has_value());
 }
 
-TEST_CASE("an old-version popular list, or one whose data is not an array, is a miss") {
+TEST_CASE("an old-version popular list, or one whose data is not an array, is a miss", "[task6]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   std::vector<std::string> entries{envelope(json::array({good_data()}), 1), envelope(good_data()),
@@ -599,7 +604,8 @@ TEST_CASE("an old-version popular list, or one whose data is not an array, is a 
   }
 }
 
-TEST_CASE("put_popular refuses a list with a post it cannot store, and the old list stays") {
+TEST_CASE("put_popular refuses a list with a post it cannot store, and the old list stays",
+          "[task5]") {
   grading::KeyScope keys("serialization");
   auto client = grading::connect();
   const std::string key = keys.key("popular");

@@ -51,7 +51,7 @@ const sessions::Policy long_policy{60s, 120s};
 
 // ---- task 1: new_session_id ------------------------------------------------------
 
-TEST_CASE("a session id is 43 base64url characters (32 random bytes)") {
+TEST_CASE("a session id is 43 base64url characters (32 random bytes)", "[task1]") {
   for (int i = 0; i < 100; ++i) {
     std::string id = sessions::new_session_id();
     INFO("new_session_id() returned \""
@@ -63,7 +63,7 @@ TEST_CASE("a session id is 43 base64url characters (32 random bytes)") {
   }
 }
 
-TEST_CASE("session ids never repeat: 20000 ids made by 4 threads at once") {
+TEST_CASE("session ids never repeat: 20000 ids made by 4 threads at once", "[task1]") {
   constexpr int threads = 4;
   constexpr int each = 5000;
   std::vector<std::vector<std::string>> made(threads);
@@ -81,7 +81,7 @@ TEST_CASE("session ids never repeat: 20000 ids made by 4 threads at once") {
   REQUIRE(distinct.size() == static_cast<std::size_t>(threads * each));
 }
 
-TEST_CASE("session ids look random: no two of 20000 start with the same 10 characters") {
+TEST_CASE("session ids look random: no two of 20000 start with the same 10 characters", "[task1]") {
   std::vector<std::string> ids;
   for (int i = 0; i < 20000; ++i) ids.push_back(sessions::new_session_id());
   std::sort(ids.begin(), ids.end());
@@ -102,7 +102,7 @@ TEST_CASE("session ids look random: no two of 20000 start with the same 10 chara
   REQUIRE(longest < 10);
 }
 
-TEST_CASE("session ids do not come from std::rand") {
+TEST_CASE("session ids do not come from std::rand", "[task1]") {
   std::srand(12345);
   std::string first = sessions::new_session_id();
   std::srand(12345);
@@ -116,7 +116,7 @@ TEST_CASE("session ids do not come from std::rand") {
 
 // ---- task 2: create --------------------------------------------------------------
 
-TEST_CASE("create stores the user and the data in the session's hash") {
+TEST_CASE("create stores the user and the data in the session's hash", "[task2]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::string id = sessions::create(client, keys.prefix(), "ada",
@@ -136,7 +136,8 @@ TEST_CASE("create stores the user and the data in the session's hash") {
   REQUIRE(client.hexists(key, "deadline_ms"));
 }
 
-TEST_CASE("a new session's TTL is its idle timeout and its deadline the absolute lifetime") {
+TEST_CASE("a new session's TTL is its idle timeout and its deadline the absolute lifetime",
+          "[task2]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{20s, 90s};
@@ -160,7 +161,7 @@ TEST_CASE("a new session's TTL is its idle timeout and its deadline the absolute
   REQUIRE(value <= now_ms() + 90000 + 2000);
 }
 
-TEST_CASE("a new session's TTL never exceeds the absolute lifetime") {
+TEST_CASE("a new session's TTL never exceeds the absolute lifetime", "[task2]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{60s, 800ms};  // the cap is shorter than the idle timeout
@@ -174,7 +175,7 @@ TEST_CASE("a new session's TTL never exceeds the absolute lifetime") {
   REQUIRE(pttl <= 800);
 }
 
-TEST_CASE("the user's set lists the session and expires with the absolute lifetime") {
+TEST_CASE("the user's set lists the session and expires with the absolute lifetime", "[task2]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{20s, 90s};
@@ -196,7 +197,8 @@ TEST_CASE("the user's set lists the session and expires with the absolute lifeti
   REQUIRE(pttl <= 90000);
 }
 
-TEST_CASE("create refuses an empty user id or a non-positive duration, before sending anything") {
+TEST_CASE("create refuses an empty user id or a non-positive duration, before sending anything",
+          "[task2]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   client.record_commands();
@@ -216,7 +218,7 @@ TEST_CASE("create refuses an empty user id or a non-positive duration, before se
 
 // ---- task 3: load ----------------------------------------------------------------
 
-TEST_CASE("load returns the session: its id, user and data") {
+TEST_CASE("load returns the session: its id, user and data", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::string id =
@@ -232,7 +234,7 @@ TEST_CASE("load returns the session: its id, user and data") {
   REQUIRE(session->data == std::map<std::string, std::string>{{"cart", "3 books"}});
 }
 
-TEST_CASE("a session that does not exist is std::nullopt") {
+TEST_CASE("a session that does not exist is std::nullopt", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   auto session = sessions::load(client, keys.prefix(), sessions::new_session_id(), long_policy);
@@ -241,7 +243,7 @@ TEST_CASE("a session that does not exist is std::nullopt") {
   REQUIRE_FALSE(session.has_value());
 }
 
-TEST_CASE("load pushes the idle expiry forward (sliding expiry)") {
+TEST_CASE("load pushes the idle expiry forward (sliding expiry)", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{1000ms, 60s};
@@ -259,7 +261,7 @@ TEST_CASE("load pushes the idle expiry forward (sliding expiry)") {
   REQUIRE(after > 700);
 }
 
-TEST_CASE("a session used every 150 ms outlives its 600 ms idle timeout") {
+TEST_CASE("a session used every 150 ms outlives its 600 ms idle timeout", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{600ms, 60s};
@@ -274,7 +276,7 @@ TEST_CASE("a session used every 150 ms outlives its 600 ms idle timeout") {
   }
 }
 
-TEST_CASE("an unused session is gone after its idle timeout") {
+TEST_CASE("an unused session is gone after its idle timeout", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{200ms, 60s};
@@ -287,7 +289,7 @@ TEST_CASE("an unused session is gone after its idle timeout") {
   REQUIRE_FALSE(session.has_value());
 }
 
-TEST_CASE("the refresh never goes past the absolute lifetime") {
+TEST_CASE("the refresh never goes past the absolute lifetime", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{1000ms, 1200ms};
@@ -304,7 +306,7 @@ TEST_CASE("the refresh never goes past the absolute lifetime") {
   REQUIRE(pttl <= 850);
 }
 
-TEST_CASE("a session past its deadline is refused and deleted, whatever its TTL says") {
+TEST_CASE("a session past its deadline is refused and deleted, whatever its TTL says", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::string id = sessions::new_session_id();
@@ -320,7 +322,7 @@ TEST_CASE("a session past its deadline is refused and deleted, whatever its TTL 
   REQUIRE(client.exists(key) == 0);
 }
 
-TEST_CASE("a corrupt session is refused and deleted, not a crash") {
+TEST_CASE("a corrupt session is refused and deleted, not a crash", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::string bad_deadline = sessions::new_session_id();
@@ -345,7 +347,7 @@ TEST_CASE("a corrupt session is refused and deleted, not a crash") {
   REQUIRE(client.exists(sessions::session_key(keys.prefix(), no_user)) == 0);
 }
 
-TEST_CASE("a malformed id is refused without asking the server") {
+TEST_CASE("a malformed id is refused without asking the server", "[task3]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const std::string good = sessions::new_session_id();
@@ -372,7 +374,7 @@ TEST_CASE("a malformed id is refused without asking the server") {
 
 // ---- task 4: destroy ---------------------------------------------------------------
 
-TEST_CASE("after destroy (log out) the session cannot be loaded and its key is gone") {
+TEST_CASE("after destroy (log out) the session cannot be loaded and its key is gone", "[task4]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::string id = sessions::create(client, keys.prefix(), "ada", {}, long_policy);
@@ -393,7 +395,7 @@ TEST_CASE("after destroy (log out) the session cannot be loaded and its key is g
   REQUIRE_FALSE(client.sismember(sessions::user_sessions_key(keys.prefix(), "ada"), id));
 }
 
-TEST_CASE("destroy returns false when there was no session") {
+TEST_CASE("destroy returns false when there was no session", "[task4]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   bool destroyed = sessions::destroy(client, keys.prefix(), sessions::new_session_id());
@@ -405,7 +407,7 @@ TEST_CASE("destroy returns false when there was no session") {
 
 // ---- task 5: destroy_all_for_user ------------------------------------------------
 
-TEST_CASE("log out everywhere deletes every session of that user, and no other") {
+TEST_CASE("log out everywhere deletes every session of that user, and no other", "[task5]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::vector<std::string> ada;
@@ -434,7 +436,8 @@ TEST_CASE("log out everywhere deletes every session of that user, and no other")
                     std::invalid_argument);
 }
 
-TEST_CASE("log out everywhere racing with logins leaves no live session outside the set") {
+TEST_CASE("log out everywhere racing with logins leaves no live session outside the set",
+          "[task5]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   constexpr int creators = 6;
@@ -478,7 +481,7 @@ TEST_CASE("log out everywhere racing with logins leaves no live session outside 
 
 // ---- task 6: rotate ----------------------------------------------------------------
 
-TEST_CASE("rotate gives a new id with the same user, data, deadline and TTL") {
+TEST_CASE("rotate gives a new id with the same user, data, deadline and TTL", "[task6]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   const sessions::Policy policy{20s, 90s};
@@ -519,7 +522,7 @@ TEST_CASE("rotate gives a new id with the same user, data, deadline and TTL") {
   REQUIRE(pttl <= 20000);
 }
 
-TEST_CASE("after rotate the old id is dead") {
+TEST_CASE("after rotate the old id is dead", "[task6]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   std::string old_id = sessions::create(client, keys.prefix(), "ada", {}, long_policy);
@@ -537,7 +540,7 @@ TEST_CASE("after rotate the old id is dead") {
   REQUIRE_FALSE(client.sismember(sessions::user_sessions_key(keys.prefix(), "ada"), old_id));
 }
 
-TEST_CASE("rotate of a session that does not exist is std::nullopt") {
+TEST_CASE("rotate of a session that does not exist is std::nullopt", "[task6]") {
   grading::KeyScope keys("sessions");
   auto client = grading::connect();
   auto new_id = sessions::rotate(client, keys.prefix(), sessions::new_session_id());

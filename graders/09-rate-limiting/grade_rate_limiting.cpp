@@ -89,7 +89,7 @@ void exactly_the_limit_under_load(Limiter limiter, const char* name) {
 
 // ---- task 1: fixed_window ----------------------------------------------------------
 
-TEST_CASE("the fixed-window counter always carries a TTL") {
+TEST_CASE("the fixed-window counter always carries a TTL", "[task1]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -106,14 +106,15 @@ TEST_CASE("the fixed-window counter always carries a TTL") {
   }
 }
 
-TEST_CASE("fixed_window allows `limit` requests, counting down remaining, then refuses") {
+TEST_CASE("fixed_window allows `limit` requests, counting down remaining, then refuses",
+          "[task1]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   counts_down_then_refuses(rate_limiting::fixed_window, client, keys.key("user:1"),
                            "the time left in the 10 s window");
 }
 
-TEST_CASE("a counter found without a TTL gets one on the next request") {
+TEST_CASE("a counter found without a TTL gets one on the next request", "[task1]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -132,7 +133,7 @@ TEST_CASE("a counter found without a TTL gets one on the next request") {
   REQUIRE(pttl <= 5000);
 }
 
-TEST_CASE("INCR and its expiry reach the server in one atomic step") {
+TEST_CASE("INCR and its expiry reach the server in one atomic step", "[task1]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   client.record_commands();
@@ -150,7 +151,7 @@ TEST_CASE("INCR and its expiry reach the server in one atomic step") {
   REQUIRE((scripted || transaction));
 }
 
-TEST_CASE("a request does not push the end of its fixed window further away") {
+TEST_CASE("a request does not push the end of its fixed window further away", "[task1]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -176,7 +177,7 @@ TEST_CASE("a request does not push the end of its fixed window further away") {
   REQUIRE(allowed_later > 0);
 }
 
-TEST_CASE("after a fixed-window refusal, waiting retry_after is enough") {
+TEST_CASE("after a fixed-window refusal, waiting retry_after is enough", "[task1]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -197,11 +198,13 @@ TEST_CASE("after a fixed-window refusal, waiting retry_after is enough") {
   REQUIRE(later.allowed);
 }
 
-TEST_CASE("fixed_window: 16 threads x 50 requests against a limit of 100 allow exactly 100") {
+TEST_CASE("fixed_window: 16 threads x 50 requests against a limit of 100 allow exactly 100",
+          "[task1]") {
   exactly_the_limit_under_load(rate_limiting::fixed_window, "fixed_window");
 }
 
-TEST_CASE("bad input is refused with std::invalid_argument before anything is sent") {
+TEST_CASE("bad input is refused with std::invalid_argument before anything is sent",
+          "[task1][task2]") {
   grading::KeyScope keys("rate-limiting");
   const std::string key = keys.key("user:1");
   INFO("An empty key, a limit below 1 or a window below 1 ms is a bug in the caller.");
@@ -244,7 +247,7 @@ TEST_CASE("bad input is refused with std::invalid_argument before anything is se
 
 // ---- task 2: sliding_log -----------------------------------------------------------
 
-TEST_CASE("two requests in the same millisecond are two requests") {
+TEST_CASE("two requests in the same millisecond are two requests", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -267,7 +270,7 @@ TEST_CASE("two requests in the same millisecond are two requests") {
   REQUIRE(members == threads * each);
 }
 
-TEST_CASE("sliding_log allows `limit` requests, counting down remaining, then refuses") {
+TEST_CASE("sliding_log allows `limit` requests, counting down remaining, then refuses", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -277,7 +280,7 @@ TEST_CASE("sliding_log allows `limit` requests, counting down remaining, then re
   REQUIRE(client.type(key) == "zset");
 }
 
-TEST_CASE("the sliding log's key carries a TTL no longer than the window") {
+TEST_CASE("the sliding log's key carries a TTL no longer than the window", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -292,7 +295,7 @@ TEST_CASE("the sliding log's key carries a TTL no longer than the window") {
   REQUIRE(pttl <= 5000);
 }
 
-TEST_CASE("the sliding log is one script: drop, count and add in one atomic step") {
+TEST_CASE("the sliding log is one script: drop, count and add in one atomic step", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   client.record_commands();
@@ -309,7 +312,7 @@ TEST_CASE("the sliding log is one script: drop, count and add in one atomic step
   REQUIRE(sent.size() == scripts + grading::count(sent, "SCRIPT LOAD"));
 }
 
-TEST_CASE("the sliding log reads the time from the server, inside its script") {
+TEST_CASE("the sliding log reads the time from the server, inside its script", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   client.record_commands();
@@ -336,7 +339,7 @@ TEST_CASE("the sliding log reads the time from the server, inside its script") {
   }
 }
 
-TEST_CASE("refused requests do not use up the allowance") {
+TEST_CASE("refused requests do not use up the allowance", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -361,7 +364,7 @@ TEST_CASE("refused requests do not use up the allowance") {
   REQUIRE(later.allowed);
 }
 
-TEST_CASE("the window slides: one request frees one place, exactly when it leaves") {
+TEST_CASE("the window slides: one request frees one place, exactly when it leaves", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
   const std::string key = keys.key("user:1");
@@ -391,6 +394,7 @@ TEST_CASE("the window slides: one request frees one place, exactly when it leave
   REQUIRE_FALSE(e.allowed);
 }
 
-TEST_CASE("sliding_log: 16 threads x 50 requests against a limit of 100 allow exactly 100") {
+TEST_CASE("sliding_log: 16 threads x 50 requests against a limit of 100 allow exactly 100",
+          "[task2]") {
   exactly_the_limit_under_load(rate_limiting::sliding_log, "sliding_log");
 }

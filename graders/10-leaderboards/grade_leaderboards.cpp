@@ -65,7 +65,7 @@ bool one_atomic_command(const std::vector<wb::SentCommand>& sent, std::string_vi
 
 // ---- Task 1: submit_score ----------------------------------------------------
 
-TEST_CASE("submit_score puts a new player on the board with their score") {
+TEST_CASE("submit_score puts a new player on the board with their score", "[task1]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -82,7 +82,7 @@ TEST_CASE("submit_score puts a new player on the board with their score") {
   REQUIRE(changed);
 }
 
-TEST_CASE("a better score replaces the best one, and submit_score says so") {
+TEST_CASE("a better score replaces the best one, and submit_score says so", "[task1]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -103,7 +103,7 @@ TEST_CASE("a better score replaces the best one, and submit_score says so") {
   REQUIRE(changed);
 }
 
-TEST_CASE("a worse or equal score does not replace the best one") {
+TEST_CASE("a worse or equal score does not replace the best one", "[task1]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -129,7 +129,7 @@ TEST_CASE("a worse or equal score does not replace the best one") {
   REQUIRE_FALSE(equal);
 }
 
-TEST_CASE("submit_score keeps the best in one command, inside the server") {
+TEST_CASE("submit_score keeps the best in one command, inside the server", "[task1]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -148,7 +148,7 @@ TEST_CASE("submit_score keeps the best in one command, inside the server") {
   REQUIRE(client.zscore(board, "ada") == 70.0);
 }
 
-TEST_CASE("16 games finishing at once never lose the best score") {
+TEST_CASE("16 games finishing at once never lose the best score", "[task1]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();  // shared: each call borrows its own connection
   const std::string board = keys.key("board");
@@ -167,7 +167,7 @@ TEST_CASE("16 games finishing at once never lose the best score") {
   REQUIRE(score == 799.0);
 }
 
-TEST_CASE("submit_score refuses an empty name and a score that is not a finite number") {
+TEST_CASE("submit_score refuses an empty name and a score that is not a finite number", "[task1]") {
   grading::KeyScope keys("leaderboards");
   const std::string board = keys.key("board");
 
@@ -214,7 +214,7 @@ TEST_CASE("submit_score refuses an empty name and a score that is not a finite n
 
 // ---- Task 2: add_points --------------------------------------------------------
 
-TEST_CASE("add_points starts a new player from 0 and adds up, also negative points") {
+TEST_CASE("add_points starts a new player from 0 and adds up, also negative points", "[task2]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -232,7 +232,7 @@ TEST_CASE("add_points starts a new player from 0 and adds up, also negative poin
   REQUIRE(client.zscore(board, "ada") == 12.0);
 }
 
-TEST_CASE("add_points adds in one command: ZINCRBY") {
+TEST_CASE("add_points adds in one command: ZINCRBY", "[task2]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -250,7 +250,7 @@ TEST_CASE("add_points adds in one command: ZINCRBY") {
   REQUIRE(now == 42.0);
 }
 
-TEST_CASE("add_points loses no point when 16 callers add at once") {
+TEST_CASE("add_points loses no point when 16 callers add at once", "[task2]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -268,7 +268,7 @@ TEST_CASE("add_points loses no point when 16 callers add at once") {
   REQUIRE(score == static_cast<double>(callers * adds_each));
 }
 
-TEST_CASE("add_points refuses points that are not a finite number") {
+TEST_CASE("add_points refuses points that are not a finite number", "[task2]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   INFO("Task 2: NaN or infinite points are std::invalid_argument, like an empty player.");
@@ -281,7 +281,7 @@ TEST_CASE("add_points refuses points that are not a finite number") {
 
 // ---- Task 3: top ------------------------------------------------------------------
 
-TEST_CASE("top N returns N players when the board has more") {
+TEST_CASE("top N returns N players when the board has more", "[task3]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -295,7 +295,7 @@ TEST_CASE("top N returns N players when the board has more") {
   REQUIRE(best.size() == 3);
 }
 
-TEST_CASE("top N lists the highest scores first, with their scores") {
+TEST_CASE("top N lists the highest scores first, with their scores", "[task3]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -310,7 +310,7 @@ TEST_CASE("top N lists the highest scores first, with their scores") {
   REQUIRE(best == expected);
 }
 
-TEST_CASE("top N of a smaller board is the whole board; of a missing board, nothing") {
+TEST_CASE("top N of a smaller board is the whole board; of a missing board, nothing", "[task3]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -327,7 +327,7 @@ TEST_CASE("top N of a smaller board is the whole board; of a missing board, noth
   REQUIRE(none.empty());
 }
 
-TEST_CASE("top 0 is an empty list, not the whole board") {
+TEST_CASE("top 0 is an empty list, not the whole board", "[task3]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -345,7 +345,8 @@ TEST_CASE("top 0 is an empty list, not the whole board") {
   REQUIRE_THROWS_AS(leaderboards::top(client, board, -1), std::invalid_argument);
 }
 
-TEST_CASE("equal scores come in the server's order: reverse alphabetical, as ZREVRANGE gives") {
+TEST_CASE("equal scores come in the server's order: reverse alphabetical, as ZREVRANGE gives",
+          "[task3]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -362,7 +363,8 @@ TEST_CASE("equal scores come in the server's order: reverse alphabetical, as ZRE
 
 // ---- Task 4: rank_of -----------------------------------------------------------------
 
-TEST_CASE("the leader is rank 1 and the next player rank 2: ranks for people start at 1") {
+TEST_CASE("the leader is rank 1 and the next player rank 2: ranks for people start at 1",
+          "[task4]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -381,7 +383,8 @@ TEST_CASE("the leader is rank 1 and the next player rank 2: ranks for people sta
   REQUIRE(last == 10);
 }
 
-TEST_CASE("players with equal scores share a rank: 100, 90, 90, 80 are ranked 1, 2, 2, 4") {
+TEST_CASE("players with equal scores share a rank: 100, 90, 90, 80 are ranked 1, 2, 2, 4",
+          "[task4]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -404,7 +407,7 @@ TEST_CASE("players with equal scores share a rank: 100, 90, 90, 80 are ranked 1,
   REQUIRE(dan == 4);
 }
 
-TEST_CASE("a player who is not on the board has no rank") {
+TEST_CASE("a player who is not on the board has no rank", "[task4]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -417,7 +420,7 @@ TEST_CASE("a player who is not on the board has no rank") {
   REQUIRE_FALSE(rank.has_value());
 }
 
-TEST_CASE("rank_of is exact for scores that are not whole numbers") {
+TEST_CASE("rank_of is exact for scores that are not whole numbers", "[task4]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -441,7 +444,7 @@ TEST_CASE("rank_of is exact for scores that are not whole numbers") {
 
 // ---- Task 5: around ---------------------------------------------------------------------
 
-TEST_CASE("around a player in the middle: radius above, the player, radius below") {
+TEST_CASE("around a player in the middle: radius above, the player, radius below", "[task5]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -460,7 +463,7 @@ TEST_CASE("around a player in the middle: radius above, the player, radius below
   REQUIRE(alone == slice(ten_players(), 5, 5));
 }
 
-TEST_CASE("around the leader: nobody above, radius players below") {
+TEST_CASE("around the leader: nobody above, radius players below", "[task5]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -476,7 +479,7 @@ TEST_CASE("around the leader: nobody above, radius players below") {
   REQUIRE(window == expected);
 }
 
-TEST_CASE("around the last player: radius players above, nobody below") {
+TEST_CASE("around the last player: radius players above, nobody below", "[task5]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -490,7 +493,8 @@ TEST_CASE("around the last player: radius players above, nobody below") {
   REQUIRE(window == expected);
 }
 
-TEST_CASE("around a player who is not on the board is empty; a negative radius is refused") {
+TEST_CASE("around a player who is not on the board is empty; a negative radius is refused",
+          "[task5]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");
@@ -508,7 +512,8 @@ TEST_CASE("around a player who is not on the board is empty; a negative radius i
 
 // ---- Task 6: remove_player -------------------------------------------------------------
 
-TEST_CASE("remove_player takes the player off the board and says whether they were on it") {
+TEST_CASE("remove_player takes the player off the board and says whether they were on it",
+          "[task6]") {
   grading::KeyScope keys("leaderboards");
   auto client = grading::connect();
   const std::string board = keys.key("board");

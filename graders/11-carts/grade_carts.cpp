@@ -72,7 +72,7 @@ void require_fresh_ttl(wb::Valkey& client, const std::string& key, const std::st
 
 // ---- Task 1: add_item -------------------------------------------------------
 
-TEST_CASE("add_item puts a new item in the cart and returns its quantity") {
+TEST_CASE("add_item puts a new item in the cart and returns its quantity", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -89,7 +89,7 @@ TEST_CASE("add_item puts a new item in the cart and returns its quantity") {
   REQUIRE(now == 2);
 }
 
-TEST_CASE("add_item adds to the quantity already in the cart") {
+TEST_CASE("add_item adds to the quantity already in the cart", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -105,7 +105,7 @@ TEST_CASE("add_item adds to the quantity already in the cart") {
   REQUIRE(now == 5);
 }
 
-TEST_CASE("adding an item gives the cart its TTL") {
+TEST_CASE("adding an item gives the cart its TTL", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -118,7 +118,7 @@ TEST_CASE("adding an item gives the cart its TTL") {
                     "HINCRBY.");
 }
 
-TEST_CASE("every add refreshes the TTL, also of a cart that already existed") {
+TEST_CASE("every add refreshes the TTL, also of a cart that already existed", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -132,7 +132,7 @@ TEST_CASE("every add refreshes the TTL, also of a cart that already existed") {
                     "mid-visit).");
 }
 
-TEST_CASE("an abandoned cart expires by itself") {
+TEST_CASE("an abandoned cart expires by itself", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -148,7 +148,7 @@ TEST_CASE("an abandoned cart expires by itself") {
   REQUIRE(exists == 0);
 }
 
-TEST_CASE("a zero or negative add is refused and changes nothing") {
+TEST_CASE("a zero or negative add is refused and changes nothing", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -172,7 +172,7 @@ TEST_CASE("a zero or negative add is refused and changes nothing") {
   REQUIRE(sent.empty());
 }
 
-TEST_CASE("an empty SKU, an empty cart key and a ttl that is not positive are refused") {
+TEST_CASE("an empty SKU, an empty cart key and a ttl that is not positive are refused", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -203,7 +203,7 @@ TEST_CASE("an empty SKU, an empty cart key and a ttl that is not positive are re
   REQUIRE(client.exists(cart) == 0);
 }
 
-TEST_CASE("16 shoppers adding at once: every add counts") {
+TEST_CASE("16 shoppers adding at once: every add counts", "[task1]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -224,7 +224,7 @@ TEST_CASE("16 shoppers adding at once: every add counts") {
 
 // ---- Task 2: set_quantity -------------------------------------------------------
 
-TEST_CASE("set_quantity sets the exact quantity and refreshes the TTL") {
+TEST_CASE("set_quantity sets the exact quantity and refreshes the TTL", "[task2]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -244,7 +244,7 @@ TEST_CASE("set_quantity sets the exact quantity and refreshes the TTL") {
                     "Every change refreshes the TTL.");
 }
 
-TEST_CASE("setting a quantity to 0 removes the SKU from the cart") {
+TEST_CASE("setting a quantity to 0 removes the SKU from the cart", "[task2]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -261,7 +261,7 @@ TEST_CASE("setting a quantity to 0 removes the SKU from the cart") {
   REQUIRE(now == 0);
 }
 
-TEST_CASE("set_quantity refuses a negative quantity") {
+TEST_CASE("set_quantity refuses a negative quantity", "[task2]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -273,7 +273,7 @@ TEST_CASE("set_quantity refuses a negative quantity") {
 
 // ---- Task 3: remove_item -----------------------------------------------------------
 
-TEST_CASE("remove_item takes some away, returns what is left and refreshes the TTL") {
+TEST_CASE("remove_item takes some away, returns what is left and refreshes the TTL", "[task3]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -293,7 +293,7 @@ TEST_CASE("remove_item takes some away, returns what is left and refreshes the T
                     "Every change refreshes the TTL (PEXPIRE inside the script).");
 }
 
-TEST_CASE("an item whose quantity reaches zero disappears from the cart") {
+TEST_CASE("an item whose quantity reaches zero disappears from the cart", "[task3]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -310,7 +310,7 @@ TEST_CASE("an item whose quantity reaches zero disappears from the cart") {
   REQUIRE(left == 0);
 }
 
-TEST_CASE("taking more than there is removes the item: a quantity is never negative") {
+TEST_CASE("taking more than there is removes the item: a quantity is never negative", "[task3]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -327,7 +327,7 @@ TEST_CASE("taking more than there is removes the item: a quantity is never negat
   REQUIRE(left == 0);
 }
 
-TEST_CASE("remove_item decrements and removes in one script") {
+TEST_CASE("remove_item decrements and removes in one script", "[task3]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -348,7 +348,7 @@ TEST_CASE("remove_item decrements and removes in one script") {
   REQUIRE(only_scripts);
 }
 
-TEST_CASE("16 shoppers taking away at once never drive a quantity below zero") {
+TEST_CASE("16 shoppers taking away at once never drive a quantity below zero", "[task3]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -380,7 +380,7 @@ TEST_CASE("16 shoppers taking away at once never drive a quantity below zero") {
   REQUIRE(positive.size() == 99);
 }
 
-TEST_CASE("remove_item refuses a zero or negative quantity") {
+TEST_CASE("remove_item refuses a zero or negative quantity", "[task3]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -393,7 +393,7 @@ TEST_CASE("remove_item refuses a zero or negative quantity") {
 
 // ---- Task 4: contents ------------------------------------------------------------------
 
-TEST_CASE("contents lists every SKU with its quantity, and reading keeps the TTL") {
+TEST_CASE("contents lists every SKU with its quantity, and reading keeps the TTL", "[task4]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -412,7 +412,7 @@ TEST_CASE("contents lists every SKU with its quantity, and reading keeps the TTL
   REQUIRE(pttl > 0);
 }
 
-TEST_CASE("the contents of a cart that does not exist are empty") {
+TEST_CASE("the contents of a cart that does not exist are empty", "[task4]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   Contents lines = carts::contents(client, keys.key("no-such-cart"));
@@ -422,7 +422,7 @@ TEST_CASE("the contents of a cart that does not exist are empty") {
 
 // ---- Task 5: checkout ---------------------------------------------------------------------
 
-TEST_CASE("checkout returns what was in the cart and deletes the cart") {
+TEST_CASE("checkout returns what was in the cart and deletes the cart", "[task5]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -439,7 +439,7 @@ TEST_CASE("checkout returns what was in the cart and deletes the cart") {
   REQUIRE(client.exists(cart) == 0);
 }
 
-TEST_CASE("checkout of a cart that does not exist returns nothing") {
+TEST_CASE("checkout of a cart that does not exist returns nothing", "[task5]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   Contents bought = carts::checkout(client, keys.key("no-such-cart"));
@@ -447,7 +447,8 @@ TEST_CASE("checkout of a cart that does not exist returns nothing") {
   REQUIRE(bought.empty());
 }
 
-TEST_CASE("items added during checkouts are checked out or still in the cart: none lost") {
+TEST_CASE("items added during checkouts are checked out or still in the cart: none lost",
+          "[task5]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");
@@ -491,7 +492,7 @@ TEST_CASE("items added during checkouts are checked out or still in the cart: no
 
 // ---- Task 6: merge -------------------------------------------------------------------------
 
-TEST_CASE("merge adds the guest's quantities to the user's cart") {
+TEST_CASE("merge adds the guest's quantities to the user's cart", "[task6]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string guest = keys.key("guest");
@@ -513,7 +514,7 @@ TEST_CASE("merge adds the guest's quantities to the user's cart") {
   REQUIRE(moved == 2);
 }
 
-TEST_CASE("merge deletes the guest cart and refreshes the user cart's TTL") {
+TEST_CASE("merge deletes the guest cart and refreshes the user cart's TTL", "[task6]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string guest = keys.key("guest");
@@ -534,7 +535,8 @@ TEST_CASE("merge deletes the guest cart and refreshes the user cart's TTL") {
                     "A login is activity: PEXPIRE the user's cart in the merge script.");
 }
 
-TEST_CASE("merge into a user who has no cart yet gives them the guest's cart, with a TTL") {
+TEST_CASE("merge into a user who has no cart yet gives them the guest's cart, with a TTL",
+          "[task6]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string guest = keys.key("guest");
@@ -552,7 +554,7 @@ TEST_CASE("merge into a user who has no cart yet gives them the guest's cart, wi
                     "The new user cart needs an expiry too: PEXPIRE after the HINCRBYs.");
 }
 
-TEST_CASE("two logins merging the same guest cart at once move it only once") {
+TEST_CASE("two logins merging the same guest cart at once move it only once", "[task6]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string user = keys.key("user");
@@ -579,7 +581,7 @@ TEST_CASE("two logins merging the same guest cart at once move it only once") {
   REQUIRE(moved.load() == 2 * rounds);
 }
 
-TEST_CASE("merging a cart into itself is refused and keeps the cart") {
+TEST_CASE("merging a cart into itself is refused and keeps the cart", "[task6]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
   const std::string cart = keys.key("cart");

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "workbook/example.hpp"
 #include "workbook/measure.hpp"
 #include "workbook/valkey.hpp"
 
@@ -43,8 +44,7 @@ std::string city_of(wb::Valkey& cache, const std::string& user_id) {
 
 int main() try {
   wb::Valkey client;  // VALKEY_URL, or redis://127.0.0.1:6379
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "; PING -> " << client.ping() << "\n\n";
+  std::cout << wb::example::banner(client) << "; PING -> " << client.ping() << "\n\n";
 
   std::cout << "1. SET and GET\n";
   const std::string greeting = prefix + "greeting";

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/valkey.hpp"
 
 namespace {
@@ -69,8 +70,7 @@ int hash_slot(const std::string& key) {
 
 int main() try {
   wb::Valkey client;
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "\n\n";
+  std::cout << wb::example::banner(client) << "\n\n";
 
   std::cout << "1. One flat keyspace: two features that pick the same name overwrite each other\n";
   const std::string bare = prefix + "42";

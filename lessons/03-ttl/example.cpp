@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/valkey.hpp"
 
 using namespace std::chrono_literals;
@@ -43,8 +44,7 @@ std::uint32_t random_below(std::uint32_t n) {
 
 int main() try {
   wb::Valkey client;
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "\n\n";
+  std::cout << wb::example::banner(client) << "\n\n";
   const std::string page = prefix + "page";
 
   std::cout << "1. A value with an expiry, in one command: SET ... EX (seconds) or PX (ms)\n";

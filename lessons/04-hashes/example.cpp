@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workbook/example.hpp"
 #include "workbook/valkey.hpp"
 
 namespace {
@@ -36,8 +37,7 @@ void show_hash(wb::Valkey& client, const std::string& key) {
 
 int main() try {
   wb::Valkey client;
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "\n\n";
+  std::cout << wb::example::banner(client) << "\n\n";
   const std::string chloe = prefix + "employee:3";
 
   std::cout << "1. An object as a hash: one key, many fields, one HSET\n";

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workbook/example.hpp"
 #include "workbook/postgres.hpp"
 #include "workbook/valkey.hpp"
 
@@ -119,8 +120,7 @@ void race(std::vector<Contender>& contenders, int rounds) {
 int main() try {
   wb::Valkey cache;
   wb::Database db;
-  std::cout << "Connected to " << cache.server_name() << " " << cache.server_version() << " at "
-            << cache.options().address() << " and PostgreSQL " << db.server_version() << "\n";
+  std::cout << wb::example::banner(cache, db) << "\n";
   // Temporary tables are found before public ones; they are dropped when this
   // session ends. DDL takes no parameters, and there is no value in it.
   db.query("CREATE TEMP TABLE employees (LIKE public.employees INCLUDING ALL)");

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/valkey.hpp"
 
 using namespace std::chrono_literals;
@@ -88,8 +89,7 @@ std::string locked_get(wb::Valkey& cache, const std::string& key) {
 
 int main() try {
   wb::Valkey cache;
-  std::cout << "Connected to " << cache.server_name() << " " << cache.server_version() << " at "
-            << cache.options().address() << "\n\n";
+  std::cout << wb::example::banner(cache) << "\n\n";
 
   std::cout << "1. The stampede: 20 requests miss the same cold key at once (plain cache-aside)\n";
   const std::string report = prefix + "report";

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/valkey.hpp"
 
 using namespace std::chrono_literals;
@@ -78,8 +79,7 @@ std::string exact(double d) {
 
 int main() try {
   wb::Valkey cache;
-  std::cout << "Connected to " << cache.server_name() << " " << cache.server_version() << " at "
-            << cache.options().address() << "\n\n";
+  std::cout << wb::example::banner(cache) << "\n\n";
 
   std::cout << "1. A cache stores strings: a struct goes in as JSON, in a versioned envelope\n";
   Post post{18446744073709551615ull,

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/valkey.hpp"
 
 using namespace std::chrono_literals;
@@ -88,8 +89,7 @@ bool use(wb::Valkey& client, const std::string& id, std::chrono::milliseconds id
 
 int main() try {
   wb::Valkey client;
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "\n\n";
+  std::cout << wb::example::banner(client) << "\n\n";
 
   std::cout << "1. Session ids: 32 bytes from RAND_bytes, base64url (printed masked)\n";
   for (int i = 0; i < 3; ++i) std::cout << "    " << masked(new_id()) << "\n";

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/valkey.hpp"
 
 using namespace std::chrono_literals;
@@ -110,8 +111,7 @@ void compare(wb::Valkey& client, const std::vector<std::pair<long long, int>>& s
 
 int main() try {
   wb::Valkey client;
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "\n\n";
+  std::cout << wb::example::banner(client) << "\n\n";
 
   std::cout << "1. A script may read TIME and then write (scripts replicate their effects):\n";
   auto t = client.eval<std::vector<std::string>>(

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/measure.hpp"
 #include "workbook/valkey.hpp"
 
@@ -51,8 +52,7 @@ long long competition_rank(wb::Valkey& client, const std::string& board, const s
 
 int main() try {
   wb::Valkey client;
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "\n\n";
+  std::cout << wb::example::banner(client) << "\n\n";
   const std::string best = prefix + "best";
   const std::string board = prefix + "board";
   const std::string big = prefix + "big";

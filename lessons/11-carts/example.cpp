@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "workbook/example.hpp"
 #include "workbook/measure.hpp"
 #include "workbook/valkey.hpp"
 
@@ -93,8 +94,7 @@ long long lost_during_checkouts(wb::Valkey& client, const std::string& cart, Che
 
 int main() try {
   wb::Valkey client;
-  std::cout << "Connected to " << client.server_name() << " " << client.server_version() << " at "
-            << client.options().address() << "\n\n";
+  std::cout << wb::example::banner(client) << "\n\n";
   const std::string cart = prefix + "cart:guest-7f3a";
   const std::string user = prefix + "cart:user-42";
   const std::string race = prefix + "cart:race";

@@ -139,34 +139,19 @@ link_compile_commands() {
   ln -sfn "$BUILD/compile_commands.json" compile_commands.json 2>/dev/null || true
 }
 
-# "host port" of VALKEY_URL.
-valkey_host_port() {
-  local url=${VALKEY_URL:-redis://127.0.0.1:6379} hostport host port
-  hostport=${url#*://}; hostport=${hostport##*@}; hostport=${hostport%%/*}
-  host=${hostport%:*}; port=${hostport##*:}
-  [ "$host" = "$hostport" ] && port=6379
-  echo "$host $port"
-}
+# Both servers answer, with the URLs' logins (ours, or ones VALKEY_URL and
+# DATABASE_URL point at)? infra/infra.sh asks them; the URLs are read by the
+# workbook's one parser (infra/wb-url), never here.
+servers_answer() { infra/infra.sh check >/dev/null 2>&1; }
 
-# Both servers answer already (ours, or ones VALKEY_URL/DATABASE_URL point at)?
-servers_answer() {
-  local host port reply
-  read -r host port <<<"$(valkey_host_port)"
-  reply=$(timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "*1\r\n\$4\r\nPING\r\n" >&3 && head -c 5 <&3' "$host" "$port" 2>/dev/null) || return 1
-  [ "$reply" = "+PONG" ] || return 1
-  # A login and a query, not just pg_isready: the server may answer while the
-  # workbook's database does not exist yet (infra-up creates and loads it).
-  command -v psql >/dev/null 2>&1 || return 1
-  PGCONNECT_TIMEOUT=2 psql "${DATABASE_URL:-postgresql://workbook:workbook@127.0.0.1:55432/workbook}" \
-    -Atqc 'SELECT 1' >/dev/null 2>&1
-}
-
-# Start the workbook's own servers when they are needed and not running. When
-# you point VALKEY_URL or DATABASE_URL somewhere yourself, nothing is started:
-# the graders use your servers and say in one line if they cannot reach them.
+# Servers follow the URLs: what VALKEY_URL and DATABASE_URL need on this
+# machine and does not answer yet is started (infra/infra.sh up). A server of
+# yours that already answers there is used as it is; a URL that points at
+# another machine is only checked (a grader then says in one line that it
+# cannot reach it).
 ensure_servers() {
   servers_answer && return 0
-  if [ -n "${VALKEY_URL:-}" ] || [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  say "The servers do not all answer yet: make infra-up"
   infra/infra.sh up
 }
 

@@ -273,8 +273,11 @@ std::vector<std::string> SlotMap::replicas(int slot) const {
   std::vector<std::string> out;
   for (const auto& shard : shards_) {
     if (shard.primary.address() != primary) continue;
+    // "loading" is also what CLUSTER SHARDS says of a replica whose
+    // replication offset is still 0 (an empty shard): it answers. A replica
+    // really loading its data answers LOADING, and the read goes to the primary.
     for (const auto& r : shard.replicas)
-      if (r.health == "online") out.push_back(r.address());
+      if (r.health != "failed") out.push_back(r.address());
   }
   return out;
 }
@@ -750,6 +753,10 @@ Reply ValkeyCluster::run(std::vector<std::string> argv, Access access) {
         im.moved(*r);
         moved_to = r->address;
       }
+      continue;
+    }
+    if (starts_with(text, "LOADING") && readonly && !im.is_primary(address)) {
+      moved_to = im.route(slot, false);  // the replica is not ready: read from the primary
       continue;
     }
     if (starts_with(text, "TRYAGAIN") || starts_with(text, "CLUSTERDOWN")) {

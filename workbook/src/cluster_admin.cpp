@@ -85,20 +85,23 @@ long long now_ms() {
       .count();
 }
 
-// When a node of the workbook's own cluster was last failed over, kept in
-// its folder (.state/cluster/PORT/last-failover) so that separate runs (one
-// grader after another) know it too. 0 when never, or not a local node.
-std::string failover_file(ValkeyCluster& cluster, const std::string& address) {
-  try {
-    std::string config = info_field(cluster.node(address).info("server"), "config_file");
-    const std::string tail = "/node.conf";
-    if (config.size() > tail.size() &&
-        config.compare(config.size() - tail.size(), tail.size(), tail) == 0 &&
-        config.find("/.state/cluster/") != std::string::npos)
-      return config.substr(0, config.size() - tail.size()) + "/last-failover";
-  } catch (const Error&) {
-  }
-  return {};
+// The workbook's cluster keeps its state in .state/cluster/ of the checkout
+// this library was built from (infra/cluster.sh): per node PORT a folder
+// (.state/cluster/PORT/, or the one .state/cluster/PORT.home names) with
+// node.pid, and the time of its last failover (.state/cluster/PORT.last-failover).
+#ifndef WB_SOURCE_DIR
+#define WB_SOURCE_DIR "."
+#endif
+std::string state_dir() { return std::string(WB_SOURCE_DIR) + "/.state/cluster"; }
+
+std::string port_of(const std::string& address) { return address.substr(address.rfind(':') + 1); }
+
+// When a node was last failed over, kept in a file so that separate runs
+// (one grader after another) know it too. "" for a node that is not local.
+std::string failover_file(ValkeyCluster&, const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host != "127.0.0.1" && host != "localhost") return {};
+  return state_dir() + "/" + port_of(address) + ".last-failover";
 }
 
 long long last_failover_ms(ValkeyCluster& cluster, const std::string& address) {
@@ -206,7 +209,7 @@ std::string replica_of(ValkeyCluster& cluster, const std::string& primary) {
   const Shard* shard = shard_of(shards, primary);
   if (!shard) return {};
   for (const auto& r : shard->replicas)
-    if (r.health == "online") return r.address();
+    if (r.health != "failed") return r.address();
   return {};
 }
 
@@ -220,8 +223,8 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
   int slot = shard->slots.front().first;
   std::string replica;
   for (const auto& r : shard->replicas)
-    if (r.health == "online") replica = r.address();
-  if (replica.empty()) throw Error(primary + " has no replica online to fail over to");
+    if (r.health != "failed") replica = r.address();
+  if (replica.empty()) throw Error(primary + " has no replica that works to fail over to");
   // A primary votes for the replicas of one failed-over primary once per
   // two node timeouts: a second failover of the same primary sooner than
   // that waits for votes that do not come (while the old primary holds its
@@ -282,17 +285,12 @@ std::string least_recently_failed_over(ValkeyCluster& cluster) {
 // ---------------------------------------------------------------------------
 namespace {
 
-// The workbook folder of a node this workbook started: the node's config
-// file is <root>/.state/cluster/<port>/node.conf and it runs in that folder.
-std::string workbook_root_of(const std::string& config_file) {
-  const std::string tail = "/node.conf";
-  if (config_file.size() <= tail.size() ||
-      config_file.compare(config_file.size() - tail.size(), tail.size(), tail) != 0)
-    return {};
-  std::string dir = config_file.substr(0, config_file.size() - tail.size());
-  auto cut = dir.rfind("/.state/cluster/");
-  if (cut == std::string::npos) return {};
-  return dir.substr(0, cut);
+// The folder of the node on `port` that infra/cluster.sh started.
+std::string node_folder(const std::string& port) {
+  std::ifstream record(state_dir() + "/" + port + ".home");
+  std::string outside;
+  if (record && std::getline(record, outside) && !outside.empty()) return outside;
+  return state_dir() + "/" + port;
 }
 
 }  // namespace
@@ -302,21 +300,17 @@ bool kill_node(ValkeyCluster& cluster, const std::string& address, std::string* 
     if (why) *why = w;
     return false;
   };
-  std::string info = cluster.node(address).info("server");
-  std::string config = info_field(info, "config_file");
-  std::string root = workbook_root_of(config);
-  long pid = std::atol(info_field(info, "process_id").c_str());
-  if (root.empty() || pid <= 1)
-    return say(address + " is not a node this workbook started (its config file is '" + config +
-               "'), so it is not ours to kill");
-  // Same machine, same folder: /proc/<pid>/cwd is the node's folder.
-  char cwd[4096];
-  std::string link = "/proc/" + std::to_string(pid) + "/cwd";
-  ssize_t n = readlink(link.c_str(), cwd, sizeof cwd - 1);
-  std::string folder = config.substr(0, config.size() - std::string("/node.conf").size());
-  if (n <= 0 || std::string(cwd, static_cast<std::size_t>(n)) != folder)
-    return say(address + " does not run on this machine from " + folder +
-               " (a cluster in Docker?), so it cannot be killed from here");
+  long pid = std::atol(info_field(cluster.node(address).info("server"), "process_id").c_str());
+  // Ours: the pid infra/cluster.sh's node on that port wrote (so, on this
+  // machine, started by this checkout), and the one the node reports.
+  std::string folder = node_folder(port_of(address));
+  std::ifstream pidfile(folder + "/node.pid");
+  long ours = 0;
+  pidfile >> ours;
+  if (pid <= 1 || ours != pid)
+    return say(address +
+               " is not a node that this checkout's `make cluster-up` started on this "
+               "machine (a cluster in Docker, or another one), so it is not killed from here");
   record_failover(cluster, address);  // its replica's election is a failover too
   if (::kill(static_cast<pid_t>(pid), SIGKILL) != 0)
     return say("kill " + std::to_string(pid) + ": " + std::strerror(errno));
@@ -325,28 +319,14 @@ bool kill_node(ValkeyCluster& cluster, const std::string& address, std::string* 
 
 void restart_node(ValkeyCluster& cluster, const std::string& address,
                   std::chrono::milliseconds timeout) {
-  // Any node that answers tells where the workbook is.
-  std::string root, password = cluster.node(address).options().password;
-  int base = 65536;
+  std::string password = cluster.node(address).options().password;
+  int port = std::atoi(port_of(address).c_str());
+  int base = port;  // the cluster's first port: infra/cluster.sh counts from it
   for (const auto& shard : cluster.shards()) {
     base = std::min(base, shard.primary.port);
     for (const auto& r : shard.replicas) base = std::min(base, r.port);
   }
-  auto colon = address.rfind(':');
-  int port = std::atoi(address.substr(colon + 1).c_str());
-  base = std::min(base, port);
-  for (const auto& shard : cluster.shards()) {
-    if (!root.empty()) break;
-    if (shard.primary.address() == address) continue;
-    try {
-      root = workbook_root_of(
-          info_field(cluster.node(shard.primary.address()).info("server"), "config_file"));
-    } catch (const Error&) {
-    }
-  }
-  if (root.empty())
-    throw Error("cannot tell where the workbook's cluster lives to restart " + address);
-  std::string script = root + "/infra/cluster.sh";
+  std::string script = std::string(WB_SOURCE_DIR) + "/infra/cluster.sh";
   std::string url = "VALKEY_CLUSTER_URL=redis://" + (password.empty() ? "" : ":" + password + "@") +
                     "127.0.0.1:" + std::to_string(base);
   std::vector<std::string> env;
@@ -359,8 +339,8 @@ void restart_node(ValkeyCluster& cluster, const std::string& address,
   std::string verb = "restart-node", port_text = std::to_string(port);
   std::vector<char*> argv{script.data(), verb.data(), port_text.data(), nullptr};
   pid_t child = 0;
-  if (posix_spawn(&child, script.c_str(), nullptr, nullptr, argv.data(), envp.data()) != 0)
-    throw Error("cannot run " + script + ": " + std::strerror(errno));
+  int spawned = posix_spawn(&child, script.c_str(), nullptr, nullptr, argv.data(), envp.data());
+  if (spawned != 0) throw Error("cannot run " + script + ": " + std::strerror(spawned));
   int status = 0;
   waitpid(child, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

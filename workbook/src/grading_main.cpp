@@ -76,7 +76,7 @@ class Listener : public ListenerBase {
     if (!result.isOk() && first_message.empty()) {
       std::string why;
       for (const auto& info : stats.infoMessages) why += info.message + " ";
-      if (why.empty()) why = result.getMessage();
+      if (why.empty()) why = std::string(result.getMessage());
       if (why.empty()) why = result.getExpression() + " was " + result.getExpandedExpression();
       first_message = one_line(why);
       if (std::string(result.getMessage()).rfind("not implemented yet", 0) == 0)
@@ -113,8 +113,8 @@ bool servers_answer() {
   try {
     wb::grading::connect().ping();
   } catch (const std::exception& e) {
-    std::cout << "Cannot reach Valkey at " << wb::valkey_url_from_env() << " (" << e.what()
-              << "). Start the servers with `make infra-up`, or set VALKEY_URL.\n";
+    std::cout << "Cannot reach Valkey at " << wb::redact_url(wb::valkey_url_from_env()) << " ("
+              << e.what() << "). Start the servers with `make infra-up`, or set VALKEY_URL.\n";
     return false;
   }
   if (lesson().needs_postgres) {

@@ -1,6 +1,8 @@
 // The Valkey client over hiredis. hiredis types stay in this file.
 #include "workbook/valkey.hpp"
 
+#include "workbook/url.hpp"
+
 #include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -322,88 +324,26 @@ std::string valkey_url_from_env() {
 
 ConnectionOptions ConnectionOptions::from_env() { return from_url(valkey_url_from_env()); }
 
-namespace {
-// The URL as it may be shown: the password (or the lone credential, which is
-// the password) replaced by ***.
-std::string without_password(std::string_view url) {
-  std::string out(url);
-  auto at = out.rfind('@');
-  if (at == std::string::npos) return out;
-  auto start = out.find("://");
-  start = (start == std::string::npos || start > at) ? 0 : start + 3;
-  auto colon = out.find(':', start);
-  if (colon != std::string::npos && colon < at)
-    out.replace(colon + 1, at - colon - 1, "***");
-  else
-    out.replace(start, at - start, "***");
-  return out;
-}
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c));
-  });
-}
-}  // namespace
-
 ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
-  auto bad = [&](const std::string& why) {
-    return std::invalid_argument("VALKEY_URL '" + without_password(url) + "' " + why +
-                                 " (expected redis://[user:password@]host:port[/db])");
-  };
+  // The workbook's one URL grammar (workbook/url.hpp), shared with the
+  // PostgreSQL helper and the scripts.
+  Url u;
+  try {
+    u = parse_url(url);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("VALKEY_URL ") + e.what());
+  }
+  if (!u.is_valkey())
+    throw std::invalid_argument("VALKEY_URL '" + redact_url(url) +
+                                "' does not start with redis:// or valkey:// (expected "
+                                "redis://[user:password@]host:port[/db])");
   ConnectionOptions o;
-  std::string_view rest = url;
-  for (std::string_view scheme : {"redis://", "valkey://"}) {
-    if (rest.substr(0, scheme.size()) == scheme) {
-      rest.remove_prefix(scheme.size());
-      break;
-    }
-  }
-  if (rest.size() == url.size()) throw bad("does not start with redis://");
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view cred = rest.substr(0, at);
-    rest.remove_prefix(at + 1);
-    if (auto colon = cred.find(':'); colon != std::string_view::npos) {
-      o.user = std::string(cred.substr(0, colon));
-      o.password = std::string(cred.substr(colon + 1));
-    } else {
-      o.password = std::string(cred);
-    }
-  }
-  std::string_view hostport = rest;
-  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    hostport = rest.substr(0, slash);
-    std::string_view db = rest.substr(slash + 1);
-    if (!db.empty()) {
-      if (!all_digits(db)) throw bad("has a database number that is not a number");
-      // More digits than an int holds would make std::stoi throw out_of_range.
-      if (db.size() > 9) throw bad("has a database number that is too large");
-      o.db = std::stoi(std::string(db));
-    }
-  }
-  std::string_view port;
-  bool has_port = false;
-  if (!hostport.empty() && hostport.front() == '[') {
-    // An IPv6 address: [::1] or [::1]:6379.
-    auto close = hostport.find(']');
-    if (close == std::string_view::npos) throw bad("has an IPv6 address without its closing ']'");
-    std::string_view after = hostport.substr(close + 1);
-    if (!after.empty() && after.front() != ':')
-      throw bad("has something other than :port after the IPv6 address");
-    has_port = !after.empty();
-    if (has_port) port = after.substr(1);
-    hostport = hostport.substr(1, close - 1);
-  } else if (auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
-    has_port = true;
-    port = hostport.substr(colon + 1);
-    hostport = hostport.substr(0, colon);
-  }
-  if (has_port) {
-    if (!all_digits(port) || port.size() > 5) throw bad("has a port that is not a number");
-    o.port = std::stoi(std::string(port));
-  }
-  if (!hostport.empty()) o.host = std::string(hostport);
-  if (o.port <= 0 || o.port > 65535) throw bad("has a port out of range");
+  if (!u.host.empty()) o.host = u.host;
+  o.port = u.port;
+  o.user = u.user;
+  o.password = u.password;
+  o.db = u.db;
+  o.tls = u.tls;
   return o;
 }
 
@@ -549,6 +489,12 @@ struct Valkey::Impl {
   }
 
   ContextPtr connect() {
+    // Until the client speaks TLS (lib's part of issue 14), never send a
+    // rediss:// URL's password in plain text.
+    if (options.tls)
+      throw IoError("cannot connect to Valkey at " + where() +
+                    ": the URL asks for TLS (rediss://), which this client does not support yet; "
+                    "use redis:// for a server on this machine");
     ContextPtr c(redisConnectWithTimeout(options.host.c_str(), options.port,
                                          to_timeval(options.connect_timeout)));
     if (!c) throw IoError("cannot connect to Valkey at " + where() + ": out of memory");
@@ -839,6 +785,22 @@ long long Valkey::del_range(const std::vector<std::string>& keys) {
   argv.insert(argv.end(), keys.begin(), keys.end());
   return reply_cast<long long>(send(argv), "DEL");
 }
+long long Valkey::dbsize() { return reply_cast<long long>(send({"DBSIZE"}), "DBSIZE"); }
+std::vector<OptionalString> Valkey::mget_values(const std::vector<std::string>& keys) {
+  if (keys.empty()) return {};  // MGET with no key is a syntax error; nothing to do
+  std::vector<std::string> argv{"MGET"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return reply_cast<std::vector<OptionalString>>(send(argv), "MGET");
+}
+void Valkey::mset_range(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  if (pairs.empty()) return;
+  std::vector<std::string> argv{"MSET"};
+  for (const auto& [key, val] : pairs) {
+    argv.push_back(key);
+    argv.push_back(val);
+  }
+  reply_cast<void>(send(argv), "MSET");
+}
 long long Valkey::unlink(StringView key) {
   return reply_cast<long long>(send({"UNLINK", std::string(key)}), "UNLINK");
 }
@@ -993,6 +955,32 @@ void Valkey::ltrim(StringView key, long long start, long long stop) {
 long long Valkey::lrem(StringView key, long long count, StringView val) {
   return reply_cast<long long>(
       send({"LREM", std::string(key), std::to_string(count), std::string(val)}), "LREM");
+}
+namespace {
+const char* whence_arg(ListWhence whence) { return whence == ListWhence::LEFT ? "LEFT" : "RIGHT"; }
+}  // namespace
+OptionalString Valkey::lmove(StringView src, StringView dest, ListWhence src_whence,
+                             ListWhence dest_whence) {
+  return reply_cast<OptionalString>(send({"LMOVE", std::string(src), std::string(dest),
+                                          whence_arg(src_whence), whence_arg(dest_whence)}),
+                                    "LMOVE");
+}
+OptionalString Valkey::blmove(StringView src, StringView dest, ListWhence src_whence,
+                              ListWhence dest_whence, std::chrono::seconds timeout) {
+  return reply_cast<OptionalString>(
+      send({"BLMOVE", std::string(src), std::string(dest), whence_arg(src_whence),
+            whence_arg(dest_whence), std::to_string(timeout.count())}),
+      "BLMOVE");
+}
+OptionalStringPair Valkey::brpop(StringView key, long long timeout) {
+  Reply reply = send({"BRPOP", std::string(key), std::to_string(timeout)});
+  if (reply.is_nil()) return std::nullopt;
+  auto pair = reply_cast<std::vector<std::string>>(reply, "BRPOP");
+  if (pair.size() != 2) throw Error("BRPOP: expected a (key, element) pair from the server");
+  return std::make_pair(std::move(pair[0]), std::move(pair[1]));
+}
+OptionalStringPair Valkey::brpop(StringView key, std::chrono::seconds timeout) {
+  return brpop(key, static_cast<long long>(timeout.count()));
 }
 
 // ---- sets -----------------------------------------------------------------------
@@ -1185,6 +1173,13 @@ Pipeline& Pipeline::zremrangebyscore(StringView key, StringView min, StringView 
   return command("ZREMRANGEBYSCORE", key, min, max);
 }
 Pipeline& Pipeline::zcard(StringView key) { return command("ZCARD", key); }
+std::vector<std::string> Pipeline::non_empty(std::vector<std::string> argv) {
+  if (argv.size() < 2)
+    throw std::invalid_argument(argv[0] +
+                                " needs at least one key: an empty range would queue "
+                                "nothing and shift the replies after it");
+  return argv;
+}
 
 QueuedReplies Pipeline::exec() {
   if (queued_.empty()) return QueuedReplies({}, {});

@@ -16,34 +16,11 @@ using namespace std::string_literals;
 namespace grading = wb::grading;
 using wb::ConnectionOptions;
 using wb_test::contains;
+using wb_test::EnvGuard;
 using wb_test::millis_of;
 using wb_test::thrown_by;
 
 namespace {
-// Sets an environment variable for one test and puts the old value back.
-class EnvGuard {
- public:
-  EnvGuard(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~EnvGuard() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  EnvGuard(const EnvGuard&) = delete;
-  EnvGuard& operator=(const EnvGuard&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 wb::Valkey fake_client(const wb_test::FakeServer& server, std::chrono::milliseconds timeout = 1s) {
   ConnectionOptions o = ConnectionOptions::from_url(server.url());
   o.socket_timeout = timeout;

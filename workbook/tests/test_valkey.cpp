@@ -410,6 +410,63 @@ TEST_CASE("lpop and rpop take from the ends and give nullopt on an empty list") 
   REQUIRE(client.rpop(keys.key("l")) == std::nullopt);
 }
 
+TEST_CASE("lpush and rpush take a range of values in one command") {
+  grading::KeyScope keys("lib");
+  auto client = grading::connect();
+  const std::vector<std::string> values{"a", "b", "c"};
+  client.record_commands();
+  REQUIRE(client.lpush(keys.key("l"), values.begin(), values.end()) == 3);
+  REQUIRE(client.rpush(keys.key("l"), values.begin(), values.begin() + 1) == 4);
+  REQUIRE(client.recorded_commands().size() == 2);
+  std::vector<std::string> items;
+  client.lrange(keys.key("l"), 0, -1, std::back_inserter(items));
+  REQUIRE(items == std::vector<std::string>{"c", "b", "a", "a"});
+  REQUIRE(thrown_by([&] { client.lpush(keys.key("l"), values.end(), values.end()); }).type ==
+          "std::invalid_argument");
+}
+
+TEST_CASE("lmove moves one element between the chosen ends and gives nullopt when empty") {
+  grading::KeyScope keys("lib");
+  auto client = grading::connect();
+  client.rpush(keys.key("q"), {"1", "2", "3"});
+  using wb::ListWhence;
+  REQUIRE(client.lmove(keys.key("q"), keys.key("p"), ListWhence::RIGHT, ListWhence::LEFT) == "3"s);
+  REQUIRE(client.lmove(keys.key("q"), keys.key("p"), ListWhence::LEFT, ListWhence::RIGHT) == "1"s);
+  std::vector<std::string> taken;
+  client.lrange(keys.key("p"), 0, -1, std::back_inserter(taken));
+  REQUIRE(taken == std::vector<std::string>{"3", "1"});
+  REQUIRE(client.lmove(keys.key("q"), keys.key("p"), ListWhence::RIGHT, ListWhence::LEFT) == "2"s);
+  REQUIRE(client.lmove(keys.key("q"), keys.key("p"), ListWhence::RIGHT, ListWhence::LEFT) ==
+          std::nullopt);
+  REQUIRE(client.exists(keys.key("q")) == 0);
+}
+
+TEST_CASE("blmove and brpop wait for an element, and give nullopt when the time runs out") {
+  grading::KeyScope keys("lib");
+  auto client = grading::connect();
+  using wb::ListWhence;
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(client.blmove(keys.key("q"), keys.key("p"), ListWhence::RIGHT, ListWhence::LEFT, 1s) ==
+          std::nullopt);
+  REQUIRE(client.brpop(keys.key("q"), 1s) == std::nullopt);
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 1900ms);
+
+  std::thread pusher([&] {
+    std::this_thread::sleep_for(100ms);
+    auto other = grading::connect();
+    other.lpush(keys.key("q"), "x");
+    std::this_thread::sleep_for(100ms);
+    other.lpush(keys.key("q"), "y");
+  });
+  auto moved = client.blmove(keys.key("q"), keys.key("p"), ListWhence::RIGHT, ListWhence::LEFT, 1s);
+  auto popped = client.brpop(keys.key("q"), 1);
+  pusher.join();
+  REQUIRE(moved == "x"s);
+  REQUIRE(popped == std::make_pair(keys.key("q"), "y"s));
+  REQUIRE(client.lpop(keys.key("p")) == "x"s);
+}
+
 TEST_CASE("sadd and srem count only the members they really added or removed") {
   grading::KeyScope keys("lib");
   auto client = grading::connect();

@@ -112,7 +112,7 @@ class SlotMap {
   const std::string& owner(int slot) const;
   // What a MOVED reply says: `slot` is served by `address` from now on.
   void set_owner(int slot, const std::string& address);
-  // The replicas of the shard serving `slot` that are online (may be none).
+  // The replicas of the shard serving `slot` that are not failed (may be none).
   std::vector<std::string> replicas(int slot) const;
   // The shards as the cluster described them when the map was loaded.
   const std::vector<Shard>& shards() const noexcept { return shards_; }

@@ -71,8 +71,8 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
 std::string least_recently_failed_over(ValkeyCluster& cluster);
 
 // A node killed the hard way (SIGKILL: no goodbye, nothing flushed), when it
-// is a node this workbook started (.state/cluster/PORT/ on this machine).
-// Returns false, with `why` set, when it is not one of those.
+// is a node that this checkout's `make cluster-up` started on this machine
+// (its pid is in .state/cluster/). Returns false, with `why` set, when not.
 bool kill_node(ValkeyCluster& cluster, const std::string& address, std::string* why = nullptr);
 // Starts a killed node again (infra/cluster.sh restart-node); it rejoins the
 // cluster from its nodes.conf, as a replica when its replica took over.

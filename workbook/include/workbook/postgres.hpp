@@ -7,21 +7,31 @@
 //   db.query("SELECT name FROM employees WHERE id = $1", id);        // right
 //   db.query("SELECT name FROM employees WHERE id = " + id_text);     // injection
 //
+// Every statement has a time limit (10 s unless the URL's statement_timeout
+// says otherwise, in milliseconds): PostgreSQL cancels a statement that runs
+// longer, and should the server not answer at all (stopped, frozen, cut off)
+// the helper closes the connection itself a little later. Either way the call
+// throws DatabaseTimeout, a DatabaseUnavailable, instead of waiting for ever.
+//
 // libpqxx: https://libpqxx.readthedocs.io/ (exec_params builds on 6.4 and 7.x)
 #pragma once
 
 #include <pqxx/pqxx>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
+
+#include "workbook/url.hpp"  // wb::redact_url, wb::parse_url
 
 namespace wb {
 
@@ -36,14 +46,27 @@ class DatabaseUnavailable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The URL with its password replaced by ***.
-std::string redact_url(std::string_view url);
+// Thrown when a statement hit the time limit: the server cancelled it, or did
+// not answer at all (then the connection was closed; the next call opens a
+// new one). The message says which, and the limit.
+class DatabaseTimeout : public DatabaseUnavailable {
+ public:
+  using DatabaseUnavailable::DatabaseUnavailable;
+};
 
 class Database {
  public:
-  // Connects now; throws DatabaseUnavailable when it cannot. Gives up after 2
-  // seconds unless the URL sets its own connect_timeout.
+  // Connects now; throws DatabaseUnavailable when it cannot, and
+  // std::invalid_argument when `url` is not a postgresql:// URL (see
+  // workbook/url.hpp; the message never shows the password). Gives up
+  // connecting after 2 seconds unless the URL sets its own connect_timeout.
   explicit Database(const std::string& url = database_url_from_env());
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // The time limit on one statement (the URL's statement_timeout, else 10 s).
+  std::chrono::milliseconds statement_timeout() const noexcept { return statement_timeout_; }
 
   // Runs one parameterised statement in its own transaction and commits it.
   // Use it for reads and writes alike:
@@ -53,11 +76,14 @@ class Database {
   pqxx::result query(std::string_view sql, Args&&... args) {
     refuse_inside_transaction("query");
     std::lock_guard<std::mutex> lock(mutex_);
-    pqxx::work tx(live_connection());
-    pqxx::result rows = tx.exec_params(std::string(sql), std::forward<Args>(args)...);
-    tx.commit();
-    queries_.fetch_add(1);
-    return rows;
+    pqxx::connection& c = live_connection();
+    return limited(sql, c, [&] {
+      pqxx::work tx(c);
+      pqxx::result rows = tx.exec_params(std::string(sql), std::forward<Args>(args)...);
+      tx.commit();
+      queries_.fetch_add(1);
+      return rows;
+    });
   }
 
   // Runs several statements in ONE transaction: all commit, or (if `work`
@@ -69,15 +95,19 @@ class Database {
    public:
     template <typename... Args>
     pqxx::result query(std::string_view sql, Args&&... args) {
-      pqxx::result rows = tx_.exec_params(std::string(sql), std::forward<Args>(args)...);
+      pqxx::result rows = owner_.limited(sql, connection_, [&] {
+        return tx_.exec_params(std::string(sql), std::forward<Args>(args)...);
+      });
       owner_.queries_.fetch_add(1);
       return rows;
     }
 
    private:
     friend class Database;
-    Transaction(Database& owner, pqxx::work& tx) : owner_(owner), tx_(tx) {}
+    Transaction(Database& owner, pqxx::connection& connection, pqxx::work& tx)
+        : owner_(owner), connection_(connection), tx_(tx) {}
     Database& owner_;
+    pqxx::connection& connection_;
     pqxx::work& tx_;
   };
 
@@ -88,15 +118,28 @@ class Database {
   auto transaction(Work&& work) -> decltype(work(std::declval<Transaction&>())) {
     refuse_inside_transaction("transaction");
     std::lock_guard<std::mutex> lock(mutex_);
-    pqxx::work tx(live_connection());
-    Transaction handle(*this, tx);
+    // BEGIN, each statement and COMMIT have the time limit; `work` itself
+    // may take as long as it needs between them.
+    pqxx::connection& c = live_connection();
+    std::optional<pqxx::work> tx;
+    limited("BEGIN", c, [&] {
+      tx.emplace(c);
+      return 0;
+    });
+    Transaction handle(*this, c, *tx);
     TransactionOwner owner(transaction_thread_);
+    auto commit = [&] {
+      limited("COMMIT", c, [&] {
+        tx->commit();
+        return 0;
+      });
+    };
     if constexpr (std::is_void_v<decltype(work(handle))>) {
       work(handle);
-      tx.commit();
+      commit();
     } else {
       auto result = work(handle);
-      tx.commit();
+      commit();
       return result;
     }
   }
@@ -129,14 +172,51 @@ class Database {
     std::atomic<std::thread::id>& slot_;
   };
   void refuse_inside_transaction(const char* what) const;
+
+  // Runs step() on connection c with the time limit: the server's statement_timeout
+  // cancels a slow statement; a watchdog thread shuts the socket down when
+  // the server does not answer at all (statement_timeout + 2 s). Either ends
+  // as DatabaseTimeout. Called with mutex_ held.
+  template <typename Step>
+  auto limited(std::string_view sql, pqxx::connection& c, Step&& step) -> decltype(step()) {
+    Armed armed(*this, c.sock());
+    try {
+      return step();
+    } catch (const pqxx::broken_connection&) {
+      if (armed.fired()) throw_timeout(sql, true);
+      throw;
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() == "57014") throw_timeout(sql, false);  // query_canceled
+      throw;
+    }
+  }
+  [[noreturn]] void throw_timeout(std::string_view sql, bool no_answer) const;
+
+  // Arms the watchdog for one step; disarms it when the step ends.
+  class Watchdog;
+  class Armed {
+   public:
+    Armed(Database& db, int socket);
+    ~Armed();
+    Armed(const Armed&) = delete;
+    Armed& operator=(const Armed&) = delete;
+    bool fired() const;
+
+   private:
+    Database& db_;
+  };
   // The connection, opened again (with the schema of use_schema) when the
   // last one broke: the statement that met the broken connection failed, the
   // next one works again. Called with mutex_ held.
   pqxx::connection& live_connection();
 
   std::mutex mutex_;
-  std::string url_;
-  std::string schema_;  // from use_schema, restored on a new connection
+  std::string url_;       // as given: shown only through redact_url
+  std::string conninfo_;  // libpq's key=value words, built from url_ (holds the password)
+  std::chrono::milliseconds statement_timeout_;
+  std::unique_ptr<Watchdog> watchdog_;
+  bool reopen_ = false;  // the watchdog shut the connection down
+  std::string schema_;   // from use_schema, restored on a new connection
   std::unique_ptr<pqxx::connection> connection_;
   std::atomic<std::uint64_t> queries_{0};
   std::atomic<std::thread::id> transaction_thread_{std::thread::id()};

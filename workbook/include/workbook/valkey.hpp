@@ -32,6 +32,7 @@ using StringView = std::string_view;
 using OptionalString = std::optional<std::string>;
 using OptionalLongLong = std::optional<long long>;
 using OptionalDouble = std::optional<double>;
+using OptionalStringPair = std::optional<std::pair<std::string, std::string>>;
 
 // How SET and ZADD treat an existing key or member.
 //   ALWAYS    - no condition
@@ -40,6 +41,10 @@ using OptionalDouble = std::optional<double>;
 //   GREATER   - GT (ZADD only): only if the new score is greater
 //   LESS      - LT (ZADD only): only if the new score is less
 enum class UpdateType { ALWAYS, EXIST, NOT_EXIST, GREATER, LESS };
+
+// Which end of a list LMOVE / BLMOVE take from or put to: the head (LEFT,
+// where LPUSH adds) or the tail (RIGHT, where RPUSH adds).
+enum class ListWhence { LEFT, RIGHT };
 
 // ----------------------------------------------------------------------------
 // Errors. `Error` <- `IoError` <- `TimeoutError`; `ClosedError`; `ReplyError`.
@@ -88,11 +93,14 @@ struct ConnectionOptions {
   std::string user;      // empty: AUTH with the password alone (or no AUTH)
   std::string password;  // empty: no AUTH
   int db = 0;            // SELECT db when not 0
+  bool tls = false;      // rediss:// (or valkeys://): connect with TLS
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds socket_timeout{2000};  // every read and write
 
-  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`).
-  // Throws std::invalid_argument with a readable reason when it cannot.
+  // Parses `redis://[user:password@]host[:port][/db]` (also `valkey://`,
+  // and `rediss://` for TLS) with the workbook's one URL parser
+  // (workbook/url.hpp: the user info percent-decoded). Throws
+  // std::invalid_argument with a readable reason, never the password.
   static ConnectionOptions from_url(std::string_view url);
   // VALKEY_URL from the environment, else redis://127.0.0.1:6379.
   static ConnectionOptions from_env();
@@ -248,8 +256,37 @@ class Valkey {
   double incrbyfloat(StringView key, double increment);
   long long strlen(StringView key);
   long long append(StringView key, StringView val);
+  // MGET key...: the values of many keys in ONE command, one OptionalString
+  // per key in order (nullopt: no such key, or a key that holds no string).
+  // An empty range sends nothing and writes nothing.
+  //   std::vector<wb::OptionalString> values;
+  //   client.mget(keys.begin(), keys.end(), std::back_inserter(values));
+  template <typename Input, typename Output, detail::if_iterator<Input> = 0>
+  void mget(Input first, Input last, Output output) {
+    detail::copy_out(mget_values(std::vector<std::string>(first, last)), output);
+  }
+  template <typename T, typename Output>
+  void mget(std::initializer_list<T> il, Output output) {
+    mget(il.begin(), il.end(), output);
+  }
+  // MSET key value ...: sets every (key, value) pair in ONE command, all at
+  // once (no client sees some set and others not), each WITHOUT an expiry:
+  // MSET has no EX/PX, and it clears an old expiry as SET does. An empty range
+  // sends nothing.
+  template <typename Input, detail::if_iterator<Input> = 0>
+  void mset(Input first, Input last) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (; first != last; ++first) pairs.emplace_back(first->first, first->second);
+    mset_range(pairs);
+  }
+  template <typename T>
+  void mset(std::initializer_list<T> il) {
+    mset(il.begin(), il.end());
+  }
 
   // ---- keys: https://valkey.io/commands/#generic ---------------------------
+  // DBSIZE: how many keys the current database holds.
+  long long dbsize();
   // DEL: how many of the keys existed (and are now gone).
   long long del(StringView key);
   long long del(std::initializer_list<StringView> keys);
@@ -343,6 +380,16 @@ class Valkey {
   long long lpush(StringView key, std::initializer_list<StringView> vals);
   long long rpush(StringView key, StringView val);
   long long rpush(StringView key, std::initializer_list<StringView> vals);
+  // LPUSH / RPUSH with the values of a range, in one command (the range must
+  // not be empty: std::invalid_argument).
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long lpush(StringView key, Input first, Input last) {
+    return reply_cast<long long>(command(push_argv("LPUSH", key, first, last)), "LPUSH");
+  }
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long rpush(StringView key, Input first, Input last) {
+    return reply_cast<long long>(command(push_argv("RPUSH", key, first, last)), "RPUSH");
+  }
   OptionalString lpop(StringView key);
   OptionalString rpop(StringView key);
   // LRANGE: indexes are 0-based and inclusive; -1 is the last element.
@@ -353,6 +400,25 @@ class Valkey {
   long long llen(StringView key);
   void ltrim(StringView key, long long start, long long stop);
   long long lrem(StringView key, long long count, StringView val);
+  // LMOVE src dest LEFT|RIGHT LEFT|RIGHT: takes one element from one end of
+  // `src` and puts it at one end of `dest`, in one atomic step (the element
+  // is always in exactly one of the two lists). Returns the element, or
+  // std::nullopt when `src` is empty. https://valkey.io/commands/lmove/
+  OptionalString lmove(StringView src, StringView dest, ListWhence src_whence,
+                       ListWhence dest_whence);
+  // BLMOVE: the same, but when `src` is empty it waits up to `timeout` for an
+  // element (0: forever) and then gives std::nullopt. The wait counts against
+  // the client's socket_timeout: keep `timeout` below it, or the read times
+  // out first (TimeoutError). https://valkey.io/commands/blmove/
+  OptionalString blmove(StringView src, StringView dest, ListWhence src_whence,
+                        ListWhence dest_whence,
+                        std::chrono::seconds timeout = std::chrono::seconds{0});
+  // BRPOP key timeout: takes the last element, waiting up to `timeout`
+  // seconds (0: forever; same socket_timeout caveat) for one to arrive.
+  // Returns (key, element), or std::nullopt when the time ran out.
+  // https://valkey.io/commands/brpop/
+  OptionalStringPair brpop(StringView key, long long timeout);
+  OptionalStringPair brpop(StringView key, std::chrono::seconds timeout = std::chrono::seconds{0});
 
   // ---- sets: https://valkey.io/commands/#set -------------------------------
   // SADD / SREM: how many members were added / removed.
@@ -489,6 +555,8 @@ class Valkey {
   Reply send(const std::vector<std::string>& argv);
   std::vector<Reply> send_batch(const std::vector<std::vector<std::string>>& commands);
   long long del_range(const std::vector<std::string>& keys);
+  std::vector<OptionalString> mget_values(const std::vector<std::string>& keys);
+  void mset_range(const std::vector<std::pair<std::string, std::string>>& pairs);
   long long hset_range(StringView key,
                        const std::vector<std::pair<std::string, std::string>>& fields);
   long long zadd_range(StringView key, const std::vector<std::pair<std::string, double>>& members,
@@ -505,6 +573,15 @@ class Valkey {
   Reply eval_reply(StringView command, StringView script, const std::vector<std::string>& keys,
                    const std::vector<std::string>& args);
   static std::vector<std::string> to_vector(std::initializer_list<StringView> items);
+  template <typename Input>
+  static std::vector<std::string> push_argv(const char* name, StringView key, Input first,
+                                            Input last) {
+    std::vector<std::string> argv{name, std::string(key)};
+    for (; first != last; ++first) argv.emplace_back(*first);
+    if (argv.size() == 2)
+      throw std::invalid_argument(std::string(name) + " needs at least one value");
+    return argv;
+  }
   static std::vector<std::pair<std::string, double>> scored(const Reply& reply,
                                                             std::string_view what);
 
@@ -594,6 +671,32 @@ class Pipeline {
   Pipeline& zrevrank(StringView key, StringView member);
   Pipeline& zremrangebyscore(StringView key, StringView min, StringView max);
   Pipeline& zcard(StringView key);
+  // MGET / MSET as one queued command each (get<std::vector<OptionalString>>
+  // reads MGET's reply). An empty range throws std::invalid_argument: it would
+  // queue nothing and shift the index of every later reply.
+  template <typename Input, detail::if_iterator<Input> = 0>
+  Pipeline& mget(Input first, Input last) {
+    std::vector<std::string> argv{"MGET"};
+    argv.insert(argv.end(), first, last);
+    return command(non_empty(std::move(argv)));
+  }
+  template <typename T>
+  Pipeline& mget(std::initializer_list<T> il) {
+    return mget(il.begin(), il.end());
+  }
+  template <typename Input, detail::if_iterator<Input> = 0>
+  Pipeline& mset(Input first, Input last) {
+    std::vector<std::string> argv{"MSET"};
+    for (; first != last; ++first) {
+      argv.emplace_back(first->first);
+      argv.emplace_back(first->second);
+    }
+    return command(non_empty(std::move(argv)));
+  }
+  template <typename T>
+  Pipeline& mset(std::initializer_list<T> il) {
+    return mset(il.begin(), il.end());
+  }
   // Any other command (the same refusals as Valkey::command).
   template <typename... Args>
   Pipeline& command(StringView name, const Args&... args) {
@@ -615,6 +718,7 @@ class Pipeline {
  private:
   friend class Valkey;
   Pipeline(Valkey& client, bool transaction) : client_(&client), transaction_(transaction) {}
+  static std::vector<std::string> non_empty(std::vector<std::string> argv);
   Valkey* client_;
   bool transaction_;
   std::vector<std::vector<std::string>> queued_;

@@ -1,0 +1,701 @@
+// Grader for lesson 13 - eviction and memory.
+//
+// Every test runs on a server of its own (wb::OwnServer: the installed
+// valkey-server, or $WORKBOOK_SERVER_BIN), started with the memory limit and
+// policy the test needs and stopped when the test ends: the learner's server
+// is never reconfigured.
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eviction.hpp"
+#include "workbook/grading.hpp"
+#include "workbook/own_server.hpp"
+#include "workloads.hpp"
+
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+namespace grading = wb::grading;
+using eviction::CacheCounters;
+using eviction::Workload;
+using eviction::Worth;
+using std::chrono::milliseconds;
+
+namespace {
+
+wb::OwnServer own_server(const std::string& policy, const std::string& maxmemory = "2mb") {
+  return wb::OwnServer({{"maxmemory", maxmemory}, {"maxmemory-policy", policy}});
+}
+
+std::string show(const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : "(nil)"; }
+
+bool is_oom(const wb::ReplyError& e) { return e.server_text().rfind("OOM", 0) == 0; }
+
+// Makes the server full for good: 2 MB of keys without expiry, then a
+// maxmemory of 1 MB under them. With noeviction, or a volatile-* policy (none
+// of these keys has an expiry), it then refuses every write that needs memory
+// and still serves reads. (Filling up to the limit is not enough: a write is
+// refused while its own arguments push the count over, and the next, smaller
+// one may pass.) Ends with one refused write of its own.
+void make_full(wb::Valkey& admin) {
+  const std::string block(10000, 'f');
+  for (int i = 0; i < 200; ++i) admin.set("filler:" + std::to_string(i), block);
+  admin.command("CONFIG", "SET", "maxmemory", "1mb");
+  try {
+    admin.set("probe", "x");
+  } catch (const wb::ReplyError& e) {
+    if (is_oom(e)) return;
+    throw;
+  }
+  FAIL("the grader's own server did not refuse a write: its maxmemory is not in force");
+}
+
+// A loader that counts its calls.
+struct Loader {
+  std::string value = "loaded";
+  int calls = 0;
+  std::function<std::string()> fn() {
+    return [this] {
+      ++calls;
+      return value;
+    };
+  }
+};
+
+std::string what_was_thrown(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const wb::NotImplemented&) {
+    throw;
+  } catch (const wb::ReplyError& e) {
+    return "wb::ReplyError: " + std::string(e.what());
+  } catch (const wb::Error& e) {
+    return "wb::Error: " + std::string(e.what());
+  } catch (const std::invalid_argument& e) {
+    return "std::invalid_argument: " + std::string(e.what());
+  } catch (const std::exception& e) {
+    return "an exception: " + std::string(e.what());
+  }
+  return "nothing";
+}
+
+}  // namespace
+
+// ---- task 1: read_through ---------------------------------------------------------------
+
+TEST_CASE("read_through answers a hit from the cache without loading or writing", "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  client.set("page:1", "cached", 60s);
+  CacheCounters counters;
+  Loader loader;
+  client.record_commands();
+  std::string got = eviction::read_through(client, "page:1", 30s, loader.fn(), counters);
+  auto sent = client.recorded_commands();
+  INFO("The key held \"cached\". read_through returned \""
+       << got << "\", called load() " << loader.calls << " time(s) and sent:\n"
+       << grading::describe(sent)
+       << "Expected \"cached\", no call of load(), and one GET: a hit is served from the cache.");
+  CHECK(got == "cached");
+  CHECK(loader.calls == 0);
+  CHECK(grading::count(sent, "SET") == 0);
+  REQUIRE(counters.not_cached == 0);
+}
+
+TEST_CASE("read_through caches a miss with its expiry, in one command, and loads once", "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  CacheCounters counters;
+  Loader loader;
+  client.record_commands();
+  auto start = std::chrono::steady_clock::now();
+  std::string got = eviction::read_through(client, "page:2", 1500ms, loader.fn(), counters);
+  auto sent = client.recorded_commands();
+  client.record_commands(false);
+  long long pttl = client.pttl("page:2");
+  long long waited =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start).count() +
+      1;
+  auto stored = client.get("page:2");
+  INFO("On a miss, read_through(\"page:2\", 1500ms) returned \""
+       << got << "\", called load() " << loader.calls << " time(s), and sent:\n"
+       << grading::describe(sent) << "Afterwards the key holds " << show(stored) << " with PTTL "
+       << pttl << " ms. Expected \"loaded\" from one call of load(), stored with a PTTL between "
+       << 1500 - waited
+       << " and 1500 ms by ONE command (SET with PX): a SET without expiry keeps the entry "
+          "forever, and under a volatile-* policy a key without expiry can never be evicted.");
+  CHECK(got == "loaded");
+  CHECK(loader.calls == 1);
+  CHECK(stored == "loaded"s);
+  CHECK(grading::count(sent, "SET") + grading::count(sent, "PEXPIRE") +
+            grading::count(sent, "EXPIRE") ==
+        1);
+  CHECK(pttl >= 1500 - waited);
+  CHECK(pttl <= 1500);
+  INFO("counters.not_cached is " << counters.not_cached
+                                 << " after a store that worked: expected 0.");
+  REQUIRE(counters.not_cached == 0);
+}
+
+TEST_CASE("read_through returns the loaded value when a full server refuses it, and counts it",
+          "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  make_full(client);
+  CacheCounters counters;
+  Loader loader;
+  std::string got;
+  std::string thrown = what_was_thrown(
+      [&] { got = eviction::read_through(client, "page:3", 30s, loader.fn(), counters); });
+  INFO(
+      "The server is full (noeviction: it refuses writes with \"OOM command not allowed when "
+      "used memory > 'maxmemory'\"). read_through threw "
+      << thrown << ", returned \"" << got << "\", counters.not_cached is " << counters.not_cached
+      << ". Expected no exception, \"loaded\" (the value load() returned) and a count of 1: a "
+         "full cache must not fail the request, it only means the value is not cached.");
+  CHECK(thrown == "nothing");
+  CHECK(got == "loaded");
+  CHECK(loader.calls == 1);
+  REQUIRE(counters.not_cached == 1);
+  CHECK(client.get("page:3") == std::nullopt);
+}
+
+TEST_CASE("read_through treats volatile-lru with nothing to evict as full too", "[task1]") {
+  // Only keys without expiry: volatile-lru may evict none of them.
+  auto server = own_server("volatile-lru", "0");
+  wb::Valkey client(server.url());
+  make_full(client);
+  CacheCounters counters;
+  Loader loader;
+  std::string got;
+  std::string thrown = what_was_thrown(
+      [&] { got = eviction::read_through(client, "page:4", 30s, loader.fn(), counters); });
+  INFO(
+      "Under volatile-lru, a server whose keys have no expiry has nothing it may evict: it "
+      "refuses writes with OOM, as noeviction does. read_through threw "
+      << thrown << ", returned \"" << got << "\", counters.not_cached is " << counters.not_cached
+      << "; expected nothing thrown, \"loaded\" and 1.");
+  CHECK(thrown == "nothing");
+  CHECK(got == "loaded");
+  REQUIRE(counters.not_cached == 1);
+}
+
+TEST_CASE("read_through counts every refusal once, from many threads at once", "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  make_full(client);
+  CacheCounters counters;
+  std::atomic<int> loads{0};
+  std::atomic<int> right{0};
+  grading::run_together(8, [&](int i) {
+    std::string got = eviction::read_through(
+        client, "page:t" + std::to_string(i), 30s,
+        [&] {
+          ++loads;
+          return "v" + std::to_string(i);
+        },
+        counters);
+    if (got == "v" + std::to_string(i)) ++right;
+  });
+  INFO("8 threads each missed a different key on a full server. counters.not_cached is "
+       << counters.not_cached << ", load() ran " << loads << " times, " << right
+       << " threads got their own value back; expected 8, 8 and 8.");
+  CHECK(loads == 8);
+  CHECK(right == 8);
+  REQUIRE(counters.not_cached == 8);
+}
+
+TEST_CASE("read_through lets any other error reply through: a read-only replica refuses the store",
+          "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  // A replica of a server that is not there: it serves reads and refuses
+  // every write with READONLY.
+  client.command("REPLICAOF", "127.0.0.1", "1");
+  CacheCounters counters;
+  Loader loader;
+  std::string thrown = what_was_thrown(
+      [&] { eviction::read_through(client, "page:5", 30s, loader.fn(), counters); });
+  client.command("REPLICAOF", "NO", "ONE");
+  INFO(
+      "The server is a read-only replica: the store was refused with \"READONLY You can't write "
+      "against a read only replica.\", which has nothing to do with memory. read_through threw "
+      << thrown << "; counters.not_cached is " << counters.not_cached
+      << ". Expected the wb::ReplyError to reach the caller, uncounted: only an OOM error means "
+         "the cache is full. Swallowing every error hides a broken cache (a failover gone "
+         "wrong, a wrong password) behind a hit rate of zero.");
+  CHECK(thrown.rfind("wb::ReplyError", 0) == 0);
+  REQUIRE(counters.not_cached == 0);
+}
+
+TEST_CASE("read_through tells OOM by the error's code, not by a word in the key", "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  client.command("REPLICAOF", "127.0.0.1", "1");
+  CacheCounters counters;
+  Loader loader;
+  const std::string key = "game:KABOOM:OOM-level";
+  std::string thrown =
+      what_was_thrown([&] { eviction::read_through(client, key, 30s, loader.fn(), counters); });
+  client.command("REPLICAOF", "NO", "ONE");
+  INFO("The store of the key \""
+       << key << "\" was refused with READONLY. read_through threw " << thrown
+       << "; counters.not_cached is " << counters.not_cached
+       << ". Expected the wb::ReplyError, uncounted. The message of a wb::ReplyError (what()) "
+          "also holds the command and the key, and this key's name contains OOM: look at the "
+          "server's own words (server_text()), which start with the error's code.");
+  CHECK(thrown.rfind("wb::ReplyError", 0) == 0);
+  REQUIRE(counters.not_cached == 0);
+}
+
+TEST_CASE("read_through lets an error reply of the read through, and loads nothing", "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  client.hset("page:6", "field", "a hash, not a string");
+  CacheCounters counters;
+  Loader loader;
+  std::string thrown = what_was_thrown(
+      [&] { eviction::read_through(client, "page:6", 30s, loader.fn(), counters); });
+  INFO("The key holds a hash, so GET is refused with WRONGTYPE. read_through threw "
+       << thrown << ", called load() " << loader.calls << " time(s); counters.not_cached is "
+       << counters.not_cached
+       << ". Expected the wb::ReplyError, no load and no count: the read failed, which is no "
+          "miss, and the entry is not a full cache's refusal either.");
+  CHECK(thrown.rfind("wb::ReplyError", 0) == 0);
+  CHECK(loader.calls == 0);
+  REQUIRE(counters.not_cached == 0);
+}
+
+TEST_CASE("read_through lets load()'s exception through, storing and counting nothing", "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  CacheCounters counters;
+  std::string thrown = what_was_thrown([&] {
+    eviction::read_through(
+        client, "page:7", 30s, []() -> std::string { throw std::runtime_error("database down"); },
+        counters);
+  });
+  auto stored = client.get("page:7");
+  INFO("load() threw std::runtime_error(\"database down\"). read_through threw "
+       << thrown << "; the key holds " << show(stored) << ", counters.not_cached is "
+       << counters.not_cached
+       << ". Expected that exception to reach the caller, nothing cached, nothing counted.");
+  CHECK(thrown == "an exception: database down");
+  CHECK(stored == std::nullopt);
+  REQUIRE(counters.not_cached == 0);
+}
+
+TEST_CASE("read_through fails when the server goes away, instead of calling it not cached",
+          "[task1]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  client.ping();
+  CacheCounters counters;
+  // The server crashes while the value is being loaded: the store cannot be
+  // sent, or gets no answer.
+  auto load = [&] {
+    server.kill();
+    return std::string("loaded");
+  };
+  std::string thrown =
+      what_was_thrown([&] { eviction::read_through(client, "page:8", 30s, load, counters); });
+  INFO("The server died while load() ran. read_through threw "
+       << thrown << "; counters.not_cached is " << counters.not_cached
+       << ". Expected the client's wb::Error (an I/O error or a closed connection), uncounted: a "
+          "cache that is not there is an outage to report, not a full cache.");
+  CHECK(thrown.rfind("wb::Error", 0) == 0);
+  REQUIRE(counters.not_cached == 0);
+}
+
+TEST_CASE("read_through refuses a ttl of zero or less before sending anything", "[task1]") {
+  CacheCounters counters;
+  Loader loader;
+  for (milliseconds ttl : {0ms, -5ms}) {
+    std::string thrown;
+    auto sent = grading::dry_run([&](wb::Valkey& client) {
+      thrown = what_was_thrown(
+          [&] { eviction::read_through(client, "page:9", ttl, loader.fn(), counters); });
+    });
+    INFO("read_through(key, " << ttl.count() << "ms, ...) threw " << thrown
+                              << " and tried to send:\n"
+                              << grading::describe(sent)
+                              << "Expected std::invalid_argument before any command: a zero TTL "
+                                 "means no expiry to the client, and a negative one is a bug.");
+    CHECK(thrown.rfind("std::invalid_argument", 0) == 0);
+    CHECK(sent.empty());
+  }
+  REQUIRE(loader.calls == 0);
+}
+
+// ---- task 2: memory_report -------------------------------------------------------------------
+
+namespace {
+
+// INFO's "name:value" for one name, read by the grader itself.
+std::string info_value(const std::string& info, const std::string& name) {
+  std::istringstream in(info);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind(name + ":", 0) == 0) return line.substr(name.size() + 1);
+  }
+  return "";
+}
+
+long long info_number(const std::string& info, const std::string& name) {
+  std::string v = info_value(info, name);
+  return v.empty() ? -1 : std::stoll(v);
+}
+
+std::string visible(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '\r' ? "\\r" : c == '\n' ? "\\n" : std::string(1, c);
+  return "\"" + out + "\"";
+}
+
+}  // namespace
+
+TEST_CASE("memory_report reads maxmemory and the policy exactly", "[task2]") {
+  auto server = own_server("allkeys-lru", "5mb");
+  wb::Valkey client(server.url());
+  auto r = eviction::memory_report(client);
+  INFO("On a server started with maxmemory 5mb and allkeys-lru, memory_report gave limit_bytes "
+       << r.limit_bytes << " and policy " << visible(r.policy)
+       << ". Expected 5242880 (INFO's maxmemory is in bytes; maxmemory_human says 5.00M) and "
+          "\"allkeys-lru\". INFO's lines end in \"\\r\\n\": split on '\\n' alone, and a \\r "
+          "stays at the end of every value.");
+  CHECK(r.limit_bytes == 5 * 1024 * 1024);
+  REQUIRE(r.policy == "allkeys-lru");
+}
+
+TEST_CASE("memory_report's used_bytes is used_memory, not the peak, the RSS or the dataset",
+          "[task2]") {
+  auto server = own_server("noeviction", "64mb");
+  wb::Valkey client(server.url());
+  // Fill and empty again: the peak stays high, used_memory falls back.
+  const std::string block(10000, 'p');
+  for (int i = 0; i < 300; ++i) client.set("p:" + std::to_string(i), block);
+  for (int i = 0; i < 300; ++i) client.del("p:" + std::to_string(i));
+  std::string before = client.info("memory");
+  auto r = eviction::memory_report(client);
+  std::string after = client.info("memory");
+  long long low = std::min(info_number(before, "used_memory"), info_number(after, "used_memory"));
+  long long high = std::max(info_number(before, "used_memory"), info_number(after, "used_memory"));
+  std::string which = "none of INFO's memory figures";
+  for (const char* name : {"used_memory", "used_memory_peak", "used_memory_rss",
+                           "used_memory_dataset", "used_memory_overhead", "used_memory_startup"})
+    if (std::llabs(r.used_bytes - info_number(after, name)) < 32 * 1024) {
+      which = name;
+      break;
+    }
+  INFO("memory_report's used_bytes is "
+       << r.used_bytes << ", closest to INFO's " << which << ". INFO said used_memory " << low
+       << " to " << high << " around the call (used_memory_peak "
+       << info_number(after, "used_memory_peak") << ", used_memory_rss "
+       << info_number(after, "used_memory_rss")
+       << "). used_memory is what maxmemory is compared with; the "
+          "peak is the highest it ever was, RSS is what the "
+          "operating system counts.");
+  CHECK(r.used_bytes >= low - 64 * 1024);
+  REQUIRE(r.used_bytes <= high + 64 * 1024);
+}
+
+TEST_CASE("memory_report's used_fraction is used_bytes over the limit", "[task2]") {
+  auto server = own_server("noeviction", "4mb");
+  wb::Valkey client(server.url());
+  auto r = eviction::memory_report(client);
+  double expected = static_cast<double>(r.used_bytes) / (4.0 * 1024 * 1024);
+  INFO("With maxmemory 4mb and used_bytes "
+       << r.used_bytes << ", used_fraction is "
+       << (r.used_fraction ? std::to_string(*r.used_fraction) : "nullopt") << "; expected "
+       << expected << " (a fraction, not a percentage).");
+  REQUIRE(r.used_fraction.has_value());
+  REQUIRE(std::fabs(*r.used_fraction - expected) < 1e-9);
+}
+
+TEST_CASE("memory_report says there is no limit when maxmemory is 0", "[task2]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  auto r = eviction::memory_report(client);
+  INFO("On a server without maxmemory (0, the default: no limit), memory_report gave limit_bytes "
+       << r.limit_bytes << ", policy " << visible(r.policy) << " and used_fraction "
+       << (r.used_fraction ? std::to_string(*r.used_fraction) : "nullopt")
+       << ". Expected 0, \"noeviction\" and nullopt: a fraction of \"no limit\" is not a number "
+          "(dividing by 0 gives inf).");
+  CHECK(r.limit_bytes == 0);
+  CHECK(r.policy == "noeviction");
+  REQUIRE_FALSE(r.used_fraction.has_value());
+}
+
+TEST_CASE("memory_report counts evicted keys, not expired ones", "[task2]") {
+  auto server = own_server("allkeys-random", "3mb");
+  wb::Valkey client(server.url());
+  // 200 keys that expire at once, and are seen to be gone...
+  for (int i = 0; i < 200; ++i) client.set("short:" + std::to_string(i), "x", 1ms);
+  std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 200; ++i) client.get("short:" + std::to_string(i));
+  // ... and more than fits, so that keys are evicted.
+  const std::string block(1000, 'e');
+  for (int i = 0; i < 4000; ++i) client.set("big:" + std::to_string(i), block);
+  std::string stats = client.info("stats");
+  auto r = eviction::memory_report(client);
+  long long evicted = info_number(stats, "evicted_keys");
+  long long expired = info_number(stats, "expired_keys");
+  INFO("INFO stats says evicted_keys " << evicted << " and expired_keys " << expired
+                                       << "; memory_report gave evicted_keys " << r.evicted_keys
+                                       << ". Expected " << evicted
+                                       << ": an expired key reached the end of its TTL, an "
+                                          "evicted one was removed early to make room.");
+  REQUIRE(evicted > 0);
+  REQUIRE(r.evicted_keys == evicted);
+}
+
+TEST_CASE("memory_report counts OOM refusals, and 0 before the first one", "[task2]") {
+  auto server = own_server("noeviction", "0");
+  wb::Valkey client(server.url());
+  // Other errors first: their errorstat lines come before errorstat_OOM.
+  for (int i = 0; i < 5; ++i) {
+    try {
+      client.command("NO-SUCH-COMMAND");
+    } catch (const wb::ReplyError&) {
+    }
+  }
+  std::string thrown;
+  eviction::MemoryReport before;
+  thrown = what_was_thrown([&] { before = eviction::memory_report(client); });
+  INFO(
+      "Before any OOM error, INFO has no errorstat_OOM line at all (only errorstat_ERR:count=5). "
+      "memory_report threw "
+      << thrown << " and gave oom_errors " << before.oom_errors
+      << "; expected nothing thrown and 0: a line that is not there means none yet.");
+  CHECK(thrown == "nothing");
+  REQUIRE(before.oom_errors == 0);
+
+  make_full(client);  // one refusal
+  for (int i = 0; i < 2; ++i) {
+    try {
+      client.set("more:" + std::to_string(i), "x");
+    } catch (const wb::ReplyError&) {
+    }
+  }
+  std::string errors = client.info("errorstats");
+  auto after = eviction::memory_report(client);
+  INFO("After 3 OOM refusals INFO errorstats says:\n"
+       << errors << "memory_report gave oom_errors " << after.oom_errors
+       << "; expected the count of errorstat_OOM (\"count=3,...\"), not of another error's line.");
+  REQUIRE(after.oom_errors == 3);
+}
+
+TEST_CASE("memory_report asks the server once", "[task2]") {
+  auto server = own_server("noeviction", "3mb");
+  wb::Valkey client(server.url());
+  client.record_commands();
+  eviction::memory_report(client);
+  auto sent = client.recorded_commands();
+  INFO("memory_report sent:\n"
+       << grading::describe(sent)
+       << "Expected one INFO: plain INFO holds the memory, stats and errorstats sections, and "
+          "figures from one reply belong to the same moment.");
+  REQUIRE(sent.size() == 1);
+  REQUIRE(sent[0].name() == "INFO");
+}
+
+TEST_CASE("memory_report lets the client's error through when the server is down", "[task2]") {
+  auto server = own_server("noeviction", "3mb");
+  wb::Valkey client(server.url());
+  server.kill();
+  std::string thrown = what_was_thrown([&] { eviction::memory_report(client); });
+  INFO("The server is down; memory_report threw " << thrown
+                                                  << ". Expected the client's wb::Error: a report "
+                                                     "of zeros would look like an empty server.");
+  REQUIRE(thrown.rfind("wb::Error", 0) == 0);
+}
+
+// ---- task 3: choose_policy ---------------------------------------------------------------------
+
+namespace {
+
+std::string family(const std::string& policy) {
+  if (policy == "noeviction") return "noeviction";
+  if (policy.rfind("allkeys-", 0) == 0) return "allkeys";
+  if (policy.rfind("volatile-", 0) == 0) return "volatile";
+  return "?";
+}
+
+// What the policy looks at when it picks a key, for messages.
+std::string looks_at(const std::string& policy) {
+  if (policy.find("-lru") != std::string::npos) return "LRU looks only at when a key was last read";
+  if (policy.find("-lfu") != std::string::npos)
+    return "LFU looks at how often a key was read, however long ago";
+  if (policy.find("-random") != std::string::npos) return "random picks any key it may evict";
+  if (policy == "volatile-ttl") return "volatile-ttl looks only at the time left";
+  return policy + " never evicts";
+}
+
+std::string advice(Worth worth) {
+  switch (worth) {
+    case Worth::often_read:
+      return "Only LFU counts how often a key is read, so a one-off scan of many new entries "
+             "(read once each) goes first and the often-read entries stay.";
+    case Worth::recently_read:
+      return "Only LRU keeps what was read most recently: entries that were popular long ago "
+             "but are not read any more go first.";
+    case Worth::most_time_left:
+      return "Only volatile-ttl evicts the keys whose expiry is nearest first.";
+    case Worth::all_alike: break;
+  }
+  return "";
+}
+
+std::string report(const Workload& w, const std::string& policy, const workloads::Outcome& o) {
+  std::ostringstream out;
+  out << "Workload " << workloads::describe(w) << "\nchoose_policy returned \"" << policy
+      << "\". On " << o.server << " with maxmemory " << workloads::maxmemory
+      << " and that policy, the grader wrote " << o.writes << " keys of 1000 bytes:\n"
+      << "  writes refused (OOM): " << o.refused << "\n  keys evicted: " << o.evicted << "\n";
+  if (w.has_data_to_keep)
+    out << "  data to keep (no expiry) still there: " << o.keep_present << " of " << o.keep_stored
+        << "\n";
+  if (!o.worth_label.empty())
+    out << "  worth keeping: " << o.worth_label << ": " << o.worth_present << " of "
+        << o.worth_stored << " stored are still there\n";
+  return out.str();
+}
+
+// Runs the learner's choice for `w` and checks the four requirements of the
+// header, in order. Each failure leads with the requirement and why the
+// policy broke it, then shows what happened.
+void check_workload(const Workload& w) {
+  std::string policy = eviction::choose_policy(w);
+  workloads::Outcome o = workloads::play(w, policy);
+  const std::string happened = report(w, policy, o);
+  auto require = [&](bool ok, const std::string& why) {
+    INFO(why << "\n" << happened);
+    REQUIRE(ok);
+  };
+  require(o.policy_accepted,
+          "\"" + policy + "\" is not a maxmemory-policy: the server said " + o.policy_error +
+              ". The eight names are noeviction, allkeys-lru, allkeys-lfu, allkeys-random, "
+              "volatile-lru, volatile-lfu, volatile-random and volatile-ttl.");
+  if (!w.no_key_may_be_lost) {
+    std::string why;
+    if (family(policy) == "noeviction")
+      why =
+          "noeviction never evicts: a full server refuses writes. That suits data that must "
+          "not be lost, not a cache, whose entries can always be loaded again.";
+    else if (family(policy) == "volatile" && !w.entries_have_ttl)
+      why =
+          "volatile-* policies evict only keys that have an expiry, and these entries had "
+          "none: with nothing it was allowed to evict, the server refused writes exactly as "
+          "noeviction does.";
+    else
+      why = "The server had nothing it was allowed to evict.";
+    require(o.refused == 0,
+            std::to_string(o.refused) + " writes were refused; expected none. " + why);
+  }
+  if (w.has_data_to_keep && !w.no_key_may_be_lost)
+    require(o.keep_present == o.keep_stored,
+            std::to_string(o.keep_stored - o.keep_present) + " of the " +
+                std::to_string(o.keep_stored) +
+                " keys without expiry (the data to keep) were evicted; expected none. allkeys-* "
+                "policies may evict any key; volatile-* ones evict only keys with an expiry, "
+                "which is what marks the cache entries here.");
+  if (w.no_key_may_be_lost) {
+    std::string why = "Only noeviction never evicts a key.";
+    if (family(policy) == "volatile" && w.entries_have_ttl)
+      why +=
+          " Under volatile-*, a key with an expiry may be evicted before it expires: an "
+          "expiry says when a key must go at the latest, not that it may go early.";
+    require(o.evicted == 0,
+            std::to_string(o.evicted) + " keys were evicted although no key may be lost. " + why);
+  }
+  if (!o.worth_label.empty())
+    require(o.worth_stored > 0 && o.worth_present * 10 >= o.worth_stored * 9,
+            "Only " + std::to_string(o.worth_present) + " of " + std::to_string(o.worth_stored) +
+                " entries worth keeping survived; expected at least 9 in 10. " + looks_at(policy) +
+                ". " + advice(w.worth));
+}
+
+void check_impossible(const Workload& w, const std::string& why) {
+  std::string thrown;
+  std::string returned;
+  thrown = what_was_thrown([&] { returned = eviction::choose_policy(w); });
+  INFO("Workload " << workloads::describe(w) << ": choose_policy "
+                   << (returned.empty() ? "threw " + thrown : "returned \"" + returned + "\"")
+                   << ". Expected std::invalid_argument: no policy meets it. " << why);
+  REQUIRE(thrown.rfind("std::invalid_argument", 0) == 0);
+}
+
+Workload workload(bool ttl, bool keep, bool lost, Worth worth) {
+  Workload w;
+  w.entries_have_ttl = ttl;
+  w.has_data_to_keep = keep;
+  w.no_key_may_be_lost = lost;
+  w.worth = worth;
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("choose_policy: a catalogue cache with expiries, a few products read all the time",
+          "[task3]") {
+  check_workload(workload(true, false, false, Worth::often_read));
+}
+
+TEST_CASE("choose_policy: rendered pages without expiry, a few read all the time", "[task3]") {
+  check_workload(workload(false, false, false, Worth::often_read));
+}
+
+TEST_CASE("choose_policy: a news cache with expiries, where what was read recently matters",
+          "[task3]") {
+  check_workload(workload(true, false, false, Worth::recently_read));
+}
+
+TEST_CASE("choose_policy: feature flags to keep beside cached profiles read recently", "[task3]") {
+  check_workload(workload(true, true, false, Worth::recently_read));
+}
+
+TEST_CASE("choose_policy: data to keep beside cached results read all the time", "[task3]") {
+  check_workload(workload(true, true, false, Worth::often_read));
+}
+
+TEST_CASE("choose_policy: data to keep beside cache entries that are all alike", "[task3]") {
+  check_workload(workload(true, true, false, Worth::all_alike));
+}
+
+TEST_CASE("choose_policy: quotes worth more the longer they stay valid", "[task3]") {
+  check_workload(workload(true, false, false, Worth::most_time_left));
+}
+
+TEST_CASE("choose_policy: thumbnails without expiry, all alike", "[task3]") {
+  check_workload(workload(false, false, false, Worth::all_alike));
+}
+
+TEST_CASE("choose_policy: a job store where no key may be lost", "[task3]") {
+  check_workload(workload(false, false, true, Worth::all_alike));
+}
+
+TEST_CASE("choose_policy: sessions with expiries that must not be evicted before they expire",
+          "[task3]") {
+  check_workload(workload(true, false, true, Worth::all_alike));
+}
+
+TEST_CASE("choose_policy refuses data to keep beside entries without expiry", "[task3]") {
+  check_impossible(workload(false, true, false, Worth::recently_read),
+                   "Nothing tells the data from the cache entries: allkeys-* would evict the "
+                   "data too, and volatile-* would evict nothing and refuse writes. Give the "
+                   "entries an expiry, or put the data in a server of its own.");
+}
+
+TEST_CASE("choose_policy refuses worth by time left when the entries have no expiry", "[task3]") {
+  check_impossible(workload(false, false, false, Worth::most_time_left),
+                   "Without expiries there is no time left to compare: volatile-ttl would have "
+                   "nothing it may evict.");
+}

@@ -1,0 +1,339 @@
+// The transcript replay against a real server: see replay_session.hpp.
+#include "replay_session.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <cctype>
+#include <random>
+#include <sstream>
+
+namespace wb::replay {
+
+namespace {
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Reply convert(const redisReply* r) {
+  Reply out;
+  switch (r->type) {
+    case REDIS_REPLY_STATUS: out.type = Reply::Type::Status; break;
+    case REDIS_REPLY_ERROR: out.type = Reply::Type::Error; break;
+    case REDIS_REPLY_STRING: out.type = Reply::Type::String; break;
+    case REDIS_REPLY_INTEGER: out.type = Reply::Type::Integer; break;
+    case REDIS_REPLY_ARRAY: out.type = Reply::Type::Array; break;
+    default: out.type = Reply::Type::Nil; break;
+  }
+  if (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR ||
+      r->type == REDIS_REPLY_STRING)
+    out.str.assign(r->str, r->len);
+  if (r->type == REDIS_REPLY_INTEGER) out.integer = r->integer;
+  if (r->type == REDIS_REPLY_ARRAY)
+    for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
+  return out;
+}
+
+// 8 hex digits from the operating system's generator: two replays (or two
+// servers' runs) never share a prefix.
+std::string random_tag() {
+  std::random_device device;
+  std::ostringstream out;
+  out << std::hex << device();
+  return out.str();
+}
+
+}  // namespace
+
+// ---- Connection --------------------------------------------------------------------
+
+struct Connection::Impl {
+  redisContext* context = nullptr;
+  std::string address;
+  ~Impl() {
+    if (context) redisFree(context);
+  }
+};
+
+Connection::Connection(const ConnectionOptions& options) : impl_(std::make_unique<Impl>()) {
+  impl_->address = options.address();
+  auto to_timeval = [](std::chrono::milliseconds ms) {
+    timeval tv{};
+    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
+    tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
+    return tv;
+  };
+  impl_->context = redisConnectWithTimeout(options.host.c_str(), options.port,
+                                           to_timeval(options.connect_timeout));
+  if (!impl_->context || impl_->context->err)
+    throw IoError("cannot connect to " + impl_->address + ": " +
+                  (impl_->context ? impl_->context->errstr : "out of memory") +
+                  " (is the server running? make infra-up starts it)");
+  // A blocking command in a transcript may wait a little; never for ever.
+  redisSetTimeout(impl_->context,
+                  to_timeval(std::max(options.socket_timeout, std::chrono::milliseconds(10000))));
+  if (!options.password.empty()) {
+    std::vector<std::string> auth{"AUTH"};
+    if (!options.user.empty()) auth.push_back(options.user);
+    auth.push_back(options.password);
+    Reply r = command(auth);
+    if (r.type == Reply::Type::Error)
+      throw ReplyError("AUTH on " + impl_->address + ": " + r.str, r.str);
+  }
+  if (options.db != 0) {
+    Reply r = command({"SELECT", std::to_string(options.db)});
+    if (r.type == Reply::Type::Error)
+      throw ReplyError("SELECT on " + impl_->address + ": " + r.str, r.str);
+  }
+}
+
+Connection::~Connection() = default;
+
+Reply Connection::command(const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<std::size_t> lengths;
+  for (const std::string& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(impl_->context, static_cast<int>(args.size()), args.data(), lengths.data()));
+  if (!raw)
+    throw IoError(argv.empty() ? ""
+                               : argv[0] + " on " + impl_->address + ": " + impl_->context->errstr);
+  Reply reply = convert(raw);
+  freeReplyObject(raw);
+  return reply;
+}
+
+// ---- Session ---------------------------------------------------------------------------
+
+Session::Session(const ConnectionOptions& options, const std::string& tag)
+    : session_(std::make_unique<Connection>(options)),
+      side_(std::make_unique<Connection>(options)),
+      // No glob character in it: it goes in front of SCAN's MATCH pattern as it is.
+      prefix_("wbtest:replay-" + tag + ":" + random_tag() + ":") {
+  // INFO's "key:value" lines; Valkey names itself in server_name.
+  std::map<std::string, std::string> fields;
+  std::istringstream info(side_->command({"INFO", "server"}).str);
+  for (std::string line; std::getline(info, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::size_t colon = line.find(':');
+    if (colon != std::string::npos) fields[line.substr(0, colon)] = line.substr(colon + 1);
+  }
+  std::string name = "redis", version = fields["redis_version"];
+  if (fields["server_name"] == "valkey") {
+    name = "valkey";
+    kind_ = Only::Valkey;
+    version = fields["valkey_version"];
+  }
+  server_ = name + " " + version;
+}
+
+Session::~Session() {
+  try {
+    clean_up();
+  } catch (...) {
+    // A server gone away takes the keys with it, or keyguard names them.
+  }
+}
+
+void Session::clean_up() {
+  // A transaction left open is discarded with its connection.
+  session_.reset();
+  std::string cursor = "0";
+  do {
+    Reply r = side_->command({"SCAN", cursor, "MATCH", prefix_ + "*", "COUNT", "1000"});
+    if (r.type != Reply::Type::Array || r.elements.size() != 2) break;
+    cursor = r.elements[0].str;
+    if (!r.elements[1].elements.empty()) {
+      std::vector<std::string> del{"UNLINK"};
+      for (const Reply& key : r.elements[1].elements) del.push_back(key.str);
+      side_->command(del);
+    }
+  } while (cursor != "0");
+}
+
+CommandInfo Session::info_named(const std::string& name) {
+  auto found = infos_.find(name);
+  if (found != infos_.end()) return found->second;
+  Reply r = side_->command({"COMMAND", "INFO", name});
+  CommandInfo info;
+  if (r.type == Reply::Type::Array && r.elements.size() == 1)
+    info = parse_command_info(r.elements[0]);
+  infos_[name] = info;
+  return info;
+}
+
+CommandInfo Session::info_for(const std::vector<std::string>& argv) {
+  CommandInfo info = info_named(lower(argv[0]));
+  if (info.known && !info.subcommands.empty() && argv.size() > 1) {
+    auto sub = info.subcommands.find(lower(argv[0]) + "|" + lower(argv[1]));
+    if (sub != info.subcommands.end()) return sub->second;
+  }
+  return info;
+}
+
+// The server's own view of the keys, as a second opinion: every key it would
+// touch must carry the prefix. An error means it finds no keys in the line
+// (a keyless command, or arguments it will refuse anyway).
+void Session::check_keys_with_server(const std::vector<std::string>& argv) {
+  std::vector<std::string> ask{"COMMAND", "GETKEYS"};
+  ask.insert(ask.end(), argv.begin(), argv.end());
+  Reply keys = side_->command(ask);
+  if (keys.type != Reply::Type::Array) return;
+  for (const Reply& key : keys.elements)
+    if (key.str.compare(0, prefix_.size(), prefix_) != 0)
+      throw Refused("the server reads '" + key.str + "' as a key of this " + upper(argv[0]) +
+                    ", outside the replay's prefix; the replay does not send it");
+}
+
+Printed Session::run(const std::string& input, const std::vector<std::string>& expected) {
+  Printed printed;
+  auto args = split_args(input);
+  if (!args) {
+    printed.lines = {"Invalid argument(s)"};
+    return printed;
+  }
+  if (args->empty()) return printed;
+  // The CLI's "3 INCR x": a leading number repeats the command.
+  long long repeat = 1;
+  if (args->size() > 1 && std::all_of((*args)[0].begin(), (*args)[0].end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      })) {
+    repeat = std::stoll((*args)[0].substr(0, 6));
+    args->erase(args->begin());
+    if (repeat < 1 || repeat > 100) {
+      printed.refused =
+          "a repeat count of " + std::to_string(repeat) + " (the replay repeats 1 to 100 times)";
+      return printed;
+    }
+  }
+  const std::vector<std::string>& argv = *args;
+  const std::string name = upper(argv[0]);
+  try {
+    if (auto why = refusal(argv)) throw Refused(*why);
+    CommandInfo info = info_for(argv);
+    std::vector<std::string> sent = argv;
+    if (info.known) {
+      if ((name == "EVAL" || name == "EVAL_RO") && argv.size() > 1)
+        if (auto why =
+                script_refusal(argv[1], [this](const std::string& n) { return info_named(n); }))
+          throw Refused(*why);
+      sent = with_prefix(argv, key_positions(info, argv), prefix_);
+      check_keys_with_server(sent);
+    }
+    // else: a command this server does not know is sent as typed; the server
+    // answers "unknown command" and touches nothing.
+    for (long long i = 0; i < repeat; ++i) {
+      Reply reply = session_->command(sent);
+      const bool error = reply.type == Reply::Type::Error;
+      // When the CLI shows (TX): the same rules as valkey-cli's prompt.
+      if (argv.size() == 1 && name == "MULTI" && !error) in_tx_ = true;
+      if (argv.size() == 1 && name == "EXEC" && in_tx_) in_tx_ = false;
+      if (argv.size() == 1 && name == "DISCARD" && !error) in_tx_ = false;
+      strip_prefix(reply, prefix_);
+      if (reply.type == Reply::Type::Array) {
+        if (name == "SCAN" && reply.elements.size() == 2)
+          order_like_text(reply.elements[1].elements, expected);
+        else if (info.unordered_reply && !in_tx_)
+          order_like_text(reply.elements, expected);
+      }
+      for (std::string& line : format_reply(reply)) printed.lines.push_back(std::move(line));
+    }
+  } catch (const Refused& e) {
+    printed.refused = e.what();
+    printed.lines.clear();
+  }
+  return printed;
+}
+
+std::string Session::scan_note(const std::vector<std::string>& argv, const Printed& printed) {
+  if (argv.empty() || upper(argv[0]) != "SCAN" || printed.lines.empty() ||
+      printed.lines[0] == "1) \"0\"")
+    return "";
+  Reply size = side_->command({"DBSIZE"});
+  return "  (This server holds " + std::to_string(size.integer) +
+         " keys. One SCAN call looks at about COUNT of them, so a transcript whose SCAN finishes "
+         "in one call assumes a server with few keys besides its own.)\n";
+}
+
+Report Session::replay(const Transcripts& text, const std::string& file) {
+  Report report;
+  report.server = server_;
+  for (const std::string& problem : text.problems) report.failures.push_back(file + ": " + problem);
+  report.blocks = static_cast<int>(text.blocks.size());
+  if (!report.failures.empty()) return report;
+
+  for (const Block& block : text.blocks) {
+    if (!block.skip_reason.empty()) {
+      report.skipped.push_back("line " + std::to_string(block.line) + ": " + block.skip_reason);
+      continue;
+    }
+    if (block.only != Only::Any && block.only != kind_) {
+      report.elsewhere.push_back("line " + std::to_string(block.line) + ": " +
+                                 only_name(block.only) + " only");
+      continue;
+    }
+    for (const Step& step : block.steps) {
+      if (step.only != Only::Any && step.only != kind_) continue;
+      std::vector<std::string> expected;
+      for (const ExpectedLine& line : step.reply)
+        if (line.only == Only::Any || line.only == kind_) expected.push_back(line.text);
+      const std::string where = file + ":" + std::to_string(step.line) + ": ";
+      if (step.tx_prompt != in_tx_) {
+        report.failures.push_back(
+            where +
+            (in_tx_ ? "inside MULTI ... EXEC the CLI's prompt reads 127.0.0.1:6379(TX)> ; the text "
+                      "shows it without (TX)"
+                    : "the prompt shows (TX), but no MULTI is open here (the CLI shows (TX) only "
+                      "between MULTI and EXEC or DISCARD)") +
+            "\n  " + step.input);
+        return report;
+      }
+      Printed printed = run(step.input, expected);
+      if (!printed.refused.empty()) {
+        report.failures.push_back(
+            where + "not replayed: " + printed.refused + "\n  " + step.input +
+            "\n  (If the block cannot be replayed at all, put <!-- replay: skip: "
+            "<why> --> on the line before it.)");
+        return report;
+      }
+      auto bad = match_reply(expected, printed.lines);
+      if (bad) {
+        std::ostringstream out;
+        int at = *bad < step.reply.size() ? step.reply[*bad].line : step.line;
+        out << file << ":" << at << ": the transcript differs from what " << server_ << " printed\n"
+            << "  127.0.0.1:6379" << (step.tx_prompt ? "(TX)" : "") << "> " << step.input
+            << "\n  the text shows:\n";
+        for (const std::string& line : expected) out << "    " << line << "\n";
+        if (expected.empty()) out << "    (no reply line)\n";
+        out << "  the server printed:\n";
+        for (const std::string& line : printed.lines) out << "    " << line << "\n";
+        if (printed.lines.empty()) out << "    (nothing)\n";
+        if (expected.size() == printed.lines.size())
+          out << "  (A value that differs from run to run takes a ~ before it, e.g. (integer) "
+                 "~29978; "
+                 "a line ... stands for any number of lines: CONTRIBUTING.md, \"Transcripts are "
+                 "replayed\".)\n";
+        auto args = split_args(step.input);
+        if (args) out << scan_note(*args, printed);
+        std::string message = out.str();
+        message.pop_back();
+        report.failures.push_back(message);
+        return report;
+      }
+    }
+    ++report.replayed;
+  }
+  return report;
+}
+
+}  // namespace wb::replay

@@ -1,0 +1,92 @@
+// The transcript replay against a real server: one lesson's transcript
+// blocks, in order, on one connection, as one session, every key under a
+// prefix of the replay's own (see replay.hpp for the pieces, and
+// CONTRIBUTING.md, "Transcripts are replayed", for the rules a lesson author
+// follows).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "replay.hpp"
+#include "workbook/valkey.hpp"
+
+namespace wb::replay {
+
+// What one lesson's replay found.
+struct Report {
+  std::string server;                  // "valkey 8.0.1"
+  int blocks = 0;                      // transcript blocks in the text
+  int replayed = 0;                    // blocks replayed and matched
+  std::vector<std::string> skipped;    // "line 93: it needs a wait" (`replay: skip`)
+  std::vector<std::string> elsewhere;  // "line 359: redis only" (for the other server)
+  std::vector<std::string> failures;   // what did not match or could not be sent, in full
+};
+
+// One replayed line's outcome, for the tests and for --print.
+struct Printed {
+  std::vector<std::string> lines;
+  std::string refused;  // why the replay did not send it (then `lines` is empty)
+};
+
+// A connection of its own (hiredis), not the workbook client's pool: MULTI
+// must stay on one connection, and the replay needs the raw replies.
+class Connection {
+ public:
+  explicit Connection(const ConnectionOptions& options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  Reply command(const std::vector<std::string>& argv);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class Session {
+ public:
+  // Connects twice (the session, and a side connection that asks the server
+  // about commands without disturbing a MULTI). `tag` goes into the prefix
+  // ("wbtest:replay-03:<random>:"), so that leftovers name their lesson.
+  Session(const ConnectionOptions& options, const std::string& tag);
+  ~Session();  // removes every key under the prefix
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::string& prefix() const { return prefix_; }
+  const std::string& server() const { return server_; }  // "valkey 8.0.1"
+  Only kind() const { return kind_; }
+
+  // Every block of `text` (the file's name is for messages), stopping at the
+  // first line that does not match.
+  Report replay(const Transcripts& text, const std::string& file);
+
+  // One input line as the CLI would send it, under the prefix; the reply
+  // printed as the CLI prints it. `expected` (the text's lines) only decides
+  // the order of replies whose order the server does not promise.
+  Printed run(const std::string& input, const std::vector<std::string>& expected = {});
+
+  bool in_transaction() const { return in_tx_; }
+
+  // Removes every key under the prefix (also done by the destructor).
+  void clean_up();
+
+ private:
+  CommandInfo info_for(const std::vector<std::string>& argv);
+  CommandInfo info_named(const std::string& name);
+  void check_keys_with_server(const std::vector<std::string>& argv);
+  std::string scan_note(const std::vector<std::string>& argv, const Printed& printed);
+
+  std::unique_ptr<Connection> session_;
+  std::unique_ptr<Connection> side_;
+  std::string prefix_;
+  std::string server_;
+  Only kind_ = Only::Redis;
+  bool in_tx_ = false;
+  std::map<std::string, CommandInfo> infos_;
+};
+
+}  // namespace wb::replay
