@@ -41,9 +41,10 @@ std::string order_key(std::string_view prefix, std::string_view user, std::strin
 
 // Task 2. Add `quantity` of `sku` to the user's cart, exactly once per
 // `request_id`: in ONE command (a script over the cart and its applied set),
-// if the request id is in the applied set already, change nothing; else add
-// the quantity to the SKU, put the request id into the applied set, and set
-// the TTL of both keys to `ttl`. Return the SKU's quantity in the cart now.
+// if the request id is in the applied set already, add nothing; else add the
+// quantity to the SKU, put the request id into the applied set, and set the
+// TTL of both keys to `ttl`. Either way, return the SKU's quantity in the
+// cart now.
 // A call that throws (the cluster moving a slot or failing over) may or may
 // not have been applied: calling again with the same request id is always
 // safe. Concurrent calls with different request ids all count.

@@ -495,6 +495,8 @@ TEST_CASE("add_item refuses bad input before sending anything", "[task2]") {
       {"a quantity of -2", [&](auto& c) { cluster::add_item(c, p, "u", "r", "mug", -2, kTtl); }},
       {"a ttl of 0 ms", [&](auto& c) { cluster::add_item(c, p, "u", "r", "mug", 1, 0ms); }},
       {"an empty user", [&](auto& c) { cluster::add_item(c, p, "", "r", "mug", 1, kTtl); }},
+      {"a prefix with a brace",
+       [&](auto& c) { cluster::add_item(c, "shop{1}:", "u", "r", "mug", 1, kTtl); }},
   };
   for (const auto& k : cases) {
     bool refused = false;

@@ -161,6 +161,10 @@ std::vector<std::string> command_keys(const std::vector<std::string>& argv) {
     for (std::size_t i = 1; i < argv.size(); i += 2) keys.push_back(argv[i]);
     return keys;
   }
+  if (name == "BRPOP" || name == "BLPOP") {  // key... timeout
+    for (std::size_t i = 1; i + 1 < argv.size(); ++i) keys.push_back(argv[i]);
+    return keys;
+  }
   if (first_two.count(name)) {
     for (std::size_t i = 1; i < argv.size() && i <= 2; ++i) keys.push_back(argv[i]);
     return keys;
@@ -714,6 +718,7 @@ Reply ValkeyCluster::run(std::vector<std::string> argv, Access access) {
   int retries = 0;
   std::string ask_to, moved_to;
   std::string last_redirect;
+  bool read_retried = false;
   for (;;) {
     std::string address;
     std::vector<std::vector<std::string>> cmds;
@@ -730,7 +735,20 @@ Reply ValkeyCluster::run(std::vector<std::string> argv, Access access) {
     ask_to.clear();
     moved_to.clear();
     cmds.push_back(argv);
-    std::vector<Reply> replies = im.send(address, cmds, slot, false);
+    std::vector<Reply> replies;
+    try {
+      replies = im.send(address, cmds, slot, false);
+    } catch (const Error& e) {
+      // The node went away (killed, failing over; the map is marked stale).
+      // A read changes nothing, so it is tried once more on the node the
+      // reloaded map names. A write is not: it may have been applied before
+      // the connection broke, and sending it again could apply it twice -
+      // the caller decides (lesson 15).
+      bool io = dynamic_cast<const IoError*>(&e) || dynamic_cast<const ClosedError*>(&e);
+      if (!io || access != Access::Read || read_retried || im.dry_run) throw;
+      read_retried = true;
+      continue;
+    }
     for (std::size_t i = 0; i + 1 < replies.size(); ++i)
       if (replies[i].type == Reply::Type::Error)
         throw ReplyError(upper(cmds[i][0]) + " on " + address + ": " + replies[i].str,
@@ -944,6 +962,22 @@ long long ValkeyCluster::append(StringView key, StringView val) {
                                "APPEND");
 }
 
+std::vector<OptionalString> ValkeyCluster::mget_values(const std::vector<std::string>& keys) {
+  if (keys.empty()) return {};
+  std::vector<std::string> argv{"MGET"};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return reply_cast<std::vector<OptionalString>>(run(std::move(argv), Access::Read), "MGET");
+}
+void ValkeyCluster::mset_range(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  if (pairs.empty()) return;
+  std::vector<std::string> argv{"MSET"};
+  for (const auto& [k, v] : pairs) {
+    argv.push_back(k);
+    argv.push_back(v);
+  }
+  reply_cast<void>(run(std::move(argv), Access::Write), "MSET");
+}
+
 // ---- keys -----------------------------------------------------------------------------------
 long long ValkeyCluster::multi_key_integer(const char* command, std::vector<std::string> keys) {
   if (keys.empty()) return 0;
@@ -1075,6 +1109,43 @@ long long ValkeyCluster::rpush(StringView key, std::initializer_list<StringView>
   std::vector<std::string> argv{"RPUSH", std::string(key)};
   argv.insert(argv.end(), vals.begin(), vals.end());
   return reply_cast<long long>(run(std::move(argv), Access::Write), "RPUSH");
+}
+long long ValkeyCluster::push_range(const char* command, StringView key,
+                                    std::vector<std::string> values) {
+  if (values.empty())
+    throw std::invalid_argument(std::string(command) + " needs at least one value");
+  std::vector<std::string> argv{command, std::string(key)};
+  argv.insert(argv.end(), std::make_move_iterator(values.begin()),
+              std::make_move_iterator(values.end()));
+  return reply_cast<long long>(run(std::move(argv), Access::Write), command);
+}
+namespace {
+const char* whence_word(ListWhence w) { return w == ListWhence::LEFT ? "LEFT" : "RIGHT"; }
+}  // namespace
+OptionalString ValkeyCluster::lmove(StringView src, StringView dest, ListWhence src_whence,
+                                    ListWhence dest_whence) {
+  return reply_cast<OptionalString>(run({"LMOVE", std::string(src), std::string(dest),
+                                         whence_word(src_whence), whence_word(dest_whence)},
+                                        Access::Write),
+                                    "LMOVE");
+}
+OptionalString ValkeyCluster::blmove(StringView src, StringView dest, ListWhence src_whence,
+                                     ListWhence dest_whence, std::chrono::seconds timeout) {
+  return reply_cast<OptionalString>(
+      run({"BLMOVE", std::string(src), std::string(dest), whence_word(src_whence),
+           whence_word(dest_whence), std::to_string(timeout.count())},
+          Access::Write),
+      "BLMOVE");
+}
+OptionalStringPair ValkeyCluster::brpop(StringView key, long long timeout) {
+  Reply reply = run({"BRPOP", std::string(key), std::to_string(timeout)}, Access::Write);
+  if (reply.is_nil()) return std::nullopt;
+  auto pair = reply_cast<std::vector<std::string>>(reply, "BRPOP");
+  if (pair.size() != 2) throw Error("BRPOP: expected a (key, element) pair from the server");
+  return std::make_pair(std::move(pair[0]), std::move(pair[1]));
+}
+OptionalStringPair ValkeyCluster::brpop(StringView key, std::chrono::seconds timeout) {
+  return brpop(key, static_cast<long long>(timeout.count()));
 }
 OptionalString ValkeyCluster::lpop(StringView key) {
   return reply_cast<OptionalString>(run({"LPOP", std::string(key)}, Access::Write), "LPOP");
@@ -1339,6 +1410,14 @@ ClusterPipeline& ClusterPipeline::zremrangebyscore(StringView key, StringView mi
   return command("ZREMRANGEBYSCORE", key, min, max);
 }
 ClusterPipeline& ClusterPipeline::zcard(StringView key) { return command("ZCARD", key); }
+
+std::vector<std::string> ClusterPipeline::non_empty(std::vector<std::string> argv) {
+  if (argv.size() < 2)
+    throw std::invalid_argument(argv.front() +
+                                " needs at least one key: queueing nothing would "
+                                "shift the index of every later reply");
+  return argv;
+}
 
 QueuedReplies ClusterPipeline::exec() {
   if (queued_.empty()) return QueuedReplies({}, {});

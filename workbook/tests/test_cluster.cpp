@@ -75,6 +75,8 @@ TEST_CASE("the keys of a command are found by its name") {
   REQUIRE(command_keys({"RENAME", "a", "b"}) == V{"a", "b"});
   REQUIRE(command_keys({"PING"}).empty());
   REQUIRE(command_keys({"WAIT", "1", "100"}).empty());
+  REQUIRE(command_keys({"BRPOP", "a", "b", "0"}) == V{"a", "b"});
+  REQUIRE(command_keys({"MGET", "a", "b"}) == V{"a", "b"});
 }
 
 TEST_CASE("keys in different slots are refused with CrossSlotError naming each key and slot") {
@@ -301,6 +303,17 @@ TEST_CASE("the typed commands of wb::Valkey work through the cluster client", "[
   REQUIRE(c.pttl(n) > 9000);
   REQUIRE(c.exists({h, l, s}) == 3);  // one slot: one command
   REQUIRE(c.del({h, l, s, z, n}) == 5);
+  c.mset({std::make_pair(keys.key("{m}a"), "1"), std::make_pair(keys.key("{m}b"), "2")});
+  std::vector<wb::OptionalString> got;
+  c.mget({keys.key("{m}a"), keys.key("{m}b"), keys.key("{m}c")}, std::back_inserter(got));
+  REQUIRE(got == std::vector<wb::OptionalString>{"1"s, "2"s, std::nullopt});
+  REQUIRE_THROWS_AS(c.mget({keys.key("{m}a"), keys.key("{n}a")}, std::back_inserter(got)),
+                    wb::CrossSlotError);
+  std::vector<std::string> batch = {"p", "q"};
+  REQUIRE(c.rpush(keys.key("{m}l"), batch.begin(), batch.end()) == 2);
+  REQUIRE(c.lmove(keys.key("{m}l"), keys.key("{m}l2"), wb::ListWhence::LEFT,
+                  wb::ListWhence::RIGHT) == "p"s);
+  REQUIRE(c.brpop(keys.key("{m}l2"), 1s) == std::make_pair(keys.key("{m}l2"), "p"s));
   REQUIRE(c.eval<long long>("return redis.call('INCR', KEYS[1]) + redis.call('INCR', KEYS[2])",
                             {keys.key("{e}a"), keys.key("{e}b")}, {}) == 2);
 }

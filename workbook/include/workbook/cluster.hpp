@@ -11,6 +11,12 @@
 //                             there: the client sends ASKING and the command to
 //                             that node once, and leaves its map as it is.
 //
+// When a node's connection breaks (the node was killed, or is failing over),
+// the client loads the slot map again before its next command. A read is
+// then tried once more; a write is not, and the IoError (or ClosedError)
+// reaches the caller: the write may or may not have been applied, and only
+// the caller knows whether sending it again is safe.
+//
 // `ValkeyCluster` is shaped like redis-plus-plus's `sw::redis::RedisCluster`:
 // the same single-key commands as `wb::Valkey` (same names, same argument
 // order), pipelines and transactions bound to one hash slot, `eval` with keys
@@ -234,6 +240,26 @@ class ValkeyCluster {
   double incrbyfloat(StringView key, double increment);
   long long strlen(StringView key);
   long long append(StringView key, StringView val);
+  // MGET / MSET: every key in one slot (CrossSlotError otherwise); an empty
+  // range sends nothing.
+  template <typename Input, typename Output, detail::if_iterator<Input> = 0>
+  void mget(Input first, Input last, Output output) {
+    detail::copy_out(mget_values(std::vector<std::string>(first, last)), output);
+  }
+  template <typename T, typename Output>
+  void mget(std::initializer_list<T> il, Output output) {
+    mget(il.begin(), il.end(), output);
+  }
+  template <typename Input, detail::if_iterator<Input> = 0>
+  void mset(Input first, Input last) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (; first != last; ++first) pairs.emplace_back(first->first, first->second);
+    mset_range(pairs);
+  }
+  template <typename T>
+  void mset(std::initializer_list<T> il) {
+    mset(il.begin(), il.end());
+  }
 
   // ---- keys (several keys: all in one slot, else CrossSlotError) ------------
   long long del(StringView key);
@@ -299,6 +325,22 @@ class ValkeyCluster {
   long long lpush(StringView key, std::initializer_list<StringView> vals);
   long long rpush(StringView key, StringView val);
   long long rpush(StringView key, std::initializer_list<StringView> vals);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long lpush(StringView key, Input first, Input last) {
+    return push_range("LPUSH", key, std::vector<std::string>(first, last));
+  }
+  template <typename Input, detail::if_iterator<Input> = 0>
+  long long rpush(StringView key, Input first, Input last) {
+    return push_range("RPUSH", key, std::vector<std::string>(first, last));
+  }
+  // LMOVE / BLMOVE: `src` and `dest` in one slot. BRPOP: as wb::Valkey's.
+  OptionalString lmove(StringView src, StringView dest, ListWhence src_whence,
+                       ListWhence dest_whence);
+  OptionalString blmove(StringView src, StringView dest, ListWhence src_whence,
+                        ListWhence dest_whence,
+                        std::chrono::seconds timeout = std::chrono::seconds{0});
+  OptionalStringPair brpop(StringView key, long long timeout);
+  OptionalStringPair brpop(StringView key, std::chrono::seconds timeout = std::chrono::seconds{0});
   OptionalString lpop(StringView key);
   OptionalString rpop(StringView key);
   template <typename Output>
@@ -423,6 +465,9 @@ class ValkeyCluster {
   std::vector<Reply> run_batch(int slot, const std::vector<std::vector<std::string>>& commands,
                                bool transaction);
   long long multi_key_integer(const char* command, std::vector<std::string> keys);
+  std::vector<OptionalString> mget_values(const std::vector<std::string>& keys);
+  void mset_range(const std::vector<std::pair<std::string, std::string>>& pairs);
+  long long push_range(const char* command, StringView key, std::vector<std::string> values);
   long long hset_argv(std::vector<std::string> argv);
   long long zadd_range(StringView key, const std::vector<std::pair<std::string, double>>& members,
                        UpdateType type, bool changed);
@@ -502,6 +547,29 @@ class ClusterPipeline {
   ClusterPipeline& zrevrank(StringView key, StringView member);
   ClusterPipeline& zremrangebyscore(StringView key, StringView min, StringView max);
   ClusterPipeline& zcard(StringView key);
+  template <typename Input, detail::if_iterator<Input> = 0>
+  ClusterPipeline& mget(Input first, Input last) {
+    std::vector<std::string> argv{"MGET"};
+    argv.insert(argv.end(), first, last);
+    return command(non_empty(std::move(argv)));
+  }
+  template <typename T>
+  ClusterPipeline& mget(std::initializer_list<T> il) {
+    return mget(il.begin(), il.end());
+  }
+  template <typename Input, detail::if_iterator<Input> = 0>
+  ClusterPipeline& mset(Input first, Input last) {
+    std::vector<std::string> argv{"MSET"};
+    for (; first != last; ++first) {
+      argv.emplace_back(first->first);
+      argv.emplace_back(first->second);
+    }
+    return command(non_empty(std::move(argv)));
+  }
+  template <typename T>
+  ClusterPipeline& mset(std::initializer_list<T> il) {
+    return mset(il.begin(), il.end());
+  }
   template <typename... Args>
   ClusterPipeline& command(StringView name, const Args&... args) {
     return command(std::vector<std::string>{std::string(name), detail::to_arg(args)...});
@@ -518,6 +586,8 @@ class ClusterPipeline {
 
  private:
   friend class ValkeyCluster;
+  // An MGET or MSET of nothing would shift the index of every later reply.
+  static std::vector<std::string> non_empty(std::vector<std::string> argv);
   ClusterPipeline(ValkeyCluster& cluster, int slot, bool transaction)
       : cluster_(&cluster), slot_(slot), transaction_(transaction) {}
   ValkeyCluster* cluster_;
