@@ -85,7 +85,13 @@ load_url() {
 
 # ---- the programs ----------------------------------------------------------------
 find_programs() {
-  local want=${WORKBOOK_CLUSTER_SERVER:-}
+  local want=${WORKBOOK_CLUSTER_SERVER:-} port=${1:-}
+  # A node started again runs the program it ran before (a Redis cluster
+  # stays Redis even when Valkey is installed too).
+  if [[ -n $port && -r $STATE/$port.server ]]; then
+    read -r SERVER CLI <"$STATE/$port.server" || true
+    if [[ -x ${SERVER:-} && -x ${CLI:-} ]]; then return 0; fi
+  fi
   case $want in
     "" | valkey | redis) ;;
     *) die "WORKBOOK_CLUSTER_SERVER must be 'valkey' or 'redis' (it is '$want')." ;;
@@ -242,6 +248,7 @@ start_node() {
   [[ -z $ACCOUNT ]] || chown -R "$ACCOUNT:" "$dir"
   : >"$dir/node.log"
   [[ -z $ACCOUNT ]] || chown "$ACCOUNT:" "$dir/node.log"
+  printf '%s %s\n' "$SERVER" "$CLI" >"$STATE/$port.server"
   if ! as_account "$SERVER" "$dir/node.conf" 9>&-; then
     tail -n 20 "$dir/node.log" >&2 || true
     die "$(basename "$SERVER") did not start on port $port (log: $dir/node.log)"
@@ -301,7 +308,11 @@ up_cmd() {
   if ((fresh == 0)); then
     # A cluster that was created before: start what is missing, and the
     # nodes find each other again through their nodes.conf.
-    for port in "${PORTS[@]}"; do node_pid "$port" >/dev/null || start_node "$port"; done
+    for port in "${PORTS[@]}"; do
+      node_pid "$port" >/dev/null && continue
+      find_programs "$port"
+      start_node "$port"
+    done
     if wait_until 150 healthy; then
       say "Cluster:    restarted the stopped nodes on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}."
       return 0
@@ -353,7 +364,7 @@ down_cmd() {
   # A fresh cluster next time: the slot layout lives in nodes.conf.
   for port in "${PORTS[@]}"; do
     rm -rf "$(node_dir "$port")" "${STATE:?}/$port"
-    rm -f "$STATE/$port.home" "$STATE/$port.last-failover"
+    rm -f "$STATE/$port.home" "$STATE/$port.last-failover" "$STATE/$port.server"
   done
   rm -f "$STATE/create.log"
   if ((stopped == 0)); then
@@ -421,7 +432,7 @@ answers_cmd() {
 restart_node_cmd() {
   local port=${1:-}
   load_url
-  find_programs
+  find_programs "$port"
   pick_account
   [[ " ${PORTS[*]} " == *" $port "* ]] || die "port '$port' is not one of the cluster's nodes (${PORTS[0]}-${PORTS[-1]})"
   [[ -f $(node_dir "$port")/node.conf ]] || die "the node on port $port was never started here"

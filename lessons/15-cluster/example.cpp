@@ -165,12 +165,15 @@ int main() {
     return 1;
   }
   {
-    wb::Valkey& first = cluster.node(shards.front().primary.address());
+    // The node VALKEY_CLUSTER_URL names (shown without its password).
+    auto seed = wb::ConnectionOptions::from_url(wb::cluster_url_from_env());
+    std::string address = seed.host + ":" + std::to_string(seed.port);
+    wb::Valkey& first = cluster.node(address);
     std::size_t replicas = 0;
     for (const auto& s : shards) replicas += s.replicas.size();
     std::cout << "Connected to " << first.server_name() << " " << first.server_version() << " at "
-              << shards.front().primary.address() << ", a cluster of " << shards.size()
-              << " primaries and " << replicas << " replicas\n\n";
+              << address << ", a cluster of " << shards.size() << " primaries and " << replicas
+              << " replicas\n\n";
   }
   try {
     admin::wait_until_stable(ops, 20s);

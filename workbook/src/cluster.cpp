@@ -315,9 +315,12 @@ std::string text_of(const std::map<std::string, const Reply*>& m, const char* na
   return it->second->str;
 }
 
-std::vector<Shard> parse_shards(const Reply& reply) {
+// `ambiguous`: a shard with slots listed two live primaries (seen on Redis
+// 7.0 for a moment after a failover), so which one serves them is unclear.
+std::vector<Shard> parse_shards(const Reply& reply, bool& ambiguous) {
   if (reply.type != Reply::Type::Array) bad_layout("CLUSTER SHARDS did not reply with a list");
   std::vector<Shard> shards;
+  ambiguous = false;
   for (const Reply& entry : reply.elements) {
     auto fields = as_map(entry, "a shard");
     Shard shard;
@@ -330,6 +333,7 @@ std::vector<Shard> parse_shards(const Reply& reply) {
     auto n = fields.find("nodes");
     if (n == fields.end()) bad_layout("a shard without nodes");
     bool have_primary = false;
+    int live_primaries = 0;
     for (const Reply& node_reply : n->second->elements) {
       auto f = as_map(node_reply, "a node");
       ClusterNode node;
@@ -344,6 +348,7 @@ std::vector<Shard> parse_shards(const Reply& reply) {
       std::string role = text_of(f, "role");
       // A shard may list a failed former primary beside the new one.
       bool primary = role == "master" || role == "primary";
+      if (primary && node.health != "failed") ++live_primaries;
       if (primary &&
           (!have_primary || (shard.primary.health != "online" && node.health == "online"))) {
         if (have_primary) shard.replicas.push_back(shard.primary);
@@ -353,10 +358,11 @@ std::vector<Shard> parse_shards(const Reply& reply) {
         shard.replicas.push_back(node);
       }
     }
-    if (!have_primary) continue;
-    // An empty shard is listed when it still has a live primary (a node
-    // just added); a dead one without slots is a leftover of a failover.
-    if (shard.slots.empty() && shard.primary.health != "online") continue;
+    // A shard without slots serves nothing: a primary just added, the dead
+    // leftover of a failover, or (Redis 7.0, for a moment after a failover)
+    // the old primary listed on its own before it is shown as a replica.
+    if (!have_primary || shard.slots.empty()) continue;
+    if (live_primaries > 1) ambiguous = true;
     shards.push_back(std::move(shard));
   }
   return shards;
@@ -402,8 +408,9 @@ std::vector<Shard> parse_slots(const Reply& reply) {
 
 SlotMap SlotMap::load(Valkey& node) {
   std::vector<Shard> shards;
+  bool ambiguous = false;
   try {
-    shards = parse_shards(node.command({"CLUSTER", "SHARDS"}));
+    shards = parse_shards(node.command({"CLUSTER", "SHARDS"}), ambiguous);
   } catch (const ReplyError& e) {
     std::string text = upper(e.server_text());
     // Servers before Redis 7.0 know only CLUSTER SLOTS.
@@ -411,6 +418,21 @@ SlotMap SlotMap::load(Valkey& node) {
         text.find("UNKNOWN COMMAND") == std::string::npos)
       throw;
     shards = parse_slots(node.command({"CLUSTER", "SLOTS"}));
+  }
+  // CLUSTER SHARDS must cover every slot; where it does not (a node that
+  // has not caught up, or the server's own mistake), CLUSTER SLOTS may.
+  auto covered = [](const std::vector<Shard>& list) {
+    long long n = 0;
+    for (const auto& s : list)
+      for (const auto& [first, last] : s.slots) n += last - first + 1;
+    return n;
+  };
+  if (covered(shards) < kClusterSlots || ambiguous) {
+    try {
+      auto by_slots = parse_slots(node.command({"CLUSTER", "SLOTS"}));
+      if (covered(by_slots) >= covered(shards)) shards = std::move(by_slots);
+    } catch (const Error&) {
+    }
   }
   if (shards.empty())
     bad_layout("no shard serves any slot (is " + node.options().address() +

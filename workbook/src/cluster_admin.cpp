@@ -216,15 +216,23 @@ std::string replica_of(ValkeyCluster& cluster, const std::string& primary) {
 std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
                       std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
-  auto shards = cluster.shards();
-  const Shard* shard = shard_of(shards, primary);
-  if (!shard || shard->slots.empty())
-    throw std::invalid_argument(primary + " is not a primary that serves slots");
-  int slot = shard->slots.front().first;
+  int slot = -1;
   std::string replica;
-  for (const auto& r : shard->replicas)
-    if (r.health != "failed") replica = r.address();
-  if (replica.empty()) throw Error(primary + " has no replica that works to fail over to");
+  // Right after a failover Redis 7.0 lists the old primary as the new one's
+  // replica only a moment later: wait for it to be listed.
+  for (;;) {
+    auto shards = cluster.shards();
+    const Shard* shard = shard_of(shards, primary);
+    if (!shard || shard->slots.empty())
+      throw std::invalid_argument(primary + " is not a primary that serves slots");
+    slot = shard->slots.front().first;
+    for (const auto& r : shard->replicas)
+      if (r.health != "failed") replica = r.address();
+    if (!replica.empty()) break;
+    if (Clock::now() > deadline)
+      throw Error(primary + " has no replica that works to fail over to");
+    pause();
+  }
   // A primary votes for the replicas of one failed-over primary once per
   // two node timeouts: a second failover of the same primary sooner than
   // that waits for votes that do not come (while the old primary holds its
@@ -261,6 +269,9 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   wait_for_owner(cluster, slot, replica, std::max(left, std::chrono::milliseconds(1000)));
+  // And the old primary listed as the new one's replica, so that a failover
+  // back can find it.
+  while (replica_of(cluster, replica) != primary && Clock::now() < deadline) pause();
   cluster.refresh_slots();
   return replica;
 }
@@ -373,6 +384,7 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
     return fail(e.what());
   }
   std::vector<std::string> reference;
+  std::size_t masters = 0;
   for (const auto& node : all_nodes(shards)) {
     try {
       Valkey& client = cluster.node(node);
@@ -401,7 +413,17 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
       auto repl = client.info("replication");
       if (info_field(repl, "role") == "slave" && info_field(repl, "master_link_status") != "up")
         return fail(node + " (a replica) is not in sync with its primary");
+      if (info_field(repl, "role") == "master") ++masters;
       SlotMap map = SlotMap::load(client);
+      // Every node it knows is in its layout (a primary, or the replica of
+      // one): Redis 7.0 lists a replica of a just-failed-over shard a moment
+      // late.
+      std::size_t in_layout = 0;
+      for (const auto& shard : map.shards()) in_layout += 1 + shard.replicas.size();
+      std::string known = info_field(info, "cluster_known_nodes");
+      if (std::to_string(in_layout) != known)
+        return fail(node + " knows " + known + " nodes but lists " + std::to_string(in_layout) +
+                    " in its shards");
       std::vector<std::string> owners(kClusterSlots);
       for (int s = 0; s < kClusterSlots; ++s) owners[static_cast<std::size_t>(s)] = map.owner(s);
       if (reference.empty()) {
@@ -413,6 +435,10 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
       return fail(node + ": " + e.what());
     }
   }
+  // Right after a failover the old primary may still call itself one.
+  if (masters != shards.size())
+    return fail(std::to_string(masters) + " nodes say they are primaries, but " +
+                std::to_string(shards.size()) + " shards serve slots");
   return true;
 }
 

@@ -108,7 +108,8 @@ class SlotMap {
   SlotMap();  // empty: no slot has an owner
 
   // Asks `node` for the cluster's layout: CLUSTER SHARDS (Valkey 8, Redis 7),
-  // or CLUSTER SLOTS where that command is missing. Throws what the client
+  // or CLUSTER SLOTS where that command is missing or its answer does not
+  // cover every slot. Throws what the client
   // throws (IoError when the node is down), or Error when the reply is not a
   // layout.
   static SlotMap load(Valkey& node);
@@ -120,7 +121,8 @@ class SlotMap {
   void set_owner(int slot, const std::string& address);
   // The replicas of the shard serving `slot` that are not failed (may be none).
   std::vector<std::string> replicas(int slot) const;
-  // The shards as the cluster described them when the map was loaded.
+  // The shards that serve slots, as the cluster described them when the map
+  // was loaded (a primary without slots serves no key, and is left out).
   const std::vector<Shard>& shards() const noexcept { return shards_; }
   // Every primary's address, in the order of `shards()`.
   std::vector<std::string> primaries() const;
