@@ -19,8 +19,8 @@ export LESSONS
 export FORCE
 export POLL
 
-.PHONY: help setup infra-up infra-down infra-status cluster-up cluster-down cluster-status test next watch reset-all doctor report \
-        check check-tools lessons compile-commands clean
+.PHONY: help setup infra-up infra-down infra-status cluster-up cluster-down cluster-status test next watch \
+        reset-all doctor report check check-tools lessons compile-commands clean clean-all
 
 help: ## this list
 	@echo "Valkey Caching Workbook - commands"
@@ -50,6 +50,7 @@ help: ## this list
 	@echo "  make cluster-down  stop the cluster and remove its folders (.state/cluster/)"
 	@echo "  make compile-commands  compile_commands.json for your editor (clangd, VS Code, CLion)"
 	@echo "  make clean         remove the build folder"
+	@echo "  make clean-all     also stop the servers and remove what they left (.state/, any folder outside); says what"
 	@echo
 	@echo "Teaching and the project"
 	@echo "  make report        grade everything; write $(BUILD)/report/results.json and summary.txt"
@@ -128,4 +129,9 @@ compile-commands:
 	@$(WORKBOOK) compile-commands
 
 clean:
+	rm -rf "$(BUILD)" compile_commands.json
+
+clean-all:
+	@infra/cluster.sh down-all
+	@infra/infra.sh clean
 	rm -rf "$(BUILD)" compile_commands.json

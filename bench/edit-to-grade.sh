@@ -3,33 +3,45 @@
 # scratch clone of this checkout whose exercises/ hold the reference solutions
 # (so every grader compiles real code and runs every test to the end).
 #
-#   bench/edit-to-grade.sh [-n RUNS] [-l "1 5 7"] [MODE...]
+#   bench/edit-to-grade.sh [-n RUNS] [-l "1 5 7"] [-r REV] [-c REV] [MODE...]
 #
 #   loop   (default) per lesson: edit the exercise's .cpp, then `make test-N`
 #          (rebuild + grade), RUNS times; the median
-#   first  the first `make test-1` in a fresh build folder (configure, support
+#   first  the first `make test-N` in a fresh build folder (configure, support
 #          library, grader, exercise), RUNS times, each in a new build folder
+#          (lesson 1, or those of -l)
 #   cold   `make test` (every lesson) in a fresh build folder, RUNS times
-#   check  `make check` in a fresh build folder, once (several CPU-minutes)
+#   check  `make check` in a fresh build folder, RUNS times (CPU-minutes each)
+#
+#   -r REV  measure that commit, not the work tree as it is now
+#   -c REV  compare with that commit (e.g. main before a change): each run of
+#           the work tree (or -r) is followed by the same run of REV, so both
+#           meet the same load; prints both medians and their ratio
 #
 # CPU is user + system seconds of the whole process tree (make, the scripts,
 # cmake, ninja, every compiler and linker, the grader), from /usr/bin/time.
-# An edit is a real change of the code (a new constant appended), so that no
-# compiler cache can serve it; the fresh build folders get an empty ccache
-# folder too. The servers must be running (VALKEY_URL / DATABASE_URL); the
-# scratch clone is removed at the end. It measures; it does not judge.
+# On a shared machine quote CPU seconds and ratios; wall time says how busy
+# the machine was. An edit is a real change of the code (a new constant
+# appended), so that no compiler cache can serve it; a fresh build folder gets
+# an empty ccache folder too. The servers must be running (VALKEY_URL /
+# DATABASE_URL). The scratch clones are removed at the end. It measures; it
+# does not judge.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 runs=5
 lessons=""
+rev=""
+base=""
 modes=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) runs=$2; shift 2 ;;
     -l) lessons=$2; shift 2 ;;
+    -r) rev=$2; shift 2 ;;
+    -c) base=$2; shift 2 ;;
     loop | first | cold | check) modes+=("$1"); shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: $0 [-n RUNS] [-l \"1 5\"] [loop|first|cold|check]..." >&2; exit 2 ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: $0 [-n RUNS] [-l \"1 5\"] [-r REV] [-c REV] [loop|first|cold|check]..." >&2; exit 2 ;;
   esac
 done
 [ ${#modes[@]} -gt 0 ] || modes=(loop)
@@ -37,88 +49,128 @@ done
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/wb-bench.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-# A clone, with this checkout's tracked files as they are now (uncommitted
-# changes included), and the solutions in exercises/.
-git clone --quiet "$ROOT" "$scratch/wb"
-(cd "$ROOT" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$scratch/wb"
-cd "$scratch/wb"
-for dir in solutions/*/; do
-  id=$(basename "$dir")
-  [ -d "exercises/$id" ] && cp "$dir"*.cpp "exercises/$id/"
-done
-[ -n "$lessons" ] || lessons=$(for d in graders/*/; do basename "$d" | cut -c1-2; done | sed 's/^0//')
 
 # The learner's environment: no launcher forced from outside (the build picks
 # ccache itself when it is installed), a cache folder of the clone's own.
-unset CMAKE_CXX_COMPILER_LAUNCHER CMAKE_C_COMPILER_LAUNCHER
-export CCACHE_DIR="$scratch/ccache"
+unset CMAKE_CXX_COMPILER_LAUNCHER CMAKE_C_COMPILER_LAUNCHER CCACHE_DIR
 export WB_TOOLS_TESTS=${WB_TOOLS_TESTS:-1}
 
-# timed LABEL COMMAND...: runs it, appends "wall cpu" to $scratch/LABEL
+# clone SIDE [REV]: $scratch/SIDE, a clone with the solutions in exercises/;
+# without REV, this checkout's tracked files as they are now.
+clone() {
+  local dir=$scratch/$1 dir_id
+  git clone --quiet "$ROOT" "$dir"
+  if [ -n "${2:-}" ]; then
+    git -C "$dir" checkout --quiet "$2"
+  else
+    (cd "$ROOT" && git ls-files -z | tar --null -T - -cf -) | tar -xf - -C "$dir"
+  fi
+  for dir_id in "$dir"/solutions/*/; do
+    dir_id=$(basename "$dir_id")
+    [ -d "$dir/exercises/$dir_id" ] && cp "$dir/solutions/$dir_id/"*.cpp "$dir/exercises/$dir_id/"
+  done
+  return 0
+}
+sides=(new)
+clone new "$rev"
+if [ -n "$base" ]; then sides+=(base); clone base "$base"; fi
+label_of() { if [ "$1" = base ]; then echo "$base"; else echo "${rev:-the work tree}"; fi; }
+
+first_lessons=${lessons:-1}
+[ -n "$lessons" ] || lessons=$(cd "$scratch/new" && for d in graders/*/; do basename "$d" | cut -c1-2; done | sed 's/^0//')
+
+# timed SIDE LABEL COMMAND...: runs it in that clone, appends "wall cpu" to
+# $scratch/SIDE.LABEL and prints it
 timed() {
-  local label=$1
-  shift
-  /usr/bin/time -f '%e %U %S' -o "$scratch/time" "$@" >"$scratch/last.log" 2>&1 || true
-  tail -n 1 "$scratch/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' >>"$scratch/$label"
-  tail -n 1 "$scratch/$label"
+  local side=$1 label=$2
+  shift 2
+  (cd "$scratch/$side" && CCACHE_DIR="$scratch/$side.ccache" \
+     /usr/bin/time -f '%e %U %S' -o "$scratch/time" "$@" >"$scratch/$side.last.log" 2>&1) || true
+  tail -n 1 "$scratch/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' >>"$scratch/$side.$label"
+  tail -n 1 "$scratch/$side.$label"
 }
-
-# summary LABEL TEXT: the median, minimum and maximum of wall and CPU
-summary() {
-  local wall cpu
-  wall=$(cut -d' ' -f1 "$scratch/$1" | sort -n | paste -sd' ')
-  cpu=$(cut -d' ' -f2 "$scratch/$1" | sort -n | paste -sd' ')
-  awk -v text="$2" -v wall="$wall" -v cpu="$cpu" 'BEGIN {
-      n = split(wall, w, " "); split(cpu, c, " "); m = int((n + 1) / 2)
-      printf "%s: median wall %.2f s, CPU %.2f s (min-max wall %.2f-%.2f, CPU %.2f-%.2f; %d runs)\n",
-             text, w[m], c[m], w[1], w[n], c[1], c[n], n
-    }'
-}
-
-fresh_build() { rm -rf build compile_commands.json "$CCACHE_DIR"; }
-
+run_in() { (cd "$scratch/$1" && CCACHE_DIR="$scratch/$1.ccache" "${@:2}" >/dev/null 2>&1) || true; }
+fresh_build() { rm -rf "$scratch/$1/build" "$scratch/$1/compile_commands.json" "$scratch/$1.ccache"; }
 # The exercise's file to edit: the last .cpp of exercises/NN-slug.
-exercise_file() { ls exercises/"$(printf '%02d' "$1")"-*/*.cpp | tail -n 1; }
+exercise_file() {
+  local nn files
+  nn=$(printf '%02d' "$2")
+  files=("$scratch/$1/exercises/$nn"-*/*.cpp)
+  echo "${files[${#files[@]} - 1]}"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# summary LABEL TEXT: per side, the median, minimum and maximum of wall and
+# CPU; with -c, the ratio of the CPU medians and the median of the pairwise
+# CPU ratios (run i of the work tree / run i of REV).
+summary() {
+  local label=$1 text=$2 side wall cpu
+  for side in "${sides[@]}"; do
+    wall=$(cut -d' ' -f1 "$scratch/$side.$label" | sort -n | paste -sd' ')
+    cpu=$(cut -d' ' -f2 "$scratch/$side.$label" | sort -n | paste -sd' ')
+    awk -v text="$text [$(label_of "$side")]" -v wall="$wall" -v cpu="$cpu" 'BEGIN {
+        n = split(wall, w, " "); split(cpu, c, " "); m = int((n + 1) / 2)
+        printf "%s: median wall %.2f s, CPU %.2f s (min-max wall %.2f-%.2f, CPU %.2f-%.2f; %d runs)\n",
+               text, w[m], c[m], w[1], w[n], c[1], c[n], n
+      }'
+  done
+  if [ -n "$base" ]; then
+    local a b pairs
+    a=$(cut -d' ' -f2 "$scratch/new.$label" | median)
+    b=$(cut -d' ' -f2 "$scratch/base.$label" | median)
+    pairs=$(paste -d' ' <(cut -d' ' -f2 "$scratch/new.$label") <(cut -d' ' -f2 "$scratch/base.$label") |
+      awk '$2 > 0 { printf "%.3f\n", $1 / $2 }' | median)
+    awk -v t="$text" -v a="$a" -v b="$b" -v p="$pairs" -v n="${rev:-work tree}" -v o="$base" \
+      'BEGIN { printf "%s: CPU %s / %s = %.2f (median of the pairwise ratios %.2f)\n", t, n, o, a / b, p }'
+  fi
+}
 
 results=()
 for mode in "${modes[@]}"; do
   case "$mode" in
     loop)
-      make --no-print-directory test >/dev/null 2>&1 || true   # configured, built, warm
+      for side in "${sides[@]}"; do run_in "$side" make --no-print-directory test; done   # built, warm
       for n in $lessons; do
-        file=$(exercise_file "$n")
-        make --no-print-directory test-"$n" >/dev/null 2>&1 || true
-        : >"$scratch/loop-$n"
-        for ((i = 1; i <= runs; i++)); do
-          printf 'namespace { [[maybe_unused]] constexpr int wb_bench_edit_%d = %d; }\n' "$i" "$i" >>"$file"
-          echo "lesson $n run $i: $(timed "loop-$n" make --no-print-directory test-"$n") (wall, CPU s)"
+        for side in "${sides[@]}"; do
+          : >"$scratch/$side.loop-$n"
+          run_in "$side" make --no-print-directory test-"$n"
         done
-        grep -q '^RESULT .*: PASSED' "$scratch/last.log" || echo "lesson $n: the last run did not pass:" "$(tail -n 1 "$scratch/last.log")"
-        results+=("$(summary "loop-$n" "edit-to-grade lesson $n ($file, make test-$n)")")
+        for ((i = 1; i <= runs; i++)); do
+          for side in "${sides[@]}"; do
+            file=$(exercise_file "$side" "$n")
+            printf 'namespace { [[maybe_unused]] constexpr int wb_bench_edit_%d = %d; }\n' "$i" "$i" >>"$file"
+            echo "lesson $n run $i [$(label_of "$side")]: $(timed "$side" "loop-$n" make --no-print-directory test-"$n") (wall, CPU s)"
+            grep -q '^RESULT .*: PASSED' "$scratch/$side.last.log" ||
+              echo "  (that run did not pass: $(grep -E '^RESULT' "$scratch/$side.last.log" | tail -n 1))"
+          done
+        done
+        results+=("$(summary "loop-$n" "edit-to-grade lesson $n (edit its .cpp, make test-$n)")")
       done ;;
     first)
-      : >"$scratch/first"
+      for n in $first_lessons; do
+        for side in "${sides[@]}"; do : >"$scratch/$side.first-$n"; done
+        for ((i = 1; i <= runs; i++)); do
+          for side in "${sides[@]}"; do
+            fresh_build "$side"
+            echo "first build lesson $n run $i [$(label_of "$side")]: $(timed "$side" "first-$n" make --no-print-directory test-"$n") (wall, CPU s)"
+          done
+        done
+        results+=("$(summary "first-$n" "first make test-$n in a fresh build folder")")
+      done ;;
+    cold | check)
+      target="test"
+      [ "$mode" = check ] && target="check"
+      for side in "${sides[@]}"; do : >"$scratch/$side.$mode"; done
       for ((i = 1; i <= runs; i++)); do
-        fresh_build
-        echo "first build run $i: $(timed first make --no-print-directory test-1) (wall, CPU s)"
+        for side in "${sides[@]}"; do
+          fresh_build "$side"
+          echo "$mode: make $target run $i [$(label_of "$side")]: $(timed "$side" "$mode" make --no-print-directory "$target") (wall, CPU s)"
+          echo "  $(grep -E 'exercises pass|^[0-9]+ passed, [0-9]+ failed' "$scratch/$side.last.log" | tail -n 1)"
+        done
       done
-      results+=("$(summary first "first make test-1 in a fresh build folder")") ;;
-    cold)
-      : >"$scratch/cold"
-      for ((i = 1; i <= runs; i++)); do
-        fresh_build
-        echo "cold make test run $i: $(timed cold make --no-print-directory test) (wall, CPU s)"
-        grep -E 'exercises pass' "$scratch/last.log" || true
-      done
-      results+=("$(summary cold "make test (all lessons) in a fresh build folder")") ;;
-    check)
-      : >"$scratch/check"
-      fresh_build
-      echo "make check: $(timed check make --no-print-directory check) (wall, CPU s)"
-      tail -n 1 "$scratch/last.log"
-      results+=("$(summary check "make check in a fresh build folder")") ;;
+      results+=("$(summary "$mode" "make $target (every lesson) in a fresh build folder")") ;;
   esac
 done
 echo
-echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(g++ --version | head -n 1) =="
+echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(g++ --version | head -n 1) =="
 printf '%s\n' "${results[@]}"

@@ -3,6 +3,7 @@
 #
 #   infra/cluster.sh up             start 3 primaries + 3 replicas (nothing if it runs)
 #   infra/cluster.sh down           stop the nodes 'up' started and remove their folders
+#   infra/cluster.sh down-all       the same for every node started here, on any ports
 #   infra/cluster.sh status         the nodes, their roles and slots; exit 0 when healthy
 #   infra/cluster.sh answers        exit 0 when the cluster answers and is healthy (quiet)
 #   infra/cluster.sh restart-node PORT   start one stopped node again (same folder, same
@@ -340,8 +341,30 @@ $(status_lines)"
   say "            VALKEY_CLUSTER_URL=redis://127.0.0.1:${PORTS[0]}   (make cluster-status; make cluster-down)"
 }
 
+# Every node this workbook's cluster.sh started, on any ports (for make
+# clean-all, which removes .state/ afterwards).
+down_all_cmd() {
+  [[ -d $STATE ]] || return 0
+  local f port
+  local -a ports=()
+  for f in "$STATE"/*; do
+    port=$(basename "$f")
+    port=${port%%.*}
+    [[ $port =~ ^[0-9]+$ ]] || continue
+    [[ " ${ports[*]} " == *" $port "* ]] || ports+=("$port")
+  done
+  [[ ${#ports[@]} -gt 0 ]] || return 0
+  PORTS=("${ports[@]}")
+  stop_ports
+}
+
 down_cmd() {
   load_url
+  stop_ports
+}
+
+# Stops the nodes on PORTS that this workbook started, removes their folders.
+stop_ports() {
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
   command -v flock >/dev/null 2>&1 && flock -w 60 9
@@ -454,6 +477,7 @@ restart_node_cmd() {
 case ${1:-} in
   up) up_cmd ;;
   down) down_cmd ;;
+  down-all) down_all_cmd ;;
   status) status_cmd ;;
   answers) answers_cmd ;;
   restart-node) restart_node_cmd "${2:-}" ;;

@@ -149,6 +149,11 @@ load_urls() {
 
 # For a server of our own the URL must be complete and plain.
 require_startable_urls() {
+  local var port
+  for var in VALKEY_URL DATABASE_URL; do
+    if [[ $var == VALKEY_URL ]]; then [[ $VK_LOCAL == 1 ]] || continue; port=$VK_PORT; else [[ $PG_LOCAL == 1 ]] || continue; port=$PG_PORT; fi
+    [[ $port -ge 1024 ]] || die "$var's port $port is below 1024, where only root may listen; the workbook's servers run unprivileged. Choose a port from 1024 up."
+  done
   if [[ $VK_LOCAL == 1 ]]; then
     [[ $VK_TLS == 0 ]] || die "VALKEY_URL asks for TLS ($VK_SCHEME://); the workbook's own server does not speak it. Use redis://..."
     if [[ -n $VK_USER && $VK_USER != default ]]; then
@@ -265,7 +270,7 @@ valkey_probe() {
   PROBE=not-answering PROBE_WHY="nothing answers there" PROBE_VERSION=""
   if ! reply=$(resp_call "$host" "$port" "$user" "$pass" PING); then
     if port_open "$host" "$port"; then
-      PROBE=port-taken PROBE_WHY="something listens there, but it does not speak Valkey's protocol"
+      PROBE=port-taken PROBE_WHY="something listens there, but it does not answer Valkey's PING (a stopped server, or another program)"
     fi
     return 0
   fi
@@ -343,7 +348,7 @@ pg_probe() {
   out=$(grep -m 1 -E 'FATAL|error|timeout' <<<"$out" | sed -E 's/^.*FATAL: *//; s/^psql: error: //' || true)
   case $out in
     *"Connection refused"* | *"No such file"*) ;;
-    *"timeout expired"*) PROBE_WHY="it accepts connections but does not answer (stopped, or not PostgreSQL?)" ;;
+    *"timeout expired"*) PROBE=port-taken PROBE_WHY="something accepts connections there but does not answer (a stopped server, or not PostgreSQL)" ;;
     *"could not translate host name"*) PROBE_WHY="its host name is unknown here" ;;
     *"password authentication failed"* | *"does not exist"* | *"no pg_hba.conf entry"* | *"permission denied"* | *"not permitted to log in"*)
       PROBE=login-refused PROBE_WHY="it refuses DATABASE_URL's login: $out"
@@ -1275,11 +1280,12 @@ second_start() {
   printf 'redis://127.0.0.1:%s\t%s\t%s\n' "$port" "$version" "$primary"
 }
 
-# A port where nothing listens, away from the usual ones.
+# A port where nothing listens, away from the usual ones and below Linux's
+# ephemeral range (32768 and up), where a client's connection could hold it.
 second_free_port() {
   local p tries
   for ((tries = 0; tries < 50; tries++)); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))
     port_open 127.0.0.1 "$p" || { printf '%s' "$p"; return 0; }
   done
   return 1

@@ -32,8 +32,12 @@ PROG=scripts/setup.sh
 CATCH2_SUITE_ON_BOOKWORM=main
 # ---------------------------------------------------------------------------
 
+# apt's folder and the release file (tests/tools/infra.sh points them at
+# scratch copies, to play a fresh machine without touching this one).
+APT_ETC=${WB_SETUP_APT_ETC:-/etc/apt}
+OS_RELEASE=${WB_SETUP_OS_RELEASE:-/etc/os-release}
 # The sources file of the workbook's own (the system's sources are never edited).
-BACKPORTS_FILE=/etc/apt/sources.list.d/valkey-workbook-backports.sources
+BACKPORTS_FILE=$APT_ETC/sources.list.d/valkey-workbook-backports.sources
 
 usage() {
   cat <<EOF
@@ -140,11 +144,11 @@ load_installed() {
 # The release: sets OS_ID (debian, ubuntu) and OS_CODENAME (bookworm, ...).
 load_release() {
   OS_ID="" OS_CODENAME=""
-  if [[ -r /etc/os-release ]]; then
-    # shellcheck disable=SC1091
-    OS_ID=$(. /etc/os-release && echo "${ID:-}")
-    # shellcheck disable=SC1091
-    OS_CODENAME=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if [[ -r $OS_RELEASE ]]; then
+    # shellcheck disable=SC1090
+    OS_ID=$(. "$OS_RELEASE" && echo "${ID:-}")
+    # shellcheck disable=SC1090
+    OS_CODENAME=$(. "$OS_RELEASE" && echo "${VERSION_CODENAME:-}")
   fi
 }
 on_bookworm() { [[ $OS_ID == debian && $OS_CODENAME == bookworm ]]; }
@@ -185,8 +189,8 @@ deb_why() {
 
 # True when an enabled apt source (the system's, or ours) has bookworm-backports.
 backports_enabled() {
-  grep -qsE '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-    /etc/apt/sources.list.d/*.sources 2>/dev/null
+  grep -qsE '^[^#]*bookworm-backports' "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list \
+    "$APT_ETC"/sources.list.d/*.sources 2>/dev/null
 }
 
 # The suite apt would take valkey-server from now: "main" (a release's own

@@ -112,15 +112,15 @@ struct Staff {
 // returns the rename's version, nextval('name_versions') (drawn while the
 // UPDATE holds the row, versions follow the order in which renames of one
 // employee commit). Only once that has committed, the cache: employee:<id>
-// becomes {name, version} with name_ttl, in one atomic step, unless it already
-// holds a higher version (a later rename got there first): then it stays as it
-// is. An entry that is not such a hash (another type, no version, a version
-// that is not a number) is replaced.
+// becomes {name, version} with name_ttl, in one atomic step, unless it
+// already holds this version or a higher one (a later rename got there
+// first): then it stays as it is. An entry that is not such a hash (another
+// type, no version, a version that is not a number) is replaced.
 // No such employee: return false and leave the cache alone. If the database
 // refuses the rename (the UPDATE fails, or its COMMIT does), let its exception
 // through and leave the cache as it was. If the cache cannot be written after
-// the commit (a wb::Error: Valkey is down, say), the rename stands: return true
-// (the copy it could not replace expires within name_ttl).
+// the commit (a wb::Error: Valkey is down, say), the rename stands: return
+// true (the copy it could not replace expires within name_ttl).
 // An id below 1, or a name that is empty or not valid_text, is
 // std::invalid_argument, before anything is sent.
 bool rename_employee(Staff& staff, long long id, std::string_view new_name);

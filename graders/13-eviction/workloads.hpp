@@ -3,10 +3,17 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "eviction.hpp"
+#include "workbook/own_server.hpp"
 
 namespace workloads {
+
+// A server of the grader's own with this configuration, of the same kind as
+// the learner's (valkey-server or redis-server: see wb::own_servers_like).
+wb::OwnServer start_server(std::vector<std::pair<std::string, std::string>> config);
 
 // The server every workload runs on: small, so that it fills in a moment.
 inline constexpr const char* maxmemory = "3mb";

@@ -10,14 +10,6 @@ namespace eviction {
 
 namespace {
 
-// An error reply starts with its code: "OOM command not allowed when used
-// memory > 'maxmemory'." Look at the server's own words only: what() also
-// holds the command and the key, and a key may contain anything (even "OOM").
-bool is_out_of_memory(const wb::ReplyError& e) {
-  const std::string& text = e.server_text();
-  return text.rfind("OOM ", 0) == 0 || text == "OOM";
-}
-
 // INFO's text: "# Section" headings and "name:value" lines, each ending in
 // "\r\n". The "\r" must go, or "noeviction\r" is not "noeviction".
 std::map<std::string, std::string> parse_info(const std::string& text) {
@@ -70,8 +62,11 @@ std::string read_through(wb::Valkey& client, std::string_view key, milliseconds 
     client.set(key, value, ttl);  // SET key value PX ttl
   } catch (const wb::ReplyError& e) {
     // A full cache is a reason not to cache, never a reason to fail the
-    // request. Anything else is a real problem: let it through.
-    if (!is_out_of_memory(e)) throw;
+    // request; anything else is a real problem: let it through. The server's
+    // reply starts with its code ("OOM command not allowed when used memory >
+    // 'maxmemory'."); what() also holds the command and the key, which may
+    // contain anything, even "OOM".
+    if (e.server_text().rfind("OOM ", 0) != 0) throw;
     ++counters.not_cached;
   }
   return value;

@@ -484,4 +484,12 @@ void OwnServer::restart() {
                   ": another program took it while the server was down");
 }
 
+std::string own_servers_like(Valkey& server) {
+  if (const char* set = std::getenv("WORKBOOK_SERVER_BIN"); set && *set) return set;
+  std::string program = server.server_name() == "redis" ? "redis-server" : "valkey-server";
+  if (find_program(program).empty()) return "";
+  ::setenv("WORKBOOK_SERVER_BIN", program.c_str(), 1);
+  return program;
+}
+
 }  // namespace wb

@@ -264,3 +264,23 @@ TEST_CASE("OwnServer removes the folder a killed owner left behind, and only tha
   }
   fs::remove_all(parent);
 }
+
+TEST_CASE("own_servers_like picks the program of the server it is given, unless one is set") {
+  auto client = wb::grading::connect();
+  std::string kind = client.server_name();
+  {
+    EnvGuard unset("WORKBOOK_SERVER_BIN", nullptr);
+    std::string chosen = wb::own_servers_like(client);
+    if (installed(kind + "-server")) {
+      CHECK(chosen == kind + "-server");
+      CHECK(std::string(std::getenv("WORKBOOK_SERVER_BIN")) == kind + "-server");
+      wb::OwnServer server;
+      CHECK(server.name_and_version().rfind(kind + " ", 0) == 0);
+    } else {
+      CHECK(chosen.empty());
+      CHECK(std::getenv("WORKBOOK_SERVER_BIN") == nullptr);
+    }
+  }
+  EnvGuard set("WORKBOOK_SERVER_BIN", "/somewhere/else-server");
+  CHECK(wb::own_servers_like(client) == "/somewhere/else-server");
+}

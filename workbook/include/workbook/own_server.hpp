@@ -27,6 +27,8 @@
 
 namespace wb {
 
+class Valkey;
+
 class OwnServer {  // moves, never copies
  public:
   // Starts the server with these configuration directives (name without the
@@ -69,5 +71,13 @@ class OwnServer {  // moves, never copies
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Makes later OwnServers run the same kind of server as the one `server`
+// talks to (the learner's, VALKEY_URL's): sets WORKBOOK_SERVER_BIN to
+// valkey-server or redis-server, unless it is already set or that program is
+// not installed. A grader or example calls it once, before starting servers,
+// so that a lesson proven on Redis 7.0 (VALKEY_URL pointing at Redis) runs
+// its own servers on Redis too. Returns the program chosen ("" when none).
+std::string own_servers_like(Valkey& server);
 
 }  // namespace wb
