@@ -59,29 +59,83 @@ EOF
 }
 
 # ---- the URL -------------------------------------------------------------------
-# Only what a local cluster needs: redis://[[user]:password@]host:port. The
-# password is never printed.
+# Read by the workbook's one URL parser (infra/wb-url): redis://[[user]:password@]host:port.
 load_url() {
-  local re='^(redis|valkey)://(([^:@/]*)(:([^@/]*))?@)?([^:/?#]*)(:([0-9]+))?/?$'
-  [[ $CLUSTER_URL =~ $re ]] || die "VALKEY_CLUSTER_URL is not a URL I understand (expected redis://127.0.0.1:7001)"
-  local user=${BASH_REMATCH[3]} pass=${BASH_REMATCH[5]} host=${BASH_REMATCH[6]}
-  BASE_PORT=${BASH_REMATCH[8]:-7001}
-  if [[ -n $user && $user != default ]]; then
-    die "VALKEY_CLUSTER_URL names the user '$user': the workbook's cluster only knows the user 'default'."
-  fi
-  case $host in
-    127.0.0.1 | localhost | "") ;;
-    *) die "VALKEY_CLUSTER_URL points at $host, not this machine: the workbook starts its cluster on 127.0.0.1 only." ;;
+  local out
+  export VALKEY_CLUSTER_URL=$CLUSTER_URL
+  CL_SCHEME="" CL_USER="" CL_PASSWORD="" CL_HOST="" CL_PORT="" CL_PATH="" CL_LOCAL="" CL_SHOWN=""
+  out=$("$ROOT/infra/wb-url" shell CL VALKEY_CLUSTER_URL "$DEFAULT_CLUSTER_URL" 2>&1) || die "VALKEY_CLUSTER_URL: $out"
+  eval "$out"
+  case $CL_SCHEME in
+    redis | valkey) ;;
+    *) die "VALKEY_CLUSTER_URL must start with redis:// (it is '$CL_SHOWN'); the workbook's cluster speaks no TLS." ;;
   esac
-  # %XX escapes in the password, as in any URL.
-  PASS=$(printf '%b' "${pass//%/\\x}")
-  [[ $PASS != *[\"\\]* ]] || die "VALKEY_CLUSTER_URL's password holds a quote or a backslash, which the nodes' configuration cannot carry: choose another."
+  if [[ -n $CL_USER && $CL_USER != default ]]; then
+    die "VALKEY_CLUSTER_URL names the user '$CL_USER': the workbook's cluster only knows the user 'default'."
+  fi
+  [[ -z $CL_PATH || $CL_PATH == 0 ]] || die "VALKEY_CLUSTER_URL names a database ('$CL_SHOWN'): a cluster has only db 0."
+  [[ $CL_LOCAL == 1 ]] || die "VALKEY_CLUSTER_URL points at $CL_HOST, not this machine: the workbook starts its cluster on 127.0.0.1 only."
+  PASS=$CL_PASSWORD
+  # valkey.conf lines that carry the password, quoted as valkey.conf wants.
+  AUTH_LINES=""
+  if [[ -n $PASS ]]; then
+    out=$("$ROOT/infra/wb-url" valkey-conf VALKEY_CLUSTER_URL) || die "VALKEY_CLUSTER_URL: cannot read its password."
+    AUTH_LINES=$(printf '%s\n%s' "$out" "${out/#requirepass/masterauth}")
+  fi
+  BASE_PORT=${CL_PORT:-7001}
   if ((BASE_PORT < 1024 || BASE_PORT + NODES - 1 + 10000 > 65535)); then
     die "VALKEY_CLUSTER_URL's port $BASE_PORT is out of range: the nodes need P..P+5 and P+10000..P+10005 (1024 <= P <= 55530)."
   fi
   PORTS=()
   local i
   for ((i = 0; i < NODES; i++)); do PORTS+=($((BASE_PORT + i))); done
+}
+
+# ---- native or Docker ---------------------------------------------------------------
+# As infra/infra.sh: WORKBOOK_INFRA forces one; the backend `make infra-up`
+# used (.state/backend) is followed; else native where the programs are,
+# Docker where they are not and an engine answers.
+COMPOSE_PROJECT=valkey-workbook-$(printf '%08x' "$(printf '%s' "$ROOT" | cksum | cut -d ' ' -f 1)")
+BACKEND=native
+pick_backend() {
+  local recorded=""
+  [[ -r $ROOT/.state/backend ]] && recorded=$(head -n 1 "$ROOT/.state/backend")
+  case ${WORKBOOK_INFRA:-} in
+    docker | native) BACKEND=$WORKBOOK_INFRA ;;
+    "")
+      if [[ $recorded == docker ]]; then
+        BACKEND=docker
+      elif command -v valkey-server >/dev/null 2>&1 || command -v redis-server >/dev/null 2>&1; then
+        BACKEND=native
+      elif command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
+        BACKEND=docker
+      fi
+      ;;
+    *) die "WORKBOOK_INFRA must be 'docker' or 'native' (it is '$WORKBOOK_INFRA')." ;;
+  esac
+}
+
+compose_cluster() {
+  export WB_CLUSTER_PORT=$BASE_PORT WB_CLUSTER_PORT_LAST=$((BASE_PORT + NODES - 1))
+  export WB_CLUSTER_PASSWORD=$PASS WB_CLUSTER_AUTH=""
+  WB_CLUSTER_AUTH=$AUTH_LINES
+  docker compose -f "$ROOT/infra/compose.yaml" -p "$COMPOSE_PROJECT" --profile cluster "$@"
+}
+
+docker_up() {
+  if healthy; then
+    say "Cluster:    already running in Docker on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}. Nothing to do."
+    return 0
+  fi
+  say "Cluster:    starting it in Docker (project '$COMPOSE_PROJECT'; the first time downloads the image)..."
+  compose_cluster up -d --wait valkey-cluster || die "docker compose could not start the cluster (docker compose -p $COMPOSE_PROJECT logs valkey-cluster)"
+  wait_until 300 healthy || die "the cluster started in Docker but is not healthy after 30 s."
+  say "Cluster:    started in Docker on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}: 3 primaries, 3 replicas"
+}
+
+docker_down() {
+  compose_cluster rm -s -f valkey-cluster >/dev/null 2>&1 || true
+  say "Cluster:    stopped and removed the cluster's container (project '$COMPOSE_PROJECT')."
 }
 
 # ---- the programs ----------------------------------------------------------------
@@ -112,6 +166,14 @@ find_programs() {
 cli() {
   local port=$1
   shift
+  if [[ ${BACKEND:-native} == docker ]]; then
+    # valkey-cli inside the container, the password from its environment.
+    # shellcheck disable=SC2016 # expanded by the container's shell
+    timeout 10 docker compose -f "$ROOT/infra/compose.yaml" -p "$COMPOSE_PROJECT" exec -T valkey-cluster \
+      sh -c '[ -z "$WB_CLUSTER_PASSWORD" ] || export REDISCLI_AUTH="$WB_CLUSTER_PASSWORD"; exec valkey-cli -p "$0" "$@"' \
+      "$port" "$@" 2>/dev/null | tr -d '\r'
+    return "${PIPESTATUS[0]}"
+  fi
   with_auth timeout 5 "$CLI" -h 127.0.0.1 -p "$port" "$@" 2>/dev/null
 }
 
@@ -230,10 +292,7 @@ write_node_config() {
     echo "appendonly no"
     # A replica syncs at once: the primary does not wait for others to join in.
     echo "repl-diskless-sync-delay 0"
-    if [[ -n $PASS ]]; then
-      echo "requirepass \"$PASS\""
-      echo "masterauth \"$PASS\""
-    fi
+    [[ -z $AUTH_LINES ]] || printf '%s\n' "$AUTH_LINES"
   } >"$dir/node.conf"
   chmod 600 "$dir/node.conf"
 }
@@ -287,6 +346,11 @@ port_taken_by_others() {
 
 up_cmd() {
   load_url
+  pick_backend
+  if [[ $BACKEND == docker ]]; then
+    docker_up
+    return
+  fi
   find_programs
   pick_account
   mkdir -p "$STATE"
@@ -360,6 +424,11 @@ down_all_cmd() {
 
 down_cmd() {
   load_url
+  pick_backend
+  if [[ $BACKEND == docker ]]; then
+    docker_down
+    return
+  fi
   stop_ports
 }
 
@@ -428,13 +497,18 @@ status_lines() {
 
 status_cmd() {
   load_url
-  find_programs
+  pick_backend
+  [[ $BACKEND == docker ]] || find_programs
   local port pid running=0
   for port in "${PORTS[@]}"; do node_pid "$port" >/dev/null && running=$((running + 1)); done
   local version
   version=$(cli "${PORTS[0]}" INFO server | tr -d '\r' | awk -F: '/^valkey_version:/ { v = "Valkey " $2 } /^redis_version:/ { r = "Redis " $2 } END { print (v != "" ? v : r) }')
   say "Cluster on 127.0.0.1:${PORTS[0]}-${PORTS[-1]} (VALKEY_CLUSTER_URL=redis://127.0.0.1:${PORTS[0]})${version:+, $version}"
-  say "  $running of $NODES nodes started by this workbook are running"
+  if [[ $BACKEND == docker ]]; then
+    say "  in Docker (compose project '$COMPOSE_PROJECT', service valkey-cluster)"
+  else
+    say "  $running of $NODES nodes started by this workbook are running"
+  fi
   status_lines
   local state
   state=$(cli "${PORTS[0]}" CLUSTER INFO | tr -d '\r' | sed -n 's/^cluster_state://p')
@@ -448,13 +522,16 @@ status_cmd() {
 
 answers_cmd() {
   load_url
-  find_programs
+  pick_backend
+  [[ $BACKEND == docker ]] || find_programs
   healthy
 }
 
 restart_node_cmd() {
   local port=${1:-}
   load_url
+  pick_backend
+  [[ $BACKEND == native ]] || die "restart-node works on a native cluster only (this one runs in Docker)."
   find_programs "$port"
   pick_account
   [[ " ${PORTS[*]} " == *" $port "* ]] || die "port '$port' is not one of the cluster's nodes (${PORTS[0]}-${PORTS[-1]})"

@@ -1025,10 +1025,7 @@ TEST_CASE(
   Sent sent, sent_still;
   {
     admin::SlotMove move(ops, slot, target);
-    // One of the two keys moves now; the other stays for the moment.
-    const std::string host = target.substr(0, target.rfind(':'));
-    const std::string port = target.substr(target.rfind(':') + 1);
-    ops.node(source).command({"MIGRATE", host, port, "", "0", "5000", "KEYS", moved_key});
+    move.move_key(moved_key);  // one of the two keys now; the other stays for the moment
     outcome = attempt(kit, {"GET", moved_key}, &got);
     sent = kit.sent();
     after = kit.map.owner(slot);

@@ -237,8 +237,7 @@ int main() {
       admin::SlotMove move(ops, slot, to);
       std::cout << "  slot " << slot << " MIGRATING on " << from << ", IMPORTING on " << to << "\n";
       std::cout << "  GET " << k << " at " << from << ": " << raw(source, {"GET", k}) << "\n";
-      source.command({"MIGRATE", to.substr(0, to.rfind(':')), to.substr(to.rfind(':') + 1), "", "0",
-                      "5000", "KEYS", k});
+      move.move_key(k);  // MIGRATE of that one key
       std::cout << "  after MIGRATE of that key:\n";
       std::cout << "    GET at " << from << ":                 " << raw(source, {"GET", k}) << "\n";
       std::cout << "    GET at " << to << ":                 " << raw(target, {"GET", k}) << "\n";

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -153,11 +154,29 @@ SlotMove::~SlotMove() {
   }
 }
 
+namespace {
+// MIGRATE host port "" 0 5000 [AUTH ...] KEYS key...: the source's password
+// is every node's (the cluster has one).
+std::vector<std::string> migrate_argv(const ConnectionOptions& options, const std::string& to,
+                                      const std::vector<std::string>& keys) {
+  auto colon = to.rfind(':');
+  std::vector<std::string> argv{"MIGRATE", to.substr(0, colon), to.substr(colon + 1), "", "0",
+                                "5000"};
+  if (!options.password.empty()) {
+    if (options.user.empty()) {
+      argv.insert(argv.end(), {"AUTH", options.password});
+    } else {
+      argv.insert(argv.end(), {"AUTH2", options.user, options.password});
+    }
+  }
+  argv.emplace_back("KEYS");
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return argv;
+}
+}  // namespace
+
 std::size_t SlotMove::move_keys(std::size_t count) {
   Valkey& source = cluster_.node(from_);
-  const auto& options = source.options();
-  auto colon = to_.rfind(':');
-  std::string host = to_.substr(0, colon), port = to_.substr(colon + 1);
   std::size_t moved = 0;
   while (count == 0 || moved < count) {
     std::size_t batch = count == 0 ? 100 : std::min<std::size_t>(100, count - moved);
@@ -165,27 +184,26 @@ std::size_t SlotMove::move_keys(std::size_t count) {
         source.command({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot_), std::to_string(batch)}),
         "CLUSTER GETKEYSINSLOT");
     if (keys.empty()) break;
-    std::vector<std::string> argv{"MIGRATE", host, port, "", "0", "5000"};
-    if (!options.password.empty()) {
-      if (options.user.empty()) {
-        argv.insert(argv.end(), {"AUTH", options.password});
-      } else {
-        argv.insert(argv.end(), {"AUTH2", options.user, options.password});
-      }
-    }
-    argv.emplace_back("KEYS");
-    argv.insert(argv.end(), keys.begin(), keys.end());
-    source.command(argv);
+    source.command(migrate_argv(source.options(), to_, keys));
     moved += keys.size();
   }
   return moved;
+}
+
+void SlotMove::move_key(const std::string& key) {
+  if (key_slot(key) != slot_)
+    throw std::invalid_argument("'" + key + "' is not in slot " + std::to_string(slot_));
+  Valkey& source = cluster_.node(from_);
+  source.command(migrate_argv(source.options(), to_, {key}));
 }
 
 void SlotMove::finish() {
   if (finished_) return;
   move_keys(0);
   const std::string s = std::to_string(slot_);
-  // The order of the specification: the target, the source, then the others.
+  // The target first: between the two, the source no longer claims the slot
+  // and a target that did not know yet would send clients back. Then the
+  // others, which would also learn it from the cluster's gossip.
   cluster_.node(to_).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
   cluster_.node(from_).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
   for (const auto& shard : cluster_.shards()) {
@@ -338,7 +356,20 @@ void restart_node(ValkeyCluster& cluster, const std::string& address,
     for (const auto& r : shard.replicas) base = std::min(base, r.port);
   }
   std::string script = std::string(WB_SOURCE_DIR) + "/infra/cluster.sh";
-  std::string url = "VALKEY_CLUSTER_URL=redis://" + (password.empty() ? "" : ":" + password + "@") +
+  // The password percent-encoded, as a URL wants it.
+  std::string encoded;
+  for (char ch : password) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  std::string url = "VALKEY_CLUSTER_URL=redis://" + (password.empty() ? "" : ":" + encoded + "@") +
                     "127.0.0.1:" + std::to_string(base);
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e)

@@ -381,10 +381,7 @@ TEST_CASE(
   std::string from = c.node_for(moved_key), to = other_primary(ops, from);
   {
     admin::SlotMove move(ops, slot, to);
-    // Move one of the two keys only.
-    auto source = wb::Valkey(ops.node(from).options());
-    source.command({"MIGRATE", to.substr(0, to.rfind(':')), to.substr(to.rfind(':') + 1), "", "0",
-                    "5000", "KEYS", moved_key});
+    move.move_key(moved_key);  // one of the two keys only
     c.record_commands();
     REQUIRE(c.get(moved_key) == "m"s);  // ASK -> ASKING + GET on the target
     REQUIRE(c.get(staying) == "s"s);    // still on the source

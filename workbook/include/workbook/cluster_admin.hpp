@@ -37,6 +37,8 @@ class SlotMove {
 
   // MIGRATEs up to `count` keys of the slot (all when 0); how many it moved.
   std::size_t move_keys(std::size_t count = 0);
+  // MIGRATEs this one key of the slot (std::invalid_argument for another slot's).
+  void move_key(const std::string& key);
   // Moves what is left and gives the slot to `to` on every primary.
   void finish();
   const std::string& from() const noexcept { return from_; }
