@@ -266,20 +266,38 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
   if (free_at > now_ms())
     std::this_thread::sleep_for(std::chrono::milliseconds(free_at - now_ms()));
   record_failover(cluster, primary);
+  // The primary helps only a replica it knows as its own: right after a
+  // failover the new primary may not have heard yet that its old primary
+  // follows it now, and would leave the request unanswered (it times out
+  // after 5 s). Wait until the primary itself lists the replica.
+  for (;;) {
+    bool known = false;
+    try {
+      auto own = SlotMap::load(cluster.node(primary));
+      if (const Shard* mine = shard_of(own.shards(), primary))
+        for (const auto& r : mine->replicas) known = known || r.address() == replica;
+    } catch (const Error&) {
+    }
+    if (known) break;
+    if (Clock::now() > deadline)
+      throw Error(primary + " does not list " + replica + " as its replica");
+    pause();
+  }
   // A manual failover needs a replica that is in sync.
   while (info_field(cluster.node(replica).info("replication"), "master_link_status") != "up") {
     if (Clock::now() > deadline) throw Error(replica + " is not in sync with " + primary);
     pause();
   }
-  // A manual failover the primary does not answer (a cluster-bus link not
-  // up yet) times out after 5 s on the replica; then it is asked once more.
+  // Now and then, just after a failover, the primary does not answer a
+  // replica's manual failover at all (it would time out after 5 s): a new
+  // request starts it afresh, so one is sent every second until it works.
   cluster.node(replica).command({"CLUSTER", "FAILOVER"});
   auto asked = Clock::now();
   while (info_field(cluster.node(replica).info("replication"), "role") != "master") {
     if (Clock::now() > deadline)
       throw Error("CLUSTER FAILOVER: " + replica + " did not become the primary of " + primary +
                   "'s slots within " + std::to_string(timeout.count()) + " ms");
-    if (Clock::now() - asked > std::chrono::milliseconds(5500)) {
+    if (Clock::now() - asked > std::chrono::milliseconds(1000)) {
       cluster.node(replica).command({"CLUSTER", "FAILOVER"});
       asked = Clock::now();
     }
