@@ -334,9 +334,18 @@ healthy() {
     info=$(cli "$port" CLUSTER INFO) || return 1
     [[ $info == *"cluster_state:ok"* && $info == *"cluster_slots_ok:16384"* &&
       $info == *"cluster_known_nodes:$NODES"* ]] || return 1
+    half_moved "$port" && return 1
     info=$(cli "$port" INFO replication) || return 1
     [[ $info == *"role:master"* || $info == *"master_link_status:up"* ]] || return 1
   done
+}
+
+# True when the node on $1 has a slot half moved (MIGRATING or IMPORTING):
+# a reshard that stopped in the middle (a grader or example killed mid-way).
+half_moved() {
+  local nodes
+  nodes=$(cli "$1" CLUSTER NODES) || return 1
+  [[ $nodes == *"->-"* || $nodes == *"-<-"* ]]
 }
 
 port_taken_by_others() {
@@ -369,6 +378,20 @@ up_cmd() {
   if ((running == NODES)) && healthy; then
     say "Cluster:    already running on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}. Nothing to do."
     return 0
+  fi
+  if ((running == NODES)); then
+    for port in "${PORTS[@]}"; do
+      half_moved "$port" || continue
+      # Close the half-moved slots the way valkey-cli knows: each goes to
+      # the node that holds its keys.
+      say "Cluster:    a slot was left half moved (a reshard stopped in the middle): valkey-cli --cluster fix"
+      with_auth "$CLI" --cluster fix "127.0.0.1:${PORTS[0]}" --cluster-yes >"$STATE/fix.log" 2>&1 || true
+      break
+    done
+    if wait_until 100 healthy; then
+      say "Cluster:    running and healthy on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}."
+      return 0
+    fi
   fi
   if ((fresh == 0)); then
     # A cluster that was created before: start what is missing, and the
@@ -458,7 +481,7 @@ stop_ports() {
     rm -rf "$(node_dir "$port")" "${STATE:?}/$port"
     rm -f "$STATE/$port.home" "$STATE/$port.last-failover" "$STATE/$port.server"
   done
-  rm -f "$STATE/create.log"
+  rm -f "$STATE/create.log" "$STATE/fix.log"
   if ((stopped == 0)); then
     say "Cluster:    not running on 127.0.0.1:${PORTS[0]}-${PORTS[-1]} (nothing to stop)."
   else
@@ -516,6 +539,12 @@ status_cmd() {
     say "  healthy: cluster_state:ok, 16384 slots served, every replica in sync"
     return 0
   fi
+  for port in "${PORTS[@]}"; do
+    if half_moved "$port"; then
+      say "  127.0.0.1:$port has a slot half moved (a reshard stopped in the middle); 'make cluster-up' closes it."
+      break
+    fi
+  done
   say "  NOT healthy${state:+ (cluster_state:$state)}. 'make cluster-up' starts what is missing; 'make cluster-down' then 'make cluster-up' starts afresh."
   return 1
 }
