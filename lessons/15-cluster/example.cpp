@@ -45,9 +45,9 @@ std::string ranges(const wb::Shard& s) {
 // without following any redirect: what a client that knows nothing of the
 // cluster would see.
 std::string raw(wb::Valkey& node, const std::vector<std::string>& argv, bool asking = false) {
-  auto batch = node.pipeline();
+  auto batch = node.pipeline(false);
   if (asking) batch.command("ASKING");
-  batch.command(argv);
+  batch.command(argv.begin(), argv.end());
   auto replies = batch.exec();
   const wb::Reply& r = replies.reply(replies.size() - 1);
   switch (r.type) {

@@ -133,9 +133,9 @@ wb::Reply send_routed(wb::SlotMap& map, wb::NodeClients& nodes,
   for (int redirects = 0;; ++redirects) {
     // One pipeline: ASKING must reach the node on the very connection, and
     // just before, the command it is for.
-    wb::Pipeline batch = nodes.at(address).pipeline();
+    wb::Pipeline batch = nodes.at(address).pipeline(false);
     if (asking) batch.command("ASKING");
-    batch.command(argv);
+    batch.command(argv.begin(), argv.end());
     wb::QueuedReplies replies = batch.exec();
     const wb::Reply& reply = replies.reply(replies.size() - 1);
     if (reply.type != wb::Reply::Type::Error) return reply;

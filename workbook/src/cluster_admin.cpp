@@ -141,8 +141,8 @@ SlotMove::SlotMove(ValkeyCluster& cluster, int slot, std::string to)
   to_id_ = target->primary.id;
   const std::string s = std::to_string(slot_);
   // The target first: a client sent there by an ASK must find it importing.
-  cluster_.node(to_).command({"CLUSTER", "SETSLOT", s, "IMPORTING", from_id_});
-  cluster_.node(from_).command({"CLUSTER", "SETSLOT", s, "MIGRATING", to_id_});
+  cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "IMPORTING", from_id_);
+  cluster_.node(from_).command("CLUSTER", "SETSLOT", s, "MIGRATING", to_id_);
 }
 
 SlotMove::~SlotMove() {
@@ -181,10 +181,11 @@ std::size_t SlotMove::move_keys(std::size_t count) {
   while (count == 0 || moved < count) {
     std::size_t batch = count == 0 ? 100 : std::min<std::size_t>(100, count - moved);
     auto keys = reply_cast<std::vector<std::string>>(
-        source.command({"CLUSTER", "GETKEYSINSLOT", std::to_string(slot_), std::to_string(batch)}),
+        source.command("CLUSTER", "GETKEYSINSLOT", std::to_string(slot_), std::to_string(batch)),
         "CLUSTER GETKEYSINSLOT");
     if (keys.empty()) break;
-    source.command(migrate_argv(source.options(), to_, keys));
+    auto argv = migrate_argv(source.options(), to_, keys);
+    source.command(argv.begin(), argv.end());
     moved += keys.size();
   }
   return moved;
@@ -194,7 +195,8 @@ void SlotMove::move_key(const std::string& key) {
   if (key_slot(key) != slot_)
     throw std::invalid_argument("'" + key + "' is not in slot " + std::to_string(slot_));
   Valkey& source = cluster_.node(from_);
-  source.command(migrate_argv(source.options(), to_, {key}));
+  auto argv = migrate_argv(source.options(), to_, {key});
+  source.command(argv.begin(), argv.end());
 }
 
 void SlotMove::finish() {
@@ -204,11 +206,11 @@ void SlotMove::finish() {
   // The target first: between the two, the source no longer claims the slot
   // and a target that did not know yet would send clients back. Then the
   // others, which would also learn it from the cluster's gossip.
-  cluster_.node(to_).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
-  cluster_.node(from_).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
+  cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
+  cluster_.node(from_).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
   for (const auto& shard : cluster_.shards()) {
     std::string a = shard.primary.address();
-    if (a != to_ && a != from_) cluster_.node(a).command({"CLUSTER", "SETSLOT", s, "NODE", to_id_});
+    if (a != to_ && a != from_) cluster_.node(a).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
   }
   finished_ = true;
   wait_for_owner(cluster_, slot_, to_, std::chrono::seconds(5));
@@ -258,7 +260,7 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
   long long node_timeout = 15000;
   try {
     auto conf = reply_cast<std::vector<std::string>>(
-        cluster.node(primary).command({"CONFIG", "GET", "cluster-node-timeout"}), "CONFIG GET");
+        cluster.node(primary).command("CONFIG", "GET", "cluster-node-timeout"), "CONFIG GET");
     if (conf.size() == 2) node_timeout = std::atoll(conf[1].c_str());
   } catch (const Error&) {
   }
@@ -291,14 +293,14 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
   // Now and then, just after a failover, the primary does not answer a
   // replica's manual failover at all (it would time out after 5 s): a new
   // request starts it afresh, so one is sent every second until it works.
-  cluster.node(replica).command({"CLUSTER", "FAILOVER"});
+  cluster.node(replica).command("CLUSTER", "FAILOVER");
   auto asked = Clock::now();
   while (info_field(cluster.node(replica).info("replication"), "role") != "master") {
     if (Clock::now() > deadline)
       throw Error("CLUSTER FAILOVER: " + replica + " did not become the primary of " + primary +
                   "'s slots within " + std::to_string(timeout.count()) + " ms");
     if (Clock::now() - asked > std::chrono::milliseconds(1000)) {
-      cluster.node(replica).command({"CLUSTER", "FAILOVER"});
+      cluster.node(replica).command("CLUSTER", "FAILOVER");
       asked = Clock::now();
     }
     pause();
@@ -437,12 +439,12 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
   for (const auto& node : all_nodes(shards)) {
     try {
       Valkey& client = cluster.node(node);
-      auto info = reply_cast<std::string>(client.command({"CLUSTER", "INFO"}), "CLUSTER INFO");
+      auto info = reply_cast<std::string>(client.command("CLUSTER", "INFO"), "CLUSTER INFO");
       if (info_field(info, "cluster_state") != "ok")
         return fail(node + " says cluster_state:" + info_field(info, "cluster_state"));
       if (info_field(info, "cluster_slots_ok") != "16384")
         return fail(node + " serves " + info_field(info, "cluster_slots_ok") + " slots of 16384");
-      auto nodes = reply_cast<std::string>(client.command({"CLUSTER", "NODES"}), "CLUSTER NODES");
+      auto nodes = reply_cast<std::string>(client.command("CLUSTER", "NODES"), "CLUSTER NODES");
       if (nodes.find("->-") != std::string::npos || nodes.find("-<-") != std::string::npos)
         return fail(node + " has a slot half moved (MIGRATING or IMPORTING)");
       // Every other node known, reachable, and talked to over the cluster

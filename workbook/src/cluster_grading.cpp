@@ -94,7 +94,7 @@ ClusterKeyScope::~ClusterKeyScope() {
 std::vector<std::string> ClusterKeyScope::keys() const {
   // The prefix holds no glob characters: MATCH prefix* is exactly our keys.
   std::vector<std::string> found;
-  cluster_.for_each([&](const std::string&, Valkey& node) {
+  cluster_.for_each([&](Valkey& node) {
     long long cursor = 0;
     do {
       cursor = node.scan(cursor, prefix_ + "*", 500, std::back_inserter(found));
@@ -156,7 +156,7 @@ std::string ClusterKeyScope::view() const {
 // ---------------------------------------------------------------------------
 std::vector<RoutedCommand> cluster_dry_run(const std::function<void(ValkeyCluster&)>& work) {
   ValkeyCluster cluster = connect_cluster();
-  cluster.dry_run();
+  cluster.workbook_dry_run();
   try {
     work(cluster);
   } catch (const NotImplemented&) {
@@ -164,7 +164,7 @@ std::vector<RoutedCommand> cluster_dry_run(const std::function<void(ValkeyCluste
   } catch (const std::exception&) {
     // Expected: the first command the code tried to send was stopped.
   }
-  return cluster.recorded_commands();
+  return cluster.workbook_recorded_commands();
 }
 
 std::string describe(const std::vector<RoutedCommand>& commands, std::size_t max) {

@@ -131,6 +131,54 @@ TEST_CASE("a CROSSSLOT command is refused before anything is sent, even with no 
   REQUIRE(c.recorded_commands().empty());
 }
 
+TEST_CASE("redis-plus-plus's RedisCluster calls compile and keep their meaning (no cluster)") {
+  // The constructor with pool options and role, the URL alone, batches with
+  // new_connection / piped, eval with ranges: the shapes code written for
+  // sw::redis::RedisCluster uses. Nothing is sent (port 1, a dry run).
+  wb::ConnectionOptions opts = wb::ConnectionOptions::from_url("redis://127.0.0.1:1");
+  wb::RedisCluster c(opts, wb::ConnectionPoolOptions{}, wb::Role::SLAVE, wb::ClusterOptions{});
+  wb::RedisCluster by_url(std::string("redis://127.0.0.1:1"));
+  c.workbook_dry_run();
+  std::vector<std::string> keys{"{u}a", "{u}b"}, args{"1"};
+  REQUIRE_THROWS_AS(
+      c.eval<long long>("return 1", keys.begin(), keys.end(), args.begin(), args.end()),
+      wb::ClosedError);
+  REQUIRE_THROWS_AS(c.del(keys.begin(), keys.end()), wb::ClosedError);
+  REQUIRE_THROWS_AS(c.set("{u}a", "v", true, wb::UpdateType::EXIST), wb::ClosedError);
+  std::vector<std::string> argv{"SET", "{u}a", "v"};
+  REQUIRE_THROWS_AS(c.command(argv.begin(), argv.end()), wb::ClosedError);
+  auto p = c.pipeline("{u}", false);
+  p.set("{u}a", "v").command(argv.begin(), argv.end());
+  REQUIRE(p.size() == 2u);
+  REQUIRE_THROWS_AS(p.exec(), wb::ClosedError);
+  auto t = c.transaction("{u}", true, false);
+  REQUIRE_THROWS_AS(t.command("GET", "{other}k"), wb::CrossSlotError);
+  auto sent = c.workbook_recorded_commands();
+  REQUIRE(sent.size() >= 5u);
+  CHECK(sent[0].argv == std::vector<std::string>{"EVAL", "return 1", "2", "{u}a", "{u}b", "1"});
+  CHECK(sent[2].argv == std::vector<std::string>{"SET", "{u}a", "v", "KEEPTTL", "XX"});
+  // An empty range is an Error, as in wb::Valkey (and redis-plus-plus).
+  std::vector<std::string> none;
+  REQUIRE_THROWS_AS(c.del(none.begin(), none.end()), wb::Error);
+}
+
+TEST_CASE("wb::Pipeline queues a command given as a range, with wb::Valkey's refusals") {
+  wb::Valkey client("redis://127.0.0.1:1");
+  std::vector<std::string> select{"SELECT", "2"}, get{"GET", "k"};
+  auto pipe = client.pipeline(false);
+  REQUIRE_THROWS_AS(pipe.command(select.begin(), select.end()), std::invalid_argument);
+  pipe.command(get.begin(), get.end());
+  REQUIRE(pipe.size() == 1u);
+  // Replies gathered by hand are named by the names given with them.
+  wb::Reply error;
+  error.type = wb::Reply::Type::Error;
+  error.str = "ERR boom";
+  wb::QueuedReplies replies({error}, {"GET 'k' (slot 7)"});
+  auto e = thrown_by([&] { replies.get<long long>(0); });
+  REQUIRE(e.type == "ReplyError");
+  REQUIRE(contains(e.what, "GET 'k' (slot 7): ERR boom"));
+}
+
 TEST_CASE("a dry run of the cluster client records what it would send and sends nothing") {
   wb::ValkeyCluster c("redis://127.0.0.1:1");
   c.dry_run();
@@ -282,7 +330,7 @@ TEST_CASE("the typed commands of wb::Valkey work through the cluster client", "[
   wb::ValkeyCluster c;
   std::string h = keys.key("{t}h"), l = keys.key("{t}l"), s = keys.key("{t}s"),
               z = keys.key("{t}z"), n = keys.key("{t}n");
-  REQUIRE(c.hset(h, {{"a", "1"}, {"b", "2"}}) == 2);
+  REQUIRE(c.hset(h, {std::make_pair("a", "1"), std::make_pair("b", "2")}) == 2);
   std::map<std::string, std::string> fields;
   c.hgetall(h, std::inserter(fields, fields.end()));
   REQUIRE(fields == std::map<std::string, std::string>{{"a", "1"}, {"b", "2"}});
