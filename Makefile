@@ -13,6 +13,7 @@ export BUILD ?= build
 export SOLUTIONS
 export VALKEY_URL
 export DATABASE_URL
+export VALKEY_CLUSTER_URL
 export WB_WERROR
 export LESSONS
 export FORCE
@@ -29,8 +30,8 @@ export NO_COLOR
 # or WB_STRICT=1, the grade is the exit status (1 for a failing exercise).
 result = || { rc=$$?; if [ "$$rc" = 2 ] || [ -n "$$CI$$WB_STRICT" ]; then exit "$$rc"; fi; }
 
-.PHONY: help setup infra-up infra-down infra-status test next watch reset-all doctor report \
-        check check-tools lessons compile-commands clean clean-all
+.PHONY: help setup infra-up infra-down infra-status cluster-up cluster-down cluster-status test next watch \
+        reset-all doctor report check check-tools lessons compile-commands clean clean-all
 
 help: ## this list
 	@echo "Valkey Caching Workbook - commands"
@@ -59,6 +60,9 @@ help: ## this list
 	@echo "  make infra-up      start Valkey and PostgreSQL (Docker if an engine runs, else native)"
 	@echo "  make infra-status  which servers, which versions, which ports, do they answer"
 	@echo "  make infra-down    stop the servers the workbook started"
+	@echo "  make cluster-up    start lesson 15's Valkey Cluster: 3 primaries, 3 replicas on 127.0.0.1"
+	@echo "  make cluster-status  its nodes, roles and slots; is it healthy"
+	@echo "  make cluster-down  stop the cluster and remove its folders (.state/cluster/)"
 	@echo "  make compile-commands  compile_commands.json for your editor (clangd, VS Code, CLion)"
 	@echo "  make clean         remove the build folder"
 	@echo "  make clean-all     also stop the servers and remove what they left (.state/, any folder outside); says what"
@@ -72,6 +76,7 @@ help: ## this list
 	@echo "          NO_COLOR=1 (no colours), WB_TEST_TIMEOUT / WB_GRADE_TIMEOUT (time limits, 30 / 120 s),"
 	@echo "          WB_STRICT=1 (a failing grade is the exit status of make test-N, as with CI set),"
 	@echo "          DATABASE_URL (default postgresql://workbook:workbook@127.0.0.1:55432/workbook),"
+	@echo "          VALKEY_CLUSTER_URL (lesson 15's cluster, default redis://127.0.0.1:7001: ports 7001-7006),"
 	@echo "          LESSONS=\"1 3\" or LESSONS=2-5 (only those, for test, next, watch, report), BUILD (build folder)"
 
 setup:
@@ -85,6 +90,15 @@ infra-down:
 
 infra-status:
 	@infra/infra.sh status
+
+cluster-up:
+	@infra/cluster.sh up
+
+cluster-down:
+	@infra/cluster.sh down
+
+cluster-status:
+	@infra/cluster.sh status
 
 example-%:
 	@$(WORKBOOK) example $* $(result)
@@ -135,5 +149,6 @@ clean:
 	rm -rf "$(BUILD)" compile_commands.json
 
 clean-all:
+	@infra/cluster.sh down-all
 	@infra/infra.sh clean
 	rm -rf "$(BUILD)" compile_commands.json

@@ -180,6 +180,14 @@ prepare() {
   return "$rc"
 }
 
+# A lesson whose manifest `needs` names the cluster (lesson 15) runs on the
+# workbook's own cluster (infra/cluster.sh, VALKEY_CLUSTER_URL): started here
+# when it does not answer.
+ensure_cluster() {
+  case "$(lesson_field "$1" 4)" in *cluster*) ;; *) return 0 ;; esac
+  infra/cluster.sh answers 2>/dev/null || infra/cluster.sh up
+}
+
 # The compiler's messages without the build tool's lines (progress, the
 # command line, "FAILED:", "build stopped"), and paths relative to the project.
 compiler_words() {
@@ -470,6 +478,7 @@ grade_lesson() {
     say "Lesson $id has no grader yet." >"$G_LOG"
     return 0
   fi
+  ensure_cluster "$nn" >/dev/null 2>&1 || true
   if ! build_targets "$target" >"$G_LOG"; then
     G_STATUS="won't build"
     G_FIRST=$(grep -m 1 -E '(error|Error)[: ]' "$G_LOG" | sed "s|$ROOT/||g" || true)

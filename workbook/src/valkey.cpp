@@ -1459,10 +1459,16 @@ struct QueuedReplies::Data {
   std::vector<Reply> replies;
   std::string text;  // the commands, to name one in a message
   std::string where;
-  std::size_t skip = 0;  // MULTI, in a transaction's text
+  std::size_t skip = 0;            // MULTI, in a transaction's text
+  std::vector<std::string> names;  // instead of `text`, when given
 };
 QueuedReplies::QueuedReplies() = default;
 QueuedReplies::QueuedReplies(std::unique_ptr<Data> data) : data_(std::move(data)) {}
+QueuedReplies::QueuedReplies(std::vector<Reply> replies, std::vector<std::string> names)
+    : data_(std::make_unique<Data>()) {
+  data_->replies = std::move(replies);
+  data_->names = std::move(names);
+}
 QueuedReplies::QueuedReplies(QueuedReplies&&) noexcept = default;
 QueuedReplies& QueuedReplies::operator=(QueuedReplies&&) noexcept = default;
 QueuedReplies::~QueuedReplies() = default;
@@ -1475,7 +1481,9 @@ const Reply& QueuedReplies::reply(std::size_t idx) const {
 void QueuedReplies::rethrow_naming(std::size_t idx) const {
   auto commands = parse_commands(data_->text);
   std::string name = "queued command " + std::to_string(idx);
-  if (idx + data_->skip < commands.size())
+  if (idx < data_->names.size())
+    name = data_->names[idx];
+  else if (idx + data_->skip < commands.size())
     name = describe(commands[idx + data_->skip]) + " on " + data_->where;
   try {
     throw;
@@ -1524,8 +1532,13 @@ QueuedCommands<T>& QueuedCommands<T>::queue_command(const detail::Arg* argv, std
   std::vector<StringView> views;
   views.reserve(argc);
   for (std::size_t i = 0; i < argc; ++i) views.push_back(argv[i].view());
-  refuse_state_change(views.data(), views.size());
-  append_command(text_, views.data(), views.size());
+  return queue_views(views.data(), views.size());
+}
+
+template <bool T>
+QueuedCommands<T>& QueuedCommands<T>::queue_views(const StringView* argv, std::size_t argc) {
+  refuse_state_change(argv, argc);
+  append_command(text_, argv, argc);
   ++count_;
   return *this;
 }

@@ -764,6 +764,10 @@ using Redis = Valkey;
 class QueuedReplies {
  public:
   QueuedReplies();
+  // Workbook only: replies gathered by other code (a cluster client's batch,
+  // whose commands a redirect may send to more than one node); `names` names
+  // each command in the messages of get().
+  QueuedReplies(std::vector<Reply> replies, std::vector<std::string> names);
   QueuedReplies(QueuedReplies&&) noexcept;
   QueuedReplies& operator=(QueuedReplies&&) noexcept;
   ~QueuedReplies();
@@ -879,6 +883,12 @@ class QueuedCommands {
     const detail::Arg argv[] = {detail::Arg(cmd_name), detail::Arg(args)...};
     return queue_command(argv, 1 + sizeof...(args));
   }
+  // The command as a range of strings (argv[0] the name).
+  template <typename Input, detail::if_range<Input> = 0>
+  QueuedCommands& command(Input first, Input last) {
+    auto argv = detail::views(first, last);
+    return queue_views(argv.data(), argv.size());
+  }
 
   // Workbook only: the number of commands queued so far.
   std::size_t size() const noexcept { return count_; }
@@ -896,6 +906,7 @@ class QueuedCommands {
   explicit QueuedCommands(Valkey& client);
   QueuedCommands& queue(std::initializer_list<StringView> argv);
   QueuedCommands& queue_command(const detail::Arg* argv, std::size_t argc);
+  QueuedCommands& queue_views(const StringView* argv, std::size_t argc);
   // `command` [key] items...; refuses an empty `items`.
   QueuedCommands& queue_keyed(StringView command, std::optional<StringView> key,
                               const std::vector<StringView>& items);

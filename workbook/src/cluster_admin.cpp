@@ -1,0 +1,515 @@
+// Reshards and failovers, for the workbook's own cluster.
+#include "workbook/cluster_admin.hpp"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace wb::cluster_admin {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const Shard* shard_of(const std::vector<Shard>& shards, const std::string& primary) {
+  for (const auto& s : shards)
+    if (s.primary.address() == primary) return &s;
+  return nullptr;
+}
+
+std::string info_field(const std::string& info, const std::string& field) {
+  std::istringstream in(info);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.compare(0, field.size() + 1, field + ":") == 0) return line.substr(field.size() + 1);
+  }
+  return {};
+}
+
+std::vector<std::string> all_nodes(const std::vector<Shard>& shards) {
+  std::vector<std::string> out;
+  for (const auto& s : shards) {
+    out.push_back(s.primary.address());
+    for (const auto& r : s.replicas)
+      if (r.health != "failed") out.push_back(r.address());
+  }
+  return out;
+}
+
+void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+
+// The slot's owner as `node` sees it ("" when it cannot tell).
+std::string owner_seen_by(ValkeyCluster& cluster, const std::string& node, int slot) {
+  try {
+    return SlotMap::load(cluster.node(node)).owner(slot);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+void wait_for_owner(ValkeyCluster& cluster, int slot, const std::string& owner,
+                    std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    std::string disagree;
+    for (const auto& node : all_nodes(cluster.shards()))
+      if (owner_seen_by(cluster, node, slot) != owner) disagree = node;
+    if (disagree.empty()) return;
+    if (Clock::now() > deadline)
+      throw Error("slot " + std::to_string(slot) + " was given to " + owner + ", but " + disagree +
+                  " still says otherwise after " + std::to_string(timeout.count()) + " ms");
+    pause();
+  }
+}
+
+long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The workbook's cluster keeps its state in .state/cluster/ of the checkout
+// this library was built from (infra/cluster.sh): per node PORT a folder
+// (.state/cluster/PORT/, or the one .state/cluster/PORT.home names) with
+// node.pid, and the time of its last failover (.state/cluster/PORT.last-failover).
+#ifndef WB_SOURCE_DIR
+#define WB_SOURCE_DIR "."
+#endif
+std::string state_dir() { return std::string(WB_SOURCE_DIR) + "/.state/cluster"; }
+
+std::string port_of(const std::string& address) { return address.substr(address.rfind(':') + 1); }
+
+// When a node was last failed over, kept in a file so that separate runs
+// (one grader after another) know it too. "" for a node that is not local.
+std::string failover_file(ValkeyCluster&, const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host != "127.0.0.1" && host != "localhost") return {};
+  return state_dir() + "/" + port_of(address) + ".last-failover";
+}
+
+long long last_failover_ms(ValkeyCluster& cluster, const std::string& address) {
+  std::string file = failover_file(cluster, address);
+  if (file.empty()) return 0;
+  std::ifstream in(file);
+  long long t = 0;
+  in >> t;
+  return t;
+}
+
+void record_failover(ValkeyCluster& cluster, const std::string& address) {
+  std::string file = failover_file(cluster, address);
+  if (file.empty()) return;
+  std::ofstream out(file, std::ios::trunc);
+  out << now_ms() << "\n";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// SlotMove
+// ---------------------------------------------------------------------------
+SlotMove::SlotMove(ValkeyCluster& cluster, int slot, std::string to)
+    : cluster_(cluster), slot_(slot), to_(std::move(to)) {
+  auto shards = cluster_.shards();
+  SlotMap map = cluster_.slot_map();
+  from_ = map.owner(slot_);
+  const Shard* source = shard_of(shards, from_);
+  const Shard* target = shard_of(shards, to_);
+  if (!source) throw Error("no primary serves slot " + std::to_string(slot_));
+  if (!target) throw std::invalid_argument(to_ + " is not a primary of the cluster");
+  if (from_ == to_)
+    throw std::invalid_argument("slot " + std::to_string(slot_) + " is on " + to_ + " already");
+  from_id_ = source->primary.id;
+  to_id_ = target->primary.id;
+  const std::string s = std::to_string(slot_);
+  // The target first: a client sent there by an ASK must find it importing.
+  cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "IMPORTING", from_id_);
+  cluster_.node(from_).command("CLUSTER", "SETSLOT", s, "MIGRATING", to_id_);
+}
+
+SlotMove::~SlotMove() {
+  if (finished_) return;
+  try {
+    finish();
+  } catch (...) {
+    // A destructor must not throw; the next stable() check will say what is wrong.
+  }
+}
+
+namespace {
+// MIGRATE host port "" 0 5000 [AUTH ...] KEYS key...: the source's password
+// is every node's (the cluster has one).
+std::vector<std::string> migrate_argv(const ConnectionOptions& options, const std::string& to,
+                                      const std::vector<std::string>& keys) {
+  auto colon = to.rfind(':');
+  std::vector<std::string> argv{"MIGRATE", to.substr(0, colon), to.substr(colon + 1), "", "0",
+                                "5000"};
+  if (!options.password.empty()) {
+    if (options.user.empty()) {
+      argv.insert(argv.end(), {"AUTH", options.password});
+    } else {
+      argv.insert(argv.end(), {"AUTH2", options.user, options.password});
+    }
+  }
+  argv.emplace_back("KEYS");
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  return argv;
+}
+}  // namespace
+
+std::size_t SlotMove::move_keys(std::size_t count) {
+  Valkey& source = cluster_.node(from_);
+  std::size_t moved = 0;
+  while (count == 0 || moved < count) {
+    std::size_t batch = count == 0 ? 100 : std::min<std::size_t>(100, count - moved);
+    auto keys = reply_cast<std::vector<std::string>>(
+        source.command("CLUSTER", "GETKEYSINSLOT", std::to_string(slot_), std::to_string(batch)),
+        "CLUSTER GETKEYSINSLOT");
+    if (keys.empty()) break;
+    auto argv = migrate_argv(source.options(), to_, keys);
+    source.command(argv.begin(), argv.end());
+    moved += keys.size();
+  }
+  return moved;
+}
+
+void SlotMove::move_key(const std::string& key) {
+  if (key_slot(key) != slot_)
+    throw std::invalid_argument("'" + key + "' is not in slot " + std::to_string(slot_));
+  Valkey& source = cluster_.node(from_);
+  auto argv = migrate_argv(source.options(), to_, {key});
+  source.command(argv.begin(), argv.end());
+}
+
+void SlotMove::finish() {
+  if (finished_) return;
+  move_keys(0);
+  const std::string s = std::to_string(slot_);
+  // The target first: between the two, the source no longer claims the slot
+  // and a target that did not know yet would send clients back. Then the
+  // others, which would also learn it from the cluster's gossip.
+  cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
+  cluster_.node(from_).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
+  for (const auto& shard : cluster_.shards()) {
+    std::string a = shard.primary.address();
+    if (a != to_ && a != from_) cluster_.node(a).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
+  }
+  finished_ = true;
+  wait_for_owner(cluster_, slot_, to_, std::chrono::seconds(5));
+}
+
+void move_slot(ValkeyCluster& cluster, int slot, const std::string& to) {
+  SlotMove move(cluster, slot, to);
+  move.finish();
+}
+
+// ---------------------------------------------------------------------------
+// Failover
+// ---------------------------------------------------------------------------
+std::string replica_of(ValkeyCluster& cluster, const std::string& primary) {
+  auto shards = cluster.shards();
+  const Shard* shard = shard_of(shards, primary);
+  if (!shard) return {};
+  for (const auto& r : shard->replicas)
+    if (r.health != "failed") return r.address();
+  return {};
+}
+
+std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
+                      std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  int slot = -1;
+  std::string replica;
+  // Right after a failover Redis 7.0 lists the old primary as the new one's
+  // replica only a moment later: wait for it to be listed.
+  for (;;) {
+    auto shards = cluster.shards();
+    const Shard* shard = shard_of(shards, primary);
+    if (!shard || shard->slots.empty())
+      throw std::invalid_argument(primary + " is not a primary that serves slots");
+    slot = shard->slots.front().first;
+    for (const auto& r : shard->replicas)
+      if (r.health != "failed") replica = r.address();
+    if (!replica.empty()) break;
+    if (Clock::now() > deadline)
+      throw Error(primary + " has no replica that works to fail over to");
+    pause();
+  }
+  // A primary votes for the replicas of one failed-over primary once per
+  // two node timeouts: a second failover of the same primary sooner than
+  // that waits for votes that do not come (while the old primary holds its
+  // clients paused). So wait until the voters are free again.
+  long long node_timeout = 15000;
+  try {
+    auto conf = reply_cast<std::vector<std::string>>(
+        cluster.node(primary).command("CONFIG", "GET", "cluster-node-timeout"), "CONFIG GET");
+    if (conf.size() == 2) node_timeout = std::atoll(conf[1].c_str());
+  } catch (const Error&) {
+  }
+  long long free_at = last_failover_ms(cluster, primary) + 2 * node_timeout + 200;
+  if (free_at > now_ms())
+    std::this_thread::sleep_for(std::chrono::milliseconds(free_at - now_ms()));
+  record_failover(cluster, primary);
+  // The primary helps only a replica it knows as its own: right after a
+  // failover the new primary may not have heard yet that its old primary
+  // follows it now, and would leave the request unanswered (it times out
+  // after 5 s). Wait until the primary itself lists the replica.
+  for (;;) {
+    bool known = false;
+    try {
+      auto own = SlotMap::load(cluster.node(primary));
+      if (const Shard* mine = shard_of(own.shards(), primary))
+        for (const auto& r : mine->replicas) known = known || r.address() == replica;
+    } catch (const Error&) {
+    }
+    if (known) break;
+    if (Clock::now() > deadline)
+      throw Error(primary + " does not list " + replica + " as its replica");
+    pause();
+  }
+  // A manual failover needs a replica that is in sync.
+  while (info_field(cluster.node(replica).info("replication"), "master_link_status") != "up") {
+    if (Clock::now() > deadline) throw Error(replica + " is not in sync with " + primary);
+    pause();
+  }
+  // Now and then, just after a failover, the primary does not answer a
+  // replica's manual failover at all (it would time out after 5 s): a new
+  // request starts it afresh, so one is sent every second until it works.
+  cluster.node(replica).command("CLUSTER", "FAILOVER");
+  auto asked = Clock::now();
+  while (info_field(cluster.node(replica).info("replication"), "role") != "master") {
+    if (Clock::now() > deadline)
+      throw Error("CLUSTER FAILOVER: " + replica + " did not become the primary of " + primary +
+                  "'s slots within " + std::to_string(timeout.count()) + " ms");
+    if (Clock::now() - asked > std::chrono::milliseconds(1000)) {
+      cluster.node(replica).command("CLUSTER", "FAILOVER");
+      asked = Clock::now();
+    }
+    pause();
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  wait_for_owner(cluster, slot, replica, std::max(left, std::chrono::milliseconds(1000)));
+  // And the old primary listed as the new one's replica, so that a failover
+  // back can find it.
+  while (replica_of(cluster, replica) != primary && Clock::now() < deadline) pause();
+  cluster.refresh_slots();
+  return replica;
+}
+
+std::string least_recently_failed_over(ValkeyCluster& cluster) {
+  auto primaries = cluster.slot_map().primaries();
+  if (primaries.empty()) throw Error("the cluster has no primary");
+  std::string best = primaries.front();
+  long long oldest = last_failover_ms(cluster, best);
+  for (const auto& p : primaries) {
+    long long t = last_failover_ms(cluster, p);
+    if (t < oldest) {
+      oldest = t;
+      best = p;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------
+// Killing and restarting a node
+// ---------------------------------------------------------------------------
+namespace {
+
+// The folder of the node on `port` that infra/cluster.sh started.
+std::string node_folder(const std::string& port) {
+  std::ifstream record(state_dir() + "/" + port + ".home");
+  std::string outside;
+  if (record && std::getline(record, outside) && !outside.empty()) return outside;
+  return state_dir() + "/" + port;
+}
+
+}  // namespace
+
+bool kill_node(ValkeyCluster& cluster, const std::string& address, std::string* why) {
+  auto say = [&](const std::string& w) {
+    if (why) *why = w;
+    return false;
+  };
+  long pid = std::atol(info_field(cluster.node(address).info("server"), "process_id").c_str());
+  // Ours: the pid infra/cluster.sh's node on that port wrote (so, on this
+  // machine, started by this checkout), and the one the node reports.
+  std::string folder = node_folder(port_of(address));
+  std::ifstream pidfile(folder + "/node.pid");
+  long ours = 0;
+  pidfile >> ours;
+  if (pid <= 1 || ours != pid)
+    return say(address +
+               " is not a node that this checkout's `make cluster-up` started on this "
+               "machine (a cluster in Docker, or another one), so it is not killed from here");
+  record_failover(cluster, address);  // its replica's election is a failover too
+  if (::kill(static_cast<pid_t>(pid), SIGKILL) != 0)
+    return say("kill " + std::to_string(pid) + ": " + std::strerror(errno));
+  return true;
+}
+
+void restart_node(ValkeyCluster& cluster, const std::string& address,
+                  std::chrono::milliseconds timeout) {
+  std::string password = cluster.node(address).options().password;
+  int port = std::atoi(port_of(address).c_str());
+  int base = port;  // the cluster's first port: infra/cluster.sh counts from it
+  for (const auto& shard : cluster.shards()) {
+    base = std::min(base, shard.primary.port);
+    for (const auto& r : shard.replicas) base = std::min(base, r.port);
+  }
+  std::string script = std::string(WB_SOURCE_DIR) + "/infra/cluster.sh";
+  // The password percent-encoded, as a URL wants it.
+  std::string encoded;
+  for (char ch : password) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  std::string url = "VALKEY_CLUSTER_URL=redis://" + (password.empty() ? "" : ":" + encoded + "@") +
+                    "127.0.0.1:" + std::to_string(base);
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "VALKEY_CLUSTER_URL=", 19) != 0) env.emplace_back(*e);
+  env.push_back(url);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string verb = "restart-node", port_text = std::to_string(port);
+  std::vector<char*> argv{script.data(), verb.data(), port_text.data(), nullptr};
+  pid_t child = 0;
+  int spawned = posix_spawn(&child, script.c_str(), nullptr, nullptr, argv.data(), envp.data());
+  if (spawned != 0) throw Error("cannot run " + script + ": " + std::strerror(spawned));
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(script + " restart-node " + port_text + " failed (exit status " +
+                std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    try {
+      cluster.node(address).ping();
+      return;
+    } catch (const Error&) {
+      if (Clock::now() > deadline) throw Error(address + " does not answer after its restart");
+      pause();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Stability
+// ---------------------------------------------------------------------------
+bool stable(ValkeyCluster& cluster, std::string* problem) {
+  auto fail = [&](const std::string& why) {
+    if (problem) *problem = why;
+    return false;
+  };
+  std::vector<Shard> shards;
+  try {
+    shards = cluster.shards();
+  } catch (const Error& e) {
+    return fail(e.what());
+  }
+  std::vector<std::string> reference;
+  std::size_t masters = 0;
+  for (const auto& node : all_nodes(shards)) {
+    try {
+      Valkey& client = cluster.node(node);
+      auto info = reply_cast<std::string>(client.command("CLUSTER", "INFO"), "CLUSTER INFO");
+      if (info_field(info, "cluster_state") != "ok")
+        return fail(node + " says cluster_state:" + info_field(info, "cluster_state"));
+      if (info_field(info, "cluster_slots_ok") != "16384")
+        return fail(node + " serves " + info_field(info, "cluster_slots_ok") + " slots of 16384");
+      auto nodes = reply_cast<std::string>(client.command("CLUSTER", "NODES"), "CLUSTER NODES");
+      if (nodes.find("->-") != std::string::npos || nodes.find("-<-") != std::string::npos)
+        return fail(node + " has a slot half moved (MIGRATING or IMPORTING)");
+      // Every other node known, reachable, and talked to over the cluster
+      // bus: a manual failover needs that link to the primary.
+      std::istringstream lines(nodes);
+      std::string line;
+      while (std::getline(lines, line)) {
+        std::istringstream f(line);
+        std::string id, address, flags, primary, ping, pong, epoch, link;
+        if (!(f >> id >> address >> flags >> primary >> ping >> pong >> epoch >> link)) continue;
+        if (flags.find("fail") != std::string::npos ||
+            flags.find("handshake") != std::string::npos ||
+            flags.find("noaddr") != std::string::npos || link != "connected")
+          return fail(node + " sees " + address.substr(0, address.find('@')) + " as " + flags +
+                      " (" + link + ")");
+      }
+      auto repl = client.info("replication");
+      if (info_field(repl, "role") == "slave" && info_field(repl, "master_link_status") != "up")
+        return fail(node + " (a replica) is not in sync with its primary");
+      if (info_field(repl, "role") == "master") ++masters;
+      SlotMap map = SlotMap::load(client);
+      // Every node it knows is in its layout (a primary, or the replica of
+      // one): Redis 7.0 lists a replica of a just-failed-over shard a moment
+      // late.
+      std::size_t in_layout = 0;
+      for (const auto& shard : map.shards()) in_layout += 1 + shard.replicas.size();
+      std::string known = info_field(info, "cluster_known_nodes");
+      if (std::to_string(in_layout) != known)
+        return fail(node + " knows " + known + " nodes but lists " + std::to_string(in_layout) +
+                    " in its shards");
+      std::vector<std::string> owners(kClusterSlots);
+      for (int s = 0; s < kClusterSlots; ++s) owners[static_cast<std::size_t>(s)] = map.owner(s);
+      if (reference.empty()) {
+        reference = std::move(owners);
+      } else if (owners != reference) {
+        return fail(node + " disagrees with the others about who serves which slot");
+      }
+    } catch (const Error& e) {
+      return fail(node + ": " + e.what());
+    }
+  }
+  // Right after a failover the old primary may still call itself one.
+  if (masters != shards.size())
+    return fail(std::to_string(masters) + " nodes say they are primaries, but " +
+                std::to_string(shards.size()) + " shards serve slots");
+  return true;
+}
+
+void wait_until_stable(ValkeyCluster& cluster, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  std::string problem;
+  while (!stable(cluster, &problem)) {
+    if (Clock::now() > deadline)
+      throw Error("the cluster is not stable after " + std::to_string(timeout.count()) +
+                  " ms: " + problem);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  cluster.refresh_slots();
+}
+
+std::vector<std::string> owners(ValkeyCluster& cluster) {
+  SlotMap map = cluster.slot_map();
+  std::vector<std::string> out(kClusterSlots);
+  for (int s = 0; s < kClusterSlots; ++s) out[static_cast<std::size_t>(s)] = map.owner(s);
+  return out;
+}
+
+}  // namespace wb::cluster_admin

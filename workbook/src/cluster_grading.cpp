@@ -1,0 +1,269 @@
+// The cluster part of the grading harness (see cluster_grading.hpp).
+#if defined(WB_CATCH2_MAJOR) && WB_CATCH2_MAJOR >= 3
+#include <catch2/catch_test_case_info.hpp>
+#include <catch2/reporters/catch_reporter_event_listener.hpp>
+#include <catch2/reporters/catch_reporter_registrars.hpp>
+#else
+// v2's single header declares the listener interfaces only when asked to.
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
+#include <catch2/catch.hpp>
+#endif
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "workbook/cluster_grading.hpp"
+
+namespace wb::grading {
+
+namespace {
+
+bool& cluster_needed() {
+  static bool needed = false;
+  return needed;
+}
+
+std::mutex scopes_mutex;
+std::vector<const ClusterKeyScope*>& scopes() {
+  static std::vector<const ClusterKeyScope*> all;
+  return all;
+}
+
+std::string printable(const std::string& s, std::size_t max = 40) {
+  std::string out;
+  for (char ch : s.substr(0, max)) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+std::string view_live_cluster_scopes() {
+  std::lock_guard<std::mutex> lock(scopes_mutex);
+  std::string out;
+  for (const ClusterKeyScope* s : scopes()) {
+    try {
+      out += "  (prefix " + s->prefix() + ")\n" + s->view();
+    } catch (const std::exception& e) {
+      out += "  (could not read the keys: " + std::string(e.what()) + ")\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+NeedsCluster::NeedsCluster() { cluster_needed() = true; }
+
+ValkeyCluster connect_cluster(Role role) { return ValkeyCluster(cluster_url_from_env(), role); }
+
+// ---------------------------------------------------------------------------
+ClusterKeyScope::ClusterKeyScope(std::string_view label)
+    : prefix_("wbtest:" + std::string(label) + ":" + random_hex(6) + ":"),
+      cluster_(connect_cluster()) {
+  std::lock_guard<std::mutex> lock(scopes_mutex);
+  scopes().push_back(this);
+}
+
+ClusterKeyScope::~ClusterKeyScope() {
+  {
+    std::lock_guard<std::mutex> lock(scopes_mutex);
+    auto& all = scopes();
+    all.erase(std::remove(all.begin(), all.end(), this), all.end());
+  }
+  try {
+    for (const auto& k : keys()) cluster_.del(k);
+  } catch (...) {
+    // The cluster went away mid-test; there is nothing left to clean.
+  }
+}
+
+std::vector<std::string> ClusterKeyScope::keys() const {
+  // The prefix holds no glob characters: MATCH prefix* is exactly our keys.
+  std::vector<std::string> found;
+  cluster_.for_each([&](Valkey& node) {
+    long long cursor = 0;
+    do {
+      cursor = node.scan(cursor, prefix_ + "*", 500, std::back_inserter(found));
+    } while (cursor != 0);
+  });
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  return found;
+}
+
+std::string ClusterKeyScope::view() const {
+  std::ostringstream out;
+  auto mine = keys();
+  if (mine.empty()) return "  (no keys)\n";
+  std::size_t shown_keys = 0;
+  for (const auto& k : mine) {
+    if (++shown_keys > 20) {
+      out << "  ... and " << mine.size() - 20 << " more keys\n";
+      break;
+    }
+    std::string type = cluster_.type(k);
+    long long pttl = cluster_.pttl(k);
+    out << "  " << printable(k.substr(prefix_.size())) << "  [slot " << key_slot(k) << " on "
+        << cluster_.node_for(k) << ", " << type << ", ";
+    if (pttl == -1)
+      out << "no TTL";
+    else if (pttl == -2)
+      out << "gone";
+    else
+      out << "TTL " << pttl << " ms";
+    out << "]  ";
+    if (type == "string") {
+      out << '"' << printable(cluster_.get(k).value_or("")) << '"';
+    } else if (type == "hash") {
+      std::vector<std::pair<std::string, std::string>> fields;
+      cluster_.hgetall(k, std::back_inserter(fields));
+      std::sort(fields.begin(), fields.end());
+      out << '{';
+      for (std::size_t i = 0; i < fields.size() && i < 12; ++i)
+        out << (i ? ", " : "") << printable(fields[i].first, 30) << ": "
+            << printable(fields[i].second, 30);
+      if (fields.size() > 12) out << ", ... " << fields.size() << " fields";
+      out << '}';
+    } else if (type == "set") {
+      std::vector<std::string> items;
+      cluster_.smembers(k, std::back_inserter(items));
+      std::sort(items.begin(), items.end());
+      out << '{';
+      for (std::size_t i = 0; i < items.size() && i < 12; ++i)
+        out << (i ? ", " : "") << printable(items[i], 30);
+      if (items.size() > 12) out << ", ... " << items.size() << " members";
+      out << '}';
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
+// ---------------------------------------------------------------------------
+std::vector<RoutedCommand> cluster_dry_run(const std::function<void(ValkeyCluster&)>& work) {
+  ValkeyCluster cluster = connect_cluster();
+  cluster.workbook_dry_run();
+  try {
+    work(cluster);
+  } catch (const NotImplemented&) {
+    throw;
+  } catch (const std::exception&) {
+    // Expected: the first command the code tried to send was stopped.
+  }
+  return cluster.workbook_recorded_commands();
+}
+
+std::string describe(const std::vector<RoutedCommand>& commands, std::size_t max) {
+  if (commands.empty()) return "  (no commands)\n";
+  std::ostringstream out;
+  for (std::size_t i = 0; i < commands.size() && i < max; ++i) {
+    const auto& c = commands[i];
+    out << "  " << (c.node.empty() ? "(not sent)" : c.node);
+    if (c.slot >= 0) out << " (slot " << c.slot << ")";
+    out << ": " << c.to_string() << '\n';
+  }
+  if (commands.size() > max) out << "  ... and " << commands.size() - max << " more\n";
+  return out.str();
+}
+
+std::vector<SentCommand> plain(const std::vector<RoutedCommand>& commands) {
+  return std::vector<SentCommand>(commands.begin(), commands.end());
+}
+
+}  // namespace wb::grading
+
+// ---------------------------------------------------------------------------
+// The listener: the cluster checked before the first test; a failing test's
+// cluster keys shown.
+namespace {
+
+#if defined(WB_CATCH2_MAJOR) && WB_CATCH2_MAJOR >= 3
+using ClusterListenerBase = Catch::EventListenerBase;
+#define WB_CL_ASSERTION_RESULT void
+#define WB_CL_ASSERTION_RETURN
+#else
+using ClusterListenerBase = Catch::TestEventListenerBase;
+#define WB_CL_ASSERTION_RESULT bool
+#define WB_CL_ASSERTION_RETURN true
+#endif
+
+std::string cluster_keys_at_failure;
+bool cluster_failure_seen = false;
+
+class ClusterListener : public ClusterListenerBase {
+ public:
+  using ClusterListenerBase::ClusterListenerBase;
+
+  void testRunStarting(const Catch::TestRunInfo& info) override {
+    ClusterListenerBase::testRunStarting(info);
+    if (!wb::grading::cluster_needed()) return;
+    // A run just before this one may have failed a primary over: give the
+    // cluster a few seconds to settle before calling it broken.
+    std::string problem;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    for (;;) {
+      try {
+        wb::ValkeyCluster probe = wb::grading::connect_cluster();
+        if (wb::cluster_admin::stable(probe, &problem)) return;
+      } catch (const std::exception& e) {
+        problem = e.what();
+      }
+      bool unreachable = problem.find("cannot read the cluster's slot map") != std::string::npos;
+      if (unreachable || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    std::string where;
+    try {
+      where = wb::ConnectionOptions::from_url(wb::cluster_url_from_env()).address();
+    } catch (const std::exception&) {
+      where = "VALKEY_CLUSTER_URL";
+    }
+    std::cout << "Cannot use the workbook's cluster at " << where << " (" << problem
+              << "). Start it with `make cluster-up`; `make cluster-status` shows its nodes "
+                 "(`make cluster-down` then `make cluster-up` starts it afresh).\n"
+              << "RESULT " << wb::grading::lesson().id << ": NO SERVER\n"
+              << std::flush;
+    std::_Exit(3);
+  }
+
+  void testCaseStarting(const Catch::TestCaseInfo& info) override {
+    ClusterListenerBase::testCaseStarting(info);
+    cluster_keys_at_failure.clear();
+    cluster_failure_seen = false;
+  }
+
+  WB_CL_ASSERTION_RESULT assertionEnded(const Catch::AssertionStats& stats) override {
+    if (!stats.assertionResult.isOk() && !cluster_failure_seen) {
+      cluster_failure_seen = true;
+      std::string message = stats.assertionResult.getMessage();
+      if (message.rfind("not implemented yet", 0) != 0)
+        cluster_keys_at_failure = wb::grading::view_live_cluster_scopes();
+    }
+    return WB_CL_ASSERTION_RETURN;
+  }
+
+  void testCaseEnded(const Catch::TestCaseStats& stats) override {
+    if (stats.totals.assertions.failed > 0 && !cluster_keys_at_failure.empty())
+      std::cout << "\nWhen that check failed, the test's own keys on the cluster were:\n"
+                << cluster_keys_at_failure;
+    ClusterListenerBase::testCaseEnded(stats);
+  }
+};
+
+}  // namespace
+
+CATCH_REGISTER_LISTENER(ClusterListener)
