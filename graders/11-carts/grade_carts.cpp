@@ -586,6 +586,30 @@ TEST_CASE("merge into a user who has no cart yet gives them the guest's cart, wi
                     "The new user cart needs an expiry too: PEXPIRE after the HINCRBYs.");
 }
 
+TEST_CASE("a login without a guest cart still refreshes the user cart's TTL, and moves nothing",
+          "[task6]") {
+  grading::KeyScope keys("carts");
+  auto client = grading::connect();
+  const std::string guest = keys.key("guest");  // never created
+  const std::string user = keys.key("user");
+  seed(client, user, {{"mug", "3"}}, 2'000ms);  // about to expire
+
+  long long moved = carts::merge(client, guest, user, kTtl);
+
+  {
+    auto lines = stored(client, user);
+    INFO("merge of a guest cart that does not exist returned "
+         << moved << " and left the user cart " << show(lines) << "; expected 0 and {mug: 3}.");
+    CHECK(moved == 0);
+    CHECK(lines == Fields{{"mug", "3"}});
+  }
+  require_fresh_ttl(client, user,
+                    "The user cart had 2000 ms left: merge(..., ttl = 60000 ms) with no guest cart",
+                    "Logging in is activity: the user cart's TTL is set again even when there is "
+                    "nothing to move. A script that returns early when the guest cart is empty "
+                    "skips its PEXPIRE.");
+}
+
 TEST_CASE("two logins merging the same guest cart at once move it only once", "[task6]") {
   grading::KeyScope keys("carts");
   auto client = grading::connect();
