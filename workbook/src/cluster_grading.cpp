@@ -249,7 +249,7 @@ class ClusterListener : public ClusterListenerBase {
   WB_CL_ASSERTION_RESULT assertionEnded(const Catch::AssertionStats& stats) override {
     if (!stats.assertionResult.isOk() && !cluster_failure_seen) {
       cluster_failure_seen = true;
-      std::string message = stats.assertionResult.getMessage();
+      std::string message(stats.assertionResult.getMessage());
       if (message.rfind("not implemented yet", 0) != 0)
         cluster_keys_at_failure = wb::grading::view_live_cluster_scopes();
     }
