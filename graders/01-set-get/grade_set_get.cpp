@@ -12,9 +12,16 @@ TEST_CASE("set_key stores the value under the key, for GET to read back", "[task
   auto client = grading::connect();
   const std::string key = keys.key("greeting");
 
+  client.workbook_record_commands();
   set_get::set_key(client, key, "hello");
+  auto sent = client.workbook_recorded_commands();
 
   auto stored = client.get(key);
+  // The mistake first, when the commands sent show it.
+  INFO((grading::count(sent, "SET") == 0
+            ? "set_key never sent SET: it returned the value without storing it. Send SET with "
+              "the key and the value to the server, then return the value."
+            : ""));
   INFO("After set_key(client, key, \"hello\"), GET key returned "
        << (stored ? "\"" + *stored + "\"" : "nil (no such key)") << ".");
   INFO("Expected \"hello\". Did set_key send SET with this very key and value?");
@@ -85,6 +92,29 @@ TEST_CASE("set_key refuses an empty key before sending anything", "[task1]") {
           "did not let the command reach the server.)");
   CHECK(sent.empty());
   REQUIRE(refused);
+}
+
+TEST_CASE("set_key stores an empty value: only an empty key is refused", "[task1]") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("nickname");
+  std::string refusal;
+  try {
+    set_get::set_key(client, key, "");
+  } catch (const std::invalid_argument& e) {
+    refusal = e.what();
+    if (refusal.empty()) refusal = "(no message)";
+  }
+  INFO((refusal.empty() ? std::string()
+                        : "set_key refused an empty value (std::invalid_argument: \"" + refusal +
+                              "\"). Only an empty key is refused: the empty string is a value "
+                              "like any other, and GET must then find it."));
+  REQUIRE(refusal.empty());
+  auto stored = client.get(key);
+  INFO("After set_key(client, key, \"\"), GET key returned "
+       << (stored ? "\"" + *stored + "\"" : "nil (no such key)")
+       << ". Expected \"\": a key that holds the empty string exists.");
+  REQUIRE(stored == ""s);
 }
 
 TEST_CASE("get_key returns the stored value", "[task2]") {

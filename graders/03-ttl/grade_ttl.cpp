@@ -69,6 +69,10 @@ TEST_CASE("cache_for stores the value with an expiry", "[task1]") {
   ttl::cache_for(client, key, "9.99", 60s);
   auto value = client.get(key);
   long long pttl = client.pttl(key);
+  // The mistake first, in the learner's terms, when the state shows which one it is.
+  INFO((value && pttl == -1 ? "cache_for stored the value without an expiry: give the SET an "
+                              "expiry of ttl (its PX option) in the same command."
+                            : ""));
   INFO("After cache_for(key, \"9.99\", 60s): GET gave "
        << show(value) << ", PTTL " << show_pttl(pttl)
        << ". Expected \"9.99\" and about 60000 ms. A SET without EX or PX "
@@ -227,6 +231,10 @@ TEST_CASE("extend_ttl never brings an expiry closer", "[task3]") {
   client.set(key, "x", 5000ms);
   bool moved = ttl::extend_ttl(client, key, 1000ms);
   long long pttl = client.pttl(key);
+  const bool closer = pttl >= 0 && pttl < 5000 - clock.ms();
+  INFO((closer ? "extend_ttl brought the expiry closer (5000 ms left became " +
+                     std::to_string(pttl) + " ms): it must only ever move an expiry later."
+               : std::string()));
   INFO("The key had 5000 ms left; extend_ttl(key, 1000ms) returned "
        << std::boolalpha << moved << " and left a PTTL of " << show_pttl(pttl)
        << ". Expected false and the 5000 ms kept: "
@@ -339,6 +347,37 @@ TEST_CASE("replace_keeping_ttl changes the value and keeps the expiry", "[task4]
   REQUIRE(pttl <= 3000);
 }
 
+TEST_CASE("replace_keeping_ttl keeps a key that never expires without expiry", "[task4]") {
+  grading::KeyScope keys("ttl");
+  auto client = grading::connect();
+  const std::string key = keys.key("settings");
+  client.set(key, "v1");
+  std::string error;
+  bool replaced = false;
+  try {
+    replaced = ttl::replace_keeping_ttl(client, key, "v2");
+  } catch (const wb::NotImplemented&) {
+    throw;  // a stub reports itself as one
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  long long pttl = client.pttl(key);
+  INFO((!error.empty() || pttl >= 0
+            ? "replace_keeping_ttl copied the key's TTL instead of keeping it: a key that never "
+              "expires has no time to copy (PTTL answers -1). Keep the expiry as it is, whatever "
+              "it is, in the same command that writes the value."
+            : ""));
+  INFO("The key held \"v1\" with no expiry; replace_keeping_ttl(key, \"v2\") "
+       << (error.empty() ? "returned " + std::string(replaced ? "true" : "false")
+                         : "threw \"" + error + "\"")
+       << ", GET gives " << show(client.get(key)) << " and PTTL " << show_pttl(pttl)
+       << ". Expected true, \"v2\" and still no expiry.");
+  REQUIRE(error.empty());
+  CHECK(replaced);
+  CHECK(client.get(key) == "v2"s);
+  REQUIRE(pttl == -1);
+}
+
 TEST_CASE("replace_keeping_ttl does not create a missing key", "[task4]") {
   grading::KeyScope keys("ttl");
   auto client = grading::connect();
@@ -433,6 +472,10 @@ TEST_CASE("asking again while a code is active changes nothing", "[task6]") {
   auto second = ttl::issue_otp(client, key, 60000ms);
   auto stored = client.get(key);
   long long pttl = client.pttl(key);
+  INFO((stored && stored != first
+            ? "issue_otp replaced the active code with a new one: while a code is active, asking "
+              "again must leave it as it is and return std::nullopt."
+            : ""));
   INFO("A code was issued for 5 s, then issue_otp was asked again (60 s): it returned "
        << show(second) << "; the key holds " << show(stored) << " (first code " << show(first)
        << ") with PTTL " << show_pttl(pttl)
