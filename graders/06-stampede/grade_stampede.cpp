@@ -490,7 +490,8 @@ TEST_CASE("after winning the lock, get_or_compute reads the cache again before l
        << grading::describe(before_load)
        << "Between taking the lock and loading, the cache was not read again. The race: you GET "
           "(miss); meanwhile another caller loads, stores and releases; your SET NX then wins a "
-          "free lock and you load a second time. Read the key once more after winning the lock.");
+          "free lock and you load a second time. After winning the lock, read the cache again "
+          "before loading.");
   REQUIRE(reread);
 }
 
