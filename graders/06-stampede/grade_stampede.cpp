@@ -61,7 +61,7 @@ std::string why_loaded_twice(const std::vector<wb::SentCommand>& sent,
     if (!grading::has_arg(c, "NX"))
       return "The lock was set with " + c.to_string() +
              " - without NX. Checking the lock with "
-             "GET and then SETting it lets two callers both see it free and both take it; "
+             "GET and then SETting it lets two callers both find the lock free and both take it; "
              "SET ... NX decides in one step, inside the server.";
   return "The lock was taken with SET NX, and still the loader ran more than once. After "
          "winning the lock, read the cache again before loading: a caller that missed just "
@@ -413,11 +413,16 @@ TEST_CASE("a miss takes the lock <key>:lock with one SET NX PX before loading", 
                           : ""));
     REQUIRE(sets.size() == 1);
   }
+  const bool nx = grading::has_arg(sets[0], "NX");
   INFO("The lock was taken with "
-       << sets[0].to_string()
-       << ". Without NX, a GET-then-SET lets "
-          "two callers both find the lock free and both load. Without PX, a crashed owner's lock "
-          "never goes away.");
+       << sets[0].to_string() << ". "
+       << (!nx ? "It has no NX: checking the lock with GET and then SETting it lets two callers "
+                 "both find the lock free and both load; SET ... NX decides in one step. "
+               : "")
+       << (!grading::has_arg(sets[0], "PX")
+               ? "It has no PX: a crashed owner's lock never goes away, and the key is never "
+                 "rebuilt."
+               : ""));
   REQUIRE(grading::has_arg(sets[0], "NX"));
   REQUIRE((grading::has_arg(sets[0], "PX") || grading::has_arg(sets[0], "EX")));
 }
@@ -485,7 +490,8 @@ TEST_CASE("after winning the lock, get_or_compute reads the cache again before l
        << grading::describe(before_load)
        << "Between taking the lock and loading, the cache was not read again. The race: you GET "
           "(miss); meanwhile another caller loads, stores and releases; your SET NX then wins a "
-          "free lock and you load a second time. Read the key once more after winning the lock.");
+          "free lock and you load a second time. After winning the lock, read the cache again "
+          "before loading.");
   REQUIRE(reread);
 }
 
