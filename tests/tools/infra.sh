@@ -322,7 +322,10 @@ case "\$*" in
   "madison valkey-server")
     [ "$mode" = online ] && [ -e "$dir/etc/apt/sources.list.d/valkey-workbook-backports.sources" ] &&
       echo "valkey-server | 8.0.1+dfsg1-1~bpo12+1 | http://deb.debian.org/debian bookworm-backports/main amd64 Packages" ;;
-  "madison catch2") echo "    catch2 |  2.13.10-1 | http://deb.debian.org/debian bookworm/main amd64 Packages" ;;
+  "madison catch2")
+    [ "$mode" = online ] && [ -e "$dir/etc/apt/sources.list.d/valkey-workbook-backports.sources" ] &&
+      echo "    catch2 | 3.7.1-0.4~bpo12+1 | http://deb.debian.org/debian bookworm-backports/main amd64 Packages"
+    echo "    catch2 |  2.13.10-1 | http://deb.debian.org/debian bookworm/main amd64 Packages" ;;
 esac
 exit 0
 EOF
@@ -348,10 +351,10 @@ test_infra_setup_asks_and_takes_valkey_from_backports() {
   out=$(CI=true "${INFRA_SETUP_ENV[@]}" scripts/setup.sh 2>&1) || rc=$?
   check "in CI it installs" grep -q "apt-get update" "$INFRA_CALLS" || { echo "$out"; return 1; }
   check "backports in the workbook's own file" grep -q "^Suites: bookworm-backports" "$INFRA_BPO" || { echo "$out"; return 1; }
-  check "valkey-server and valkey-tools from backports, by name" \
-    grep -q "install -y -q --no-install-recommends -t bookworm-backports valkey-server valkey-tools" "$INFRA_CALLS" || { cat "$INFRA_CALLS"; return 1; }
-  check "everything else from bookworm itself" grep -q "install -y -q --no-install-recommends build-essential .*catch2" "$INFRA_CALLS" &&
-    check "(not catch2 from backports: the switch says v2)" lacks "bookworm-backports.*catch2" "$INFRA_CALLS" || { cat "$INFRA_CALLS"; return 1; }
+  check "valkey-server, valkey-tools and catch2 (v3) from backports, by name" \
+    grep -q "install -y -q --no-install-recommends -t bookworm-backports valkey-server valkey-tools catch2" "$INFRA_CALLS" || { cat "$INFRA_CALLS"; return 1; }
+  check "everything else from bookworm itself" grep -q "install -y -q --no-install-recommends build-essential " "$INFRA_CALLS" &&
+    check "(and not catch2 2.13 from bookworm)" lacks "install -y -q --no-install-recommends build-essential .*catch2" "$INFRA_CALLS" || { cat "$INFRA_CALLS"; return 1; }
   check "no redis-server" lacks "redis-server" "$INFRA_CALLS" || { cat "$INFRA_CALLS"; return 1; }
 }
 
