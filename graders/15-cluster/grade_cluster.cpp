@@ -370,6 +370,11 @@ TEST_CASE("an empty user or order id, or a prefix holding a brace, is refused", 
         "cart_keys(prefix, \"\"): an empty user id must be std::invalid_argument - '{}' is no "
         "hash tag, so the keys would land in different slots.");
     REQUIRE_THROWS_AS(cluster::cart_keys(scope.prefix(), ""), std::invalid_argument);
+  }
+  {
+    INFO("order_key(prefix, \"\", order_id): an empty user id must be std::invalid_argument "
+         "here too - '{}' is no hash tag, so the order would land in another slot than its "
+         "cart.");
     REQUIRE_THROWS_AS(cluster::order_key(scope.prefix(), "", "o1"), std::invalid_argument);
   }
   {
@@ -403,9 +408,11 @@ TEST_CASE("add_item adds the quantity, returns the SKU's quantity now and sets b
     REQUIRE(now == 5);
   }
   REQUIRE(cluster::add_item(c, scope.prefix(), "ada", "r3", "pen", 1, kTtl) == 1);
-  Contents cart = stored(ops, keys.cart);
-  INFO("the cart holds " << show(cart) << "; expected {mug: 5, pen: 1}.");
-  REQUIRE(cart == Contents{{"mug", 5}, {"pen", 1}});
+  {
+    Contents cart = stored(ops, keys.cart);
+    INFO("the cart holds " << show(cart) << "; expected {mug: 5, pen: 1}.");
+    REQUIRE(cart == Contents{{"mug", 5}, {"pen", 1}});
+  }
   for (const auto& [what, key] : {std::pair<std::string, std::string>{"the cart", keys.cart},
                                   {"the applied set", keys.applied}}) {
     long long pttl = ops.pttl(key);

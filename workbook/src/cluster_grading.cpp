@@ -19,6 +19,8 @@
 
 #include "workbook/cluster_grading.hpp"
 
+#include "grading_internal.hpp"
+
 namespace wb::grading {
 
 namespace {
@@ -187,22 +189,14 @@ std::vector<SentCommand> plain(const std::vector<RoutedCommand>& commands) {
 }  // namespace wb::grading
 
 // ---------------------------------------------------------------------------
-// The listener: the cluster checked before the first test; a failing test's
-// cluster keys shown.
+// The listener: the cluster checked before the first test.
 namespace {
 
 #if defined(WB_CATCH2_MAJOR) && WB_CATCH2_MAJOR >= 3
 using ClusterListenerBase = Catch::EventListenerBase;
-#define WB_CL_ASSERTION_RESULT void
-#define WB_CL_ASSERTION_RETURN
 #else
 using ClusterListenerBase = Catch::TestEventListenerBase;
-#define WB_CL_ASSERTION_RESULT bool
-#define WB_CL_ASSERTION_RETURN true
 #endif
-
-std::string cluster_keys_at_failure;
-bool cluster_failure_seen = false;
 
 class ClusterListener : public ClusterListenerBase {
  public:
@@ -239,30 +233,14 @@ class ClusterListener : public ClusterListenerBase {
               << std::flush;
     std::_Exit(3);
   }
-
-  void testCaseStarting(const Catch::TestCaseInfo& info) override {
-    ClusterListenerBase::testCaseStarting(info);
-    cluster_keys_at_failure.clear();
-    cluster_failure_seen = false;
-  }
-
-  WB_CL_ASSERTION_RESULT assertionEnded(const Catch::AssertionStats& stats) override {
-    if (!stats.assertionResult.isOk() && !cluster_failure_seen) {
-      cluster_failure_seen = true;
-      std::string message(stats.assertionResult.getMessage());
-      if (message.rfind("not implemented yet", 0) != 0)
-        cluster_keys_at_failure = wb::grading::view_live_cluster_scopes();
-    }
-    return WB_CL_ASSERTION_RETURN;
-  }
-
-  void testCaseEnded(const Catch::TestCaseStats& stats) override {
-    if (stats.totals.assertions.failed > 0 && !cluster_keys_at_failure.empty())
-      std::cout << "\nWhen that check failed, the test's own keys on the cluster were:\n"
-                << cluster_keys_at_failure;
-    ClusterListenerBase::testCaseEnded(stats);
-  }
 };
+
+// A failing test's keys on the cluster go into the harness's report of that
+// failure, beside the single server's (shown only for the failure it shows).
+const bool cluster_viewer_set = [] {
+  wb::grading::internal::set_extra_scope_viewer(&wb::grading::view_live_cluster_scopes);
+  return true;
+}();
 
 }  // namespace
 

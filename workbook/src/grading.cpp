@@ -436,6 +436,11 @@ std::string server_run_id() {
   return info.substr(at + 7, end == std::string::npos ? std::string::npos : end - at - 7);
 }
 
+namespace {
+std::string (*extra_scope_viewer)() = nullptr;
+}  // namespace
+void set_extra_scope_viewer(std::string (*viewer)()) { extra_scope_viewer = viewer; }
+
 std::string view_live_scopes() {
   std::lock_guard<std::mutex> lock(scopes_mutex);
   std::string out;
@@ -446,6 +451,7 @@ std::string view_live_scopes() {
       out += "(could not read the keys: " + std::string(e.what()) + ")\n";
     }
   }
+  if (extra_scope_viewer) out += extra_scope_viewer();
   return out;
 }
 }  // namespace internal
