@@ -24,7 +24,7 @@
 #
 # Configuration (environment):
 #   VALKEY_URL      default redis://127.0.0.1:6379
-#   DATABASE_URL    default postgresql://workbook:workbook@127.0.0.1:55432/workbook
+#   DATABASE_URL    default postgresql://workbook:workbook@127.0.0.1:25432/workbook
 #   WORKBOOK_INFRA  docker | native   (default: docker when an engine answers
 #                   and 'docker compose' exists, else native)
 # The URLs are read by the workbook's one parser (infra/wb-url), never here.
@@ -54,7 +54,11 @@ STAFF_SQL=$ROOT/infra/staff.sql
 WB_URL=$ROOT/infra/wb-url
 
 DEFAULT_VALKEY_URL=redis://127.0.0.1:6379
-DEFAULT_DATABASE_URL=postgresql://workbook:workbook@127.0.0.1:55432/workbook
+# Port 25432: below Linux's ephemeral range (32768-60999), from which every
+# outgoing connection takes its local port. The old default, 55432, was in it,
+# and on a busy machine PostgreSQL's start failed now and then with "Address
+# already in use" while nothing listened there (a client's connection held it).
+DEFAULT_DATABASE_URL=postgresql://workbook:workbook@127.0.0.1:25432/workbook
 # The cluster's superuser, for set-up over the Unix socket only.
 PG_ADMIN=workbook_admin
 # Written next to data/ by the initdb of this layout; a data/ without it was
@@ -77,7 +81,7 @@ Usage: $PROG up|down|status|check|probe|clean|second-server start|stop
 
 Environment:
   VALKEY_URL      the Valkey server  (default $DEFAULT_VALKEY_URL)
-  DATABASE_URL    the PostgreSQL server  (default postgresql://workbook:***@127.0.0.1:55432/workbook)
+  DATABASE_URL    the PostgreSQL server  (default postgresql://workbook:***@127.0.0.1:25432/workbook)
   WORKBOOK_INFRA  docker or native, to force how the servers run
 EOF
 }
@@ -164,7 +168,7 @@ require_startable_urls() {
   if [[ $PG_LOCAL == 1 ]]; then
     [[ -n $PG_HOST ]] || die "DATABASE_URL names no host (libpq would use a Unix socket); write 127.0.0.1 for the workbook's own server: $DEFAULT_DATABASE_URL"
     [[ -n $PG_USER && -n $PG_PASSWORD && -n $PG_DB ]] || die "DATABASE_URL must name a user, a password and a database,
-  like postgresql://workbook:workbook@127.0.0.1:55432/workbook
+  like postgresql://workbook:workbook@127.0.0.1:25432/workbook
   (it is '$PG_SHOWN')"
     [[ $PG_USER != "$PG_ADMIN" ]] || die "DATABASE_URL's user '$PG_ADMIN' is the name of the set-up superuser; choose another user name."
   fi

@@ -10,7 +10,7 @@ namespace wb {
 
 std::string database_url_from_env() {
   const char* url = std::getenv("DATABASE_URL");
-  return (url && *url) ? url : "postgresql://workbook:workbook@127.0.0.1:55432/workbook";
+  return (url && *url) ? url : "postgresql://workbook:workbook@127.0.0.1:25432/workbook";
 }
 
 namespace {

@@ -83,7 +83,7 @@ TEST_CASE("the user info is percent-decoded, so a password may hold any characte
   CHECK(u.host == "h");
   CHECK(u.port == 1);
   CHECK(u.db == 3);
-  auto p = wb::parse_url("postgresql://workbook:" + kNastyEncoded + "@127.0.0.1:55432/work%20book");
+  auto p = wb::parse_url("postgresql://workbook:" + kNastyEncoded + "@127.0.0.1:25432/work%20book");
   CHECK(p.password == kNastyPassword);
   CHECK(p.path == "work book");
 }

@@ -36,7 +36,7 @@
 namespace wb {
 
 // $DATABASE_URL, or the workbook's own server:
-// postgresql://workbook:workbook@127.0.0.1:55432/workbook
+// postgresql://workbook:workbook@127.0.0.1:25432/workbook
 std::string database_url_from_env();
 
 // Thrown when the server cannot be reached; the message names the URL (the
