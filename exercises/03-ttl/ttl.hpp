@@ -55,8 +55,8 @@ bool replace_keeping_ttl(wb::Valkey& client, std::string_view key, std::string_v
 // Task 5. A new one-time password: 6 decimal digits, "000000" to "999999",
 // every code equally likely, drawn from a cryptographic random source
 // (OpenSSL's RAND_bytes in <openssl/rand.h>). std::rand, std::mt19937 and
-// friends are predictable: an attacker who sees a few codes can compute the
-// next. Throw std::runtime_error if the random source fails.
+// friends are predictable: seeded from the time or one 32-bit value, their
+// seed can be guessed, and with it every code to come. Throw std::runtime_error if the random source fails.
 std::string new_otp_code();
 
 // Task 6. Issue a one-time password for `key` (for example "otp:user:42"),
