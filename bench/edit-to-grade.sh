@@ -48,7 +48,17 @@ done
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/wb-bench.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+# A make test in a clone starts the cluster of lesson 15 (and servers, when
+# none answer): stop what the clones started before they go.
+end_scratch() {
+  local d
+  for d in "$scratch"/*/; do
+    [ -x "$d/infra/cluster.sh" ] && (cd "$d" && infra/cluster.sh down-all) >/dev/null 2>&1
+    [ -d "$d/.state" ] && (cd "$d" && infra/infra.sh down) >/dev/null 2>&1
+  done
+  rm -rf "$scratch"
+}
+trap end_scratch EXIT
 
 # The learner's environment: no launcher forced from outside (the build picks
 # ccache itself when it is installed), a cache folder of the clone's own.
