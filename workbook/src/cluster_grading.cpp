@@ -36,23 +36,6 @@ std::vector<const ClusterKeyScope*>& scopes() {
   return all;
 }
 
-std::string printable(const std::string& s, std::size_t max = 40) {
-  std::string out;
-  for (char ch : s.substr(0, max)) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += ch;
-    }
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
-
 std::string view_live_cluster_scopes() {
   std::lock_guard<std::mutex> lock(scopes_mutex);
   std::string out;
@@ -119,37 +102,9 @@ std::string ClusterKeyScope::view() const {
     }
     std::string type = cluster_.type(k);
     long long pttl = cluster_.pttl(k);
-    out << "  " << printable(k.substr(prefix_.size())) << "  [slot " << key_slot(k) << " on "
-        << cluster_.node_for(k) << ", " << type << ", ";
-    if (pttl == -1)
-      out << "no TTL";
-    else if (pttl == -2)
-      out << "gone";
-    else
-      out << "TTL " << pttl << " ms";
-    out << "]  ";
-    if (type == "string") {
-      out << '"' << printable(cluster_.get(k).value_or("")) << '"';
-    } else if (type == "hash") {
-      std::vector<std::pair<std::string, std::string>> fields;
-      cluster_.hgetall(k, std::back_inserter(fields));
-      std::sort(fields.begin(), fields.end());
-      out << '{';
-      for (std::size_t i = 0; i < fields.size() && i < 12; ++i)
-        out << (i ? ", " : "") << printable(fields[i].first, 30) << ": "
-            << printable(fields[i].second, 30);
-      if (fields.size() > 12) out << ", ... " << fields.size() << " fields";
-      out << '}';
-    } else if (type == "set") {
-      std::vector<std::string> items;
-      cluster_.smembers(k, std::back_inserter(items));
-      std::sort(items.begin(), items.end());
-      out << '{';
-      for (std::size_t i = 0; i < items.size() && i < 12; ++i)
-        out << (i ? ", " : "") << printable(items[i], 30);
-      if (items.size() > 12) out << ", ... " << items.size() << " members";
-      out << '}';
-    }
+    out << "  " << internal::printable(k.substr(prefix_.size()), 40) << "  [slot " << key_slot(k)
+        << " on " << cluster_.node_for(k) << ", " << type << ", ";
+    out << internal::ttl_view(pttl) << "]  " << internal::value_view(cluster_, k, type);
     out << '\n';
   }
   return out.str();

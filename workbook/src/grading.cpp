@@ -27,7 +27,9 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string printable(const std::string& s, std::size_t max = 60) {
+}  // namespace
+
+std::string internal::printable(const std::string& s, std::size_t max) {
   std::string out;
   for (char ch : s.substr(0, max)) {
     auto c = static_cast<unsigned char>(ch);
@@ -43,7 +45,6 @@ std::string printable(const std::string& s, std::size_t max = 60) {
   if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
   return out;
 }
-}  // namespace
 
 Registration::Registration(const char* id, bool needs_postgres) {
   mutable_lesson() = Lesson{id, needs_postgres};
@@ -146,51 +147,8 @@ std::string KeyScope::view() const {
   for (const auto& k : mine) {
     std::string type = client_.type(k);
     long long pttl = client_.pttl(k);
-    out << "  " << printable(k.substr(prefix_.size())) << "  [" << type << ", ";
-    if (pttl == -1)
-      out << "no TTL";
-    else if (pttl == -2)
-      out << "gone";
-    else
-      out << "TTL " << pttl << " ms";
-    out << "]  ";
-    if (type == "string") {
-      out << '"' << printable(client_.get(k).value_or("")) << '"';
-    } else if (type == "hash") {
-      std::vector<std::pair<std::string, std::string>> fields;
-      client_.hgetall(k, std::back_inserter(fields));
-      std::sort(fields.begin(), fields.end());
-      out << '{';
-      for (std::size_t i = 0; i < fields.size() && i < 12; ++i)
-        out << (i ? ", " : "") << printable(fields[i].first, 30) << ": "
-            << printable(fields[i].second, 30);
-      if (fields.size() > 12) out << ", ... " << fields.size() << " fields";
-      out << '}';
-    } else if (type == "zset") {
-      std::vector<std::pair<std::string, double>> members;
-      client_.zrevrange(k, 0, 11, std::back_inserter(members));
-      out << "highest first: ";
-      for (std::size_t i = 0; i < members.size(); ++i)
-        out << (i ? ", " : "") << printable(members[i].first, 30) << '=' << members[i].second;
-      long long n = client_.zcard(k);
-      if (n > 12) out << ", ... " << n << " members";
-    } else if (type == "list") {
-      std::vector<std::string> items;
-      client_.lrange(k, 0, 11, std::back_inserter(items));
-      out << '[';
-      for (std::size_t i = 0; i < items.size(); ++i)
-        out << (i ? ", " : "") << printable(items[i], 30);
-      out << ']';
-    } else if (type == "set") {
-      std::vector<std::string> items;
-      client_.smembers(k, std::back_inserter(items));
-      std::sort(items.begin(), items.end());
-      out << '{';
-      for (std::size_t i = 0; i < items.size() && i < 12; ++i)
-        out << (i ? ", " : "") << printable(items[i], 30);
-      if (items.size() > 12) out << ", ... " << items.size() << " members";
-      out << '}';
-    }
+    out << "  " << internal::printable(k.substr(prefix_.size())) << "  [" << type << ", ";
+    out << internal::ttl_view(pttl) << "]  " << internal::value_view(client_, k, type);
     out << '\n';
   }
   return out.str();

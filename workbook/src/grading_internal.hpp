@@ -1,12 +1,74 @@
 // Between the harness library and its main; not for graders.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
+#include <iterator>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wb::grading {
 class KeyScope;
 namespace internal {
+// A key or value for a failing test's report: control bytes as \xNN, cut
+// after `max` bytes (the cut says how long it was).
+std::string printable(const std::string& s, std::size_t max = 60);
+
+// A PTTL answer as the key scopes' view() shows it.
+inline std::string ttl_view(long long pttl) {
+  if (pttl == -1) return "no TTL";
+  if (pttl == -2) return "gone";
+  return "TTL " + std::to_string(pttl) + " ms";
+}
+
+// What key `k` of type `type` holds, as the key scopes' view() shows it: at
+// most 12 fields, members or items. Client: wb::Valkey (KeyScope) or
+// wb::ValkeyCluster (ClusterKeyScope), which have the same calls.
+template <typename Client>
+std::string value_view(Client& client, const std::string& k, const std::string& type) {
+  std::ostringstream out;
+  if (type == "string") {
+    out << '"' << printable(client.get(k).value_or("")) << '"';
+  } else if (type == "hash") {
+    std::vector<std::pair<std::string, std::string>> fields;
+    client.hgetall(k, std::back_inserter(fields));
+    std::sort(fields.begin(), fields.end());
+    out << '{';
+    for (std::size_t i = 0; i < fields.size() && i < 12; ++i)
+      out << (i ? ", " : "") << printable(fields[i].first, 30) << ": "
+          << printable(fields[i].second, 30);
+    if (fields.size() > 12) out << ", ... " << fields.size() << " fields";
+    out << '}';
+  } else if (type == "zset") {
+    std::vector<std::pair<std::string, double>> members;
+    client.zrevrange(k, 0, 11, std::back_inserter(members));
+    out << "highest first: ";
+    for (std::size_t i = 0; i < members.size(); ++i)
+      out << (i ? ", " : "") << printable(members[i].first, 30) << '=' << members[i].second;
+    long long n = client.zcard(k);
+    if (n > 12) out << ", ... " << n << " members";
+  } else if (type == "list") {
+    std::vector<std::string> items;
+    client.lrange(k, 0, 11, std::back_inserter(items));
+    out << '[';
+    for (std::size_t i = 0; i < items.size(); ++i)
+      out << (i ? ", " : "") << printable(items[i], 30);
+    out << ']';
+  } else if (type == "set") {
+    std::vector<std::string> items;
+    client.smembers(k, std::back_inserter(items));
+    std::sort(items.begin(), items.end());
+    out << '{';
+    for (std::size_t i = 0; i < items.size() && i < 12; ++i)
+      out << (i ? ", " : "") << printable(items[i], 30);
+    if (items.size() > 12) out << ", ... " << items.size() << " members";
+    out << '}';
+  }
+  return out.str();
+}
+
 void register_scope(const KeyScope* scope);
 void unregister_scope(const KeyScope* scope);
 // The keys of every live KeyScope, for a failing test's report.
