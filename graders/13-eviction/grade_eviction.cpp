@@ -69,22 +69,7 @@ struct Loader {
   }
 };
 
-std::string what_was_thrown(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const wb::NotImplemented&) {
-    throw;
-  } catch (const wb::ReplyError& e) {
-    return "wb::ReplyError: " + std::string(e.what());
-  } catch (const wb::Error& e) {
-    return "wb::Error: " + std::string(e.what());
-  } catch (const std::invalid_argument& e) {
-    return "std::invalid_argument: " + std::string(e.what());
-  } catch (const std::exception& e) {
-    return "an exception: " + std::string(e.what());
-  }
-  return "nothing";
-}
+using wb::grading::what_was_thrown;
 
 }  // namespace
 

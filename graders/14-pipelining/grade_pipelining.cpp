@@ -141,22 +141,7 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-std::string what_was_thrown(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const wb::NotImplemented&) {
-    throw;
-  } catch (const wb::ReplyError& e) {
-    return "wb::ReplyError: " + std::string(e.what());
-  } catch (const wb::Error& e) {
-    return "wb::Error: " + std::string(e.what());
-  } catch (const std::invalid_argument& e) {
-    return "std::invalid_argument: " + std::string(e.what());
-  } catch (const std::exception& e) {
-    return "an exception: " + std::string(e.what());
-  }
-  return "nothing";
-}
+using wb::grading::what_was_thrown;
 
 // "threw ..." or, when the code went on to send (the grader's dry run
 // stopped it), what it tried to send.

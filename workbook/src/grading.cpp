@@ -140,6 +140,23 @@ std::vector<std::string> KeyScope::keys() const {
   return found;
 }
 
+std::string what_was_thrown(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const NotImplemented&) {
+    throw;
+  } catch (const ReplyError& e) {
+    return "wb::ReplyError: " + std::string(e.what());
+  } catch (const Error& e) {
+    return "wb::Error: " + std::string(e.what());
+  } catch (const std::invalid_argument& e) {
+    return "std::invalid_argument: " + std::string(e.what());
+  } catch (const std::exception& e) {
+    return "an exception: " + std::string(e.what());
+  }
+  return "nothing";
+}
+
 std::string KeyScope::view() const {
   std::ostringstream out;
   std::vector<std::string> mine = keys();

@@ -71,6 +71,11 @@ class KeyScope {
   mutable Valkey client_;
 };
 
+// What `f` threw, for a message: "wb::ReplyError: ...", "wb::Error: ...",
+// "std::invalid_argument: ...", "an exception: ...", or "nothing".
+// wb::NotImplemented goes through (a stub stays a stub).
+std::string what_was_thrown(const std::function<void()>& f);
+
 // "SET "k" "v" | GET "k"" - the commands, one per line, at most `max`.
 std::string describe(const std::vector<SentCommand>& commands, std::size_t max = 20);
 // How many recorded commands have this name (upper case: "SET", "SCRIPT LOAD").
