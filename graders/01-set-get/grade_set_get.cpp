@@ -1,4 +1,6 @@
 // Grader for lesson 01 - SET, GET and DEL.
+#include <algorithm>
+#include <atomic>
 #include <string>
 
 #include "set_get.hpp"
@@ -148,6 +150,28 @@ TEST_CASE("a key holding the empty string is found, and is empty", "[task2]") {
   REQUIRE(value == ""s);
 }
 
+TEST_CASE("a key holding a list is the server's error, not a missing key", "[task2]") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("queue");
+  client.rpush(key, "job-1");
+  std::optional<std::string> value;
+  bool reply_error = false;
+  try {
+    value = set_get::get_key(client, key);
+  } catch (const wb::ReplyError&) {
+    reply_error = true;
+  }
+  INFO("get_key on a key that holds a list returned "
+       << (value ? "\"" + *value + "\"" : "std::nullopt")
+       << " instead of throwing. The server answered WRONGTYPE: that is an error, not a miss. "
+          "Turned into std::nullopt it tells the caller \"not cached\": a cache-aside caller "
+          "then asks the database and its SET replaces the list, someone else's data. Let the "
+          "client's wb::ReplyError reach the caller.");
+  REQUIRE(reply_error);
+  REQUIRE(client.type(key) == "list");
+}
+
 TEST_CASE("delete_key returns 1 when it deleted the key, and the key is gone", "[task3]") {
   grading::KeyScope keys("set-get");
   auto client = grading::connect();
@@ -169,6 +193,58 @@ TEST_CASE("delete_key returns 0 when there was nothing to delete", "[task3]") {
        << " for a key that does not exist. DEL "
           "answers with the number of keys it removed: return that, do not assume 1.");
   REQUIRE(deleted == 0);
+}
+
+TEST_CASE("delete_key deletes a key of any type: a list too", "[task3]") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("queue");
+  client.rpush(key, "job-1");
+  long long deleted = -1;
+  const std::string thrown =
+      grading::what_was_thrown([&] { deleted = set_get::delete_key(client, key); });
+  INFO("delete_key on a key that holds a list "
+       << (thrown == "nothing" ? "returned " + std::to_string(deleted) : "threw " + thrown)
+       << ". DEL removes a key whatever it holds and answers 1. A delete_key that reads the "
+          "value first (GET, then DEL) fails with WRONGTYPE on a list, and is two commands "
+          "where one does it.");
+  REQUIRE(thrown == "nothing");
+  REQUIRE(deleted == 1);
+  INFO("After delete_key, EXISTS still found the key: was DEL sent with this key?");
+  REQUIRE(client.exists(key) == 0);
+}
+
+TEST_CASE("delete_key: of 8 callers deleting the same key at once, exactly one gets 1",
+          "[task3]") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();  // shared: each call borrows its own connection
+  const std::string key = keys.key("session");
+  constexpr int rounds = 100;
+  constexpr int callers = 8;
+  int wrong_rounds = 0;
+  int most_ones = 1;
+  int fewest_ones = 1;
+  for (int round = 0; round < rounds; ++round) {
+    client.set(key, "x");
+    std::atomic<int> ones{0};
+    grading::run_together(callers, [&](int) {
+      if (set_get::delete_key(client, key) == 1) ++ones;
+    });
+    const int n = ones.load();
+    if (n != 1) ++wrong_rounds;
+    most_ones = std::max(most_ones, n);
+    fewest_ones = std::min(fewest_ones, n);
+  }
+  INFO(rounds << " times, " << callers << " callers deleted the same key at once. In "
+              << wrong_rounds << " of them the number of callers that got 1 was not 1 (it "
+              << "ranged from " << fewest_ones << " to " << most_ones << "). "
+              << (most_ones > 1
+                      ? "More than one caller got 1: checking first (EXISTS, then DEL) leaves "
+                        "a gap in which every caller sees the key before any of them deletes "
+                        "it, and each reports the one deletion as its own. "
+                      : "")
+              << "DEL's own answer says whether this very call removed the key: return it.");
+  REQUIRE(wrong_rounds == 0);
 }
 
 TEST_CASE("count_visit starts a counter at 1 and adds 1 each time", "[task4]") {
@@ -215,4 +291,25 @@ TEST_CASE("count_visit loses no visit when 16 callers count at once", "[task4]")
                << total.value_or("nothing") << ", expected " << callers * visits_each
                << ". Lost visits mean a read-modify-write: use INCR.");
   REQUIRE(total == std::to_string(callers * visits_each));
+}
+
+TEST_CASE("count_visit on a value that is not a number is the server's error, and the value stays",
+          "[task4]") {
+  grading::KeyScope keys("set-get");
+  auto client = grading::connect();
+  const std::string key = keys.key("visits");
+  client.set(key, "ten");
+  long long returned = 0;
+  const std::string thrown =
+      grading::what_was_thrown([&] { returned = set_get::count_visit(client, key); });
+  auto stored = client.get(key);
+  INFO("count_visit on a key that holds \"ten\" "
+       << (thrown == "nothing" ? "returned " + std::to_string(returned) : "threw " + thrown)
+       << "; afterwards the key holds " << (stored ? "\"" + *stored + "\"" : "nothing")
+       << ". INCR refuses a value that is not a whole number, and that refusal must reach the "
+          "caller as the client's wb::ReplyError. Catching it and starting the counter again "
+          "erases what the key held (someone else's data, or a bug you can then no longer "
+          "see).");
+  REQUIRE(thrown.rfind("wb::ReplyError", 0) == 0);
+  REQUIRE(stored == "ten"s);
 }
