@@ -1,15 +1,23 @@
 // Lesson 02 example: one flat keyspace, key naming, listing a namespace with
-// SCAN, glob characters in patterns, deleting in batches, and cluster hash
-// tags. Run it with `make example-2`.
+// SCAN, glob characters in patterns, deleting in batches, cluster hash tags,
+// and a user of its own limited to one namespace (ACL). Run it with
+// `make example-2`.
 //
 // Every key it writes starts with "example:02:" and is deleted at the end.
+// The ACL user of step 8 has a random name and password, is deleted on every
+// way out of that step, and its password is never printed.
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <cstdint>
 #include <iostream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "workbook/example.hpp"
+#include "workbook/url.hpp"
 #include "workbook/valkey.hpp"
 
 namespace {
@@ -64,6 +72,141 @@ int hash_slot(const std::string& key) {
       hashed = key.substr(open + 1, close - open - 1);
   }
   return crc16(hashed) % 16384;
+}
+
+std::string to_hex(const unsigned char* bytes, std::size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += digits[bytes[i] >> 4];
+    out += digits[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+// `n` bytes from OpenSSL's cryptographic generator, as hex: a password must
+// not be guessable.
+std::string random_hex(std::size_t n) {
+  std::vector<unsigned char> bytes(n);
+  if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  return to_hex(bytes.data(), n);
+}
+
+// The SHA-256 of `text`, as hex. ACL SETUSER takes "#<this>" instead of
+// ">password", so the password itself is never part of that command (nor of
+// an error message that names it).
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  return to_hex(digest, size);
+}
+
+// A user made with ACL SETUSER, deleted again when this goes out of scope:
+// on the normal path, and on every exception too.
+class TemporaryUser {
+ public:
+  TemporaryUser(wb::Valkey& admin, std::string name) : admin_(admin), name_(std::move(name)) {}
+  TemporaryUser(const TemporaryUser&) = delete;
+  TemporaryUser& operator=(const TemporaryUser&) = delete;
+  ~TemporaryUser() {
+    try {
+      remove();
+    } catch (const std::exception& e) {
+      std::cerr << "    could not delete ACL user " << name_ << ": " << e.what() << "\n";
+    }
+  }
+  // ACL DELUSER's answer: how many users it deleted (0 the second time).
+  long long remove() {
+    if (removed_) return 0;
+    removed_ = true;
+    return admin_.command<long long>("ACL", "DELUSER", name_);
+  }
+
+ private:
+  wb::Valkey& admin_;
+  std::string name_;
+  bool removed_ = false;
+};
+
+// What the server answered `call` with: "OK"-like output, or its refusal.
+template <typename Call>
+std::string answer_of(Call call) {
+  try {
+    return call();
+  } catch (const wb::ReplyError& e) {
+    return "(error) " + e.server_text();
+  }
+}
+
+// Step 8: a user of the application's own, limited to its namespace.
+void least_privilege_user(wb::Valkey& admin) {
+  const std::string name = "example-02-" + random_hex(4);
+  const std::string password = random_hex(16);
+  const std::string app = prefix + "app:";
+  std::vector<std::string> rules = {"on", "#" + sha256_hex(password), "~" + app + "*",
+                                    "+@read", "+@write", "-@dangerous", "-@scripting"};
+  const wb::ConnectionOptions& where = admin.options();
+  if (where.db != 0) rules.push_back("+select");  // the URL's /db needs SELECT
+
+  std::string shown = "ACL SETUSER " + name;
+  for (const auto& rule : rules) shown += " " + (rule[0] == '#' ? std::string("#<sha-256>") : rule);
+  std::vector<std::string> argv = {"ACL", "SETUSER", name};
+  argv.insert(argv.end(), rules.begin(), rules.end());
+  try {
+    admin.command(argv.begin(), argv.end());
+  } catch (const wb::ReplyError& e) {
+    std::cout << "    skipped: this login may not create users (" << e.server_text() << ")\n";
+    return;
+  }
+  TemporaryUser user(admin, name);  // from here on, deleted on every way out
+  std::cout << "    " << shown << " -> OK\n";
+
+  admin.set(prefix + "billing:invoice:7", "paid");  // another application's key
+
+  // The URL a managed service would hand out: user, password, host, port.
+  const std::string url = std::string(where.tls ? "rediss" : "redis") + "://" + name + ":" +
+                          password + "@" + where.address();
+  std::cout << "    connecting as " << wb::redact_url(url) << "\n";
+  wb::Valkey as_app(url);
+  std::cout << "    SET " << app << "greeting hello -> "
+            << answer_of([&] { return as_app.set(app + "greeting", "hello") ? "OK" : "(nil)"; })
+            << "\n";
+  std::cout << "    GET " << app << "greeting -> "
+            << answer_of([&] { return show(as_app.get(app + "greeting")); }) << "\n";
+  std::cout << "    GET " << prefix << "billing:invoice:7 -> "
+            << answer_of([&] { return show(as_app.get(prefix + "billing:invoice:7")); }) << "\n";
+  std::cout << "    PING -> " << answer_of([&] { return as_app.ping(); }) << "\n";
+  std::cout << "    CONFIG GET maxmemory -> " << answer_of([&] {
+    as_app.command("CONFIG", "GET", "maxmemory");
+    return std::string("answered");
+  }) << "\n";
+  std::cout << "    ACL DRYRUN " << name << " FUNCTION FLUSH -> "
+            << admin.command<std::string>("ACL", "DRYRUN", name, "FUNCTION", "FLUSH")
+            << "  (-@scripting did that: FUNCTION FLUSH is in @write and names no key)\n";
+  std::vector<std::string> seen = scan_all(as_app, prefix + "billing:*", false);
+  std::cout << "    but SCAN names no key, so it is allowed: SCAN ... MATCH " << prefix
+            << "billing:* -> " << seen.size() << " key name(s)"
+            << (seen.empty() ? std::string() : ", " + seen.front())
+            << " (its value stays out of reach)\n";
+
+  std::cout << "    ACL DELUSER " << name << " -> " << user.remove() << "\n";
+  // The server closes the deleted user's connections; a new one is refused.
+  auto after = [&] {
+    try {
+      return show(as_app.get(app + "greeting"));
+    } catch (const wb::ReplyError& e) {
+      return "(error) " + e.server_text();
+    } catch (const wb::Error&) {
+      return std::string("the server closed the connection");
+    }
+  };
+  const std::string first = after();
+  const std::string second = after();
+  std::cout << "    the app's login afterwards: GET -> " << first << "; again -> " << second
+            << "\n";
 }
 
 }  // namespace
@@ -146,6 +289,10 @@ int main() try {
     answer = e.server_text();  // a server without cluster mode may refuse
   }
   std::cout << "    the server's own answer: CLUSTER KEYSLOT {cart:42}:items -> " << answer << "\n";
+
+  std::cout << "\n8. A user of the application's own: ACL, limited to the namespace "
+            << prefix << "app\n";
+  least_privilege_user(client);
 
   std::vector<std::string> mine = scan_all(client, prefix + "*", false);
   client.del(mine.begin(), mine.end());
