@@ -43,6 +43,11 @@ std::string show(const std::optional<std::string>& v) {
   return v ? "\"" + *v + "\"" : "std::nullopt";
 }
 
+// What a key holds, for a message: its value, or that it is gone.
+std::string holds(const std::optional<std::string>& v) {
+  return v ? "holds \"" + *v + "\"" : "does not exist (GET answers nil)";
+}
+
 std::string show(const ttl::TimeLeft& t) {
   switch (t.kind) {
     case ttl::TimeLeft::Kind::no_such_key: return "no_such_key";
@@ -144,7 +149,7 @@ TEST_CASE("cache_for refuses a ttl of zero or less and leaves the old value alon
   CHECK_THROWS_AS(ttl::cache_for(client, key, "new", -5ms), std::invalid_argument);
   auto sent = client.workbook_recorded_commands();
   INFO("Sent before refusing:\n"
-       << grading::describe(sent) << "The key now holds " << show(client.get(key))
+       << grading::describe(sent) << "The key now " << holds(client.get(key))
        << " (expected \"old\", untouched).");
   CHECK(sent.empty());
   REQUIRE(client.get(key) == "old"s);
@@ -449,7 +454,7 @@ TEST_CASE("issue_otp stores a new code with its expiry and returns it", "[task6]
   auto code = ttl::issue_otp(client, key, 2000ms);
   auto stored = client.get(key);
   long long pttl = client.pttl(key);
-  INFO("issue_otp(key, 2000ms) returned " << show(code) << "; the key holds " << show(stored)
+  INFO("issue_otp(key, 2000ms) returned " << show(code) << "; the key " << holds(stored)
                                           << " with PTTL " << show_pttl(pttl)
                                           << ". Expected the same 6-digit code in both, "
                                              "expiring in "
@@ -477,7 +482,7 @@ TEST_CASE("asking again while a code is active changes nothing", "[task6]") {
               "again must leave it as it is and return std::nullopt."
             : ""));
   INFO("A code was issued for 5 s, then issue_otp was asked again (60 s): it returned "
-       << show(second) << "; the key holds " << show(stored) << " (first code " << show(first)
+       << show(second) << "; the key " << holds(stored) << " (first code " << show(first)
        << ") with PTTL " << show_pttl(pttl)
        << ". Expected std::nullopt, the first code and at "
           "most 5000 ms. If asking again replaces the code, anyone who knows the user's name can "
@@ -555,7 +560,7 @@ TEST_CASE("a wrong code is refused and the right one still works", "[task7]") {
   bool wrong = ttl::verify_otp(client, key, "042918");
   auto stored = client.get(key);
   INFO("verify_otp with a wrong code returned "
-       << std::boolalpha << wrong << "; the key now holds " << show(stored)
+       << std::boolalpha << wrong << "; the key now " << holds(stored)
        << ". Expected false, and \"042917\" still "
           "there: reading the code with GETDEL before comparing throws the right code away on "
           "every typo. Delete only when the code matches.");

@@ -105,6 +105,12 @@ TEST_CASE("the fixed-window counter always carries a TTL", "[task1]") {
             "locked out for good once they reach the limit.");
     REQUIRE(pttl > 0);
     REQUIRE(pttl <= 5000);
+    auto count = client.get(key);
+    INFO("After request " << i << " the key holds "
+                          << (count ? "\"" + *count + "\"" : std::string("nothing"))
+                          << "; expected the count, \"" << i
+                          << "\", as INCR keeps it (the header's contract).");
+    REQUIRE(count == std::to_string(i));
   }
 }
 
@@ -398,10 +404,20 @@ TEST_CASE("refused requests do not use up the allowance", "[task2]") {
   const std::string key = keys.key("user:1");
   // Limit 3 per 800 ms: 3 allowed at 0 ms, 3 refused at ~300 ms, then at
   // ~850 ms the first 3 have left the window.
-  for (int i = 0; i < 3; ++i) REQUIRE(rate_limiting::sliding_log(client, key, 3, 800ms).allowed);
+  for (int i = 0; i < 3; ++i) {
+    Decision d = rate_limiting::sliding_log(client, key, 3, 800ms);
+    INFO("Request " << i + 1 << " of a limit of 3 per 800 ms, on an empty log: " << show(d)
+                    << "; expected allowed.");
+    REQUIRE(d.allowed);
+  }
   std::this_thread::sleep_for(300ms);
-  for (int i = 0; i < 3; ++i)
-    REQUIRE_FALSE(rate_limiting::sliding_log(client, key, 3, 800ms).allowed);
+  for (int i = 0; i < 3; ++i) {
+    Decision d = rate_limiting::sliding_log(client, key, 3, 800ms);
+    INFO("Request " << i + 4 << ", 300 ms after 3 allowed ones (limit 3 per 800 ms): " << show(d)
+                    << "; expected refused: the 3 allowed ones are still in the window (the log holds "
+                    << client.zcard(key) << " members; one per allowed request makes 3).");
+    REQUIRE_FALSE(d.allowed);
+  }
   long long members = client.zcard(key);
   {
     INFO("After 3 allowed and 3 refused requests the log holds "

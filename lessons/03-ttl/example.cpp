@@ -138,7 +138,7 @@ int main() try {
   }
   std::cout << "\n";
 
-  std::cout << "9. A one-time password: SET NX PX to issue, compare-and-delete to verify\n";
+  std::cout << "9. A one-time password: SET NX PX to issue; compare inside the server; why not GETDEL\n";
   const std::string otp = prefix + "otp:user:42";
   std::string code = std::to_string(random_below(1000000));
   code.insert(0, 6 - code.size(), '0');  // 42 -> "000042"
@@ -148,16 +148,18 @@ int main() try {
   bool again = client.set(otp, "999999", 300s, wb::UpdateType::NOT_EXIST);
   std::cout << "    someone asks again: SET ... 999999 PX 300000 NX -> " << (again ? "OK" : "(nil)")
             << "; the code is still " << show(client.get(otp)) << "\n";
-  const char* take_if_equal =
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
-      "return 0";
-  std::cout << "    verify 123456 (wrong): "
-            << client.eval<long long>(take_if_equal, {otp}, {"123456"})
-            << "; code still there: " << client.exists(otp) << "\n";
-  std::cout << "    verify " << code << ": " << client.eval<long long>(take_if_equal, {otp}, {code})
+  // The comparison inside the server (the exercise's verify_otp builds on
+  // it): Lua's false comes back as nil, true as 1.
+  const char* compare = "return redis.call('GET', KEYS[1]) == ARGV[1]";
+  std::cout << "    compare 123456 (wrong) inside the server: "
+            << (client.eval<std::optional<long long>>(compare, {otp}, {"123456"}) ? "1" : "(nil)")
+            << "; compare " << code << ": "
+            << (client.eval<std::optional<long long>>(compare, {otp}, {code}) ? "1" : "(nil)")
             << "\n";
-  std::cout << "    verify " << code
-            << " again: " << client.eval<long long>(take_if_equal, {otp}, {code}) << " (used up)\n";
+  // GETDEL deletes before anyone compares: a typo would lose the code too.
+  std::cout << "    GETDEL " << otp << " -> " << show(client.getdel(otp))
+            << "; then GET -> " << show(client.get(otp))
+            << " (gone, whatever the user typed)\n";
 
   std::vector<std::string> mine;
   long long cursor = 0;

@@ -392,6 +392,14 @@ learner_warnings() {
 }
 
 # ---- grading one exercise -------------------------------------------------------
+# The plain copy of exercise NN's last grade: the learner's, or the solution's
+# with SOLUTIONS=1 (kept apart, or a teacher's SOLUTIONS=1 run would read as
+# the learner's exercise passing to make hint-N and watch).
+result_log() {
+  if [ "${SOLUTIONS:-}" = 1 ]; then echo "$BUILD/results/$(lesson_id "$1").solution.txt"
+  else echo "$BUILD/results/$(lesson_id "$1").txt"; fi
+}
+
 grader_target() {
   local nn=$1
   if [ "${SOLUTIONS:-}" = 1 ]; then echo "grade-$nn-solution"; else echo "grade-$nn"; fi
@@ -465,14 +473,14 @@ grader_limit() {
 
 # grade_lesson NN [xml-report-file]
 # Builds and runs the grader of exercise NN (the learner's, or the solution with
-# SOLUTIONS=1); its output goes to $BUILD/results/NN-slug.txt. Sets G_STATUS
+# SOLUTIONS=1); its output goes to result_log NN. Sets G_STATUS
 # (passed | failing | not started | won't build | no grader | no server |
 # crashed | timed out), G_FIRST (the first failing behaviour, or why) and G_LOG.
 grade_lesson() {
   local nn=$1 xml=${2:-} id target
   id=$(lesson_id "$nn"); target=$(grader_target "$nn")
   mkdir -p "$BUILD/results"
-  G_LOG="$BUILD/results/$id.txt"; G_FIRST=""; G_STATUS=""
+  G_LOG=$(result_log "$nn"); G_FIRST=""; G_STATUS=""
   if ! has_grader "$nn"; then
     G_STATUS="no grader"; G_FIRST="this lesson has no exercise yet"
     say "Lesson $id has no grader yet." >"$G_LOG"

@@ -207,10 +207,13 @@ test_a_file_that_does_not_build_shows_the_compilers_words() {
 }
 
 # ---- hints ------------------------------------------------------------------------------------
-# A manifest with tiers for two tasks of lesson L, for the length of a test.
+# A manifest with tiers for two tasks of lesson L, in place of the lesson's own
+# hints, for the length of a test.
 with_task_hints() {  # TASK-A TASK-B
   cp "$WB/lessons/manifest.txt" "$SCRATCH/manifest.saved"
   awk -v l="[$(printf %02d "$L")]" -v a="$1" -v b="$2" '
+    /^\[/ { in_l = ($0 == l) }
+    in_l && /^hint/ { next }
     { print }
     $0 == l { print "hint " a " = TOOLS-TEST tier 1 of task " a
               print "hint " a " = TOOLS-TEST tier 2 of task " a

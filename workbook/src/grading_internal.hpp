@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -17,6 +19,15 @@ namespace internal {
 std::string printable(const std::string& s, std::size_t max = 60);
 
 // A PTTL answer as the key scopes' view() shows it.
+// A sorted-set score with every digit it has: a time in microseconds
+// (1.79618e+15 by default) must tell its members apart.
+inline std::string score_text(double score) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", score);
+  if (std::strtod(text, nullptr) != score) std::snprintf(text, sizeof text, "%.17g", score);
+  return text;
+}
+
 inline std::string ttl_view(long long pttl) {
   if (pttl == -1) return "no TTL";
   if (pttl == -2) return "gone";
@@ -46,7 +57,7 @@ std::string value_view(Client& client, const std::string& k, const std::string& 
     client.zrevrange(k, 0, 11, std::back_inserter(members));
     out << "highest first: ";
     for (std::size_t i = 0; i < members.size(); ++i)
-      out << (i ? ", " : "") << printable(members[i].first, 30) << '=' << members[i].second;
+      out << (i ? ", " : "") << printable(members[i].first, 30) << '=' << score_text(members[i].second);
     long long n = client.zcard(k);
     if (n > 12) out << ", ... " << n << " members";
   } else if (type == "list") {

@@ -405,11 +405,12 @@ std::string format_assertion(const Catch::AssertionStats& stats, std::string* su
   const std::string where =
       project_path(result.getSourceInfo().file) + ":" + std::to_string(result.getSourceInfo().line);
   std::ostringstream out;  // after the INFO text
-  std::string infos;
+  std::string infos, last_info;
   for (const auto& info : stats.infoMessages) {
     std::string text = scrub(info.message);
     while (!text.empty() && text.back() == '\n') text.pop_back();
     infos += text + "\n";
+    last_info = text;
   }
   std::string check, values;
   if (result.hasExpression()) {
@@ -445,7 +446,8 @@ std::string format_assertion(const Catch::AssertionStats& stats, std::string* su
       headline = check.empty() ? message : check + (values.empty() ? "" : " was " + values);
       break;
     default:
-      if (!message.empty()) out << message << "\n";
+      // Catch2 v3 also lists FAIL's message among the INFO messages: once is enough.
+      if (!message.empty() && message != last_info) out << message << "\n";
       headline = message;
       break;
   }
