@@ -250,7 +250,8 @@ std::size_t prompt_length(std::string_view line, bool& tx, int* port = nullptr) 
   std::size_t digits = ++i;
   while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i]))) ++i;
   if (i == digits) return 0;
-  if (port) *port = std::stoi(std::string(line.substr(digits, std::min<std::size_t>(i - digits, 6))));
+  if (port)
+    *port = std::stoi(std::string(line.substr(digits, std::min<std::size_t>(i - digits, 6))));
   if (i < line.size() && line[i] == '[') {
     std::size_t close = line.find(']', i);
     if (close == std::string_view::npos) return 0;
@@ -315,7 +316,8 @@ std::optional<std::string> read_place(std::string_view body, Mark& mark) {
              "(own server: maxmemory 2mb maxmemory-policy noeviction)";
     mark.place = Place::OwnServer;
     mark.new_server = true;
-    for (std::size_t i = 0; i < words.size(); i += 2) mark.config.emplace_back(words[i], words[i + 1]);
+    for (std::size_t i = 0; i < words.size(); i += 2)
+      mark.config.emplace_back(words[i], words[i + 1]);
     return std::nullopt;
   }
   if (starts_with(body, "cluster ")) {
@@ -374,8 +376,9 @@ std::optional<Fill> parse_fill(std::string_view line, std::string& why_not) {
       if (digits_end != std::string_view::npos && to_integer(tail.substr(d, digits_end - d)))
         continue;
     }
-    why_not = "the fill loop's command holds a $ the replay does not know (it knows $i and "
-              "$(printf '%0Wd' 0))";
+    why_not =
+        "the fill loop's command holds a $ the replay does not know (it knows $i and "
+        "$(printf '%0Wd' 0))";
     return std::nullopt;
   }
   why_not.clear();
@@ -390,8 +393,8 @@ std::string fill_line(const Fill& fill, long long i) {
     if (starts_with(tail, "$(printf '%0")) {
       std::size_t d = std::string_view("$(printf '%0").size();
       std::size_t digits_end = tail.find("d' 0)", d);
-      out += std::string(static_cast<std::size_t>(*to_integer(tail.substr(d, digits_end - d))),
-                         '0');
+      out +=
+          std::string(static_cast<std::size_t>(*to_integer(tail.substr(d, digits_end - d))), '0');
       at += digits_end + 5;
     } else if (starts_with(tail, "$i")) {
       out += std::to_string(i);
@@ -953,7 +956,7 @@ std::string in_same_slot(const std::string& prefix, const std::string& key) {
   return prefix + "{" + key + "}";
 }
 
-void rename_ports(Reply& reply, int first, int count, int text_first) {
+void rename_ports(Reply& reply, const std::map<int, int>& text_port) {
   const std::string host = "127.0.0.1:";
   for (std::size_t at = reply.str.find(host); at != std::string::npos;
        at = reply.str.find(host, at + 1)) {
@@ -961,10 +964,11 @@ void rename_ports(Reply& reply, int first, int count, int text_first) {
     while (end < reply.str.size() && std::isdigit(static_cast<unsigned char>(reply.str[end])))
       ++end;
     auto port = to_integer(std::string_view(reply.str).substr(digits, end - digits));
-    if (!port || *port < first || *port >= first + count) continue;
-    reply.str.replace(digits, end - digits, std::to_string(text_first + (*port - first)));
+    auto text = port ? text_port.find(static_cast<int>(*port)) : text_port.end();
+    if (text != text_port.end())
+      reply.str.replace(digits, end - digits, std::to_string(text->second));
   }
-  for (Reply& element : reply.elements) rename_ports(element, first, count, text_first);
+  for (Reply& element : reply.elements) rename_ports(element, text_port);
 }
 
 // ---- Lua scripts --------------------------------------------------------------------------

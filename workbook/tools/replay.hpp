@@ -87,9 +87,9 @@ struct Step {
 // COMMAND may hold $i (the loop's number) and $(printf '%0Wd' 0) (W zeros).
 struct Fill {
   int line = 0;
-  long long count = 0;      // N
-  std::string command;      // as written between the echo's quotes
-  std::string word;         // grep -c WORD: the output is how many replies print WORD
+  long long count = 0;  // N
+  std::string command;  // as written between the echo's quotes
+  std::string word;     // grep -c WORD: the output is how many replies print WORD
   std::vector<ExpectedLine> output;
 };
 
@@ -112,8 +112,10 @@ struct Block {
   // before started, as that block left it.
   std::vector<std::pair<std::string, std::string>> config;
   bool new_server = false;
-  // `<!-- replay: cluster 7101-7106 -->`: the text's cluster on these ports;
-  // the prompt 127.0.0.1:7103 is the third node of VALKEY_CLUSTER_URL's.
+  // `<!-- replay: cluster 7101-7106 -->`: the text's cluster on these ports,
+  // its first three the primaries of slots 0-5460, 5461-10922, 10923-16383
+  // (as a cluster is made); a prompt 127.0.0.1:7103 names the primary that
+  // serves 10923-16383 in VALKEY_CLUSTER_URL's cluster, whichever node it is.
   int first_port = 0, last_port = 0;
   std::optional<Fill> fill;  // a shell block that fills the own server
   std::vector<Step> steps;
@@ -209,10 +211,9 @@ std::optional<std::string> refusal(const std::vector<std::string>& argv, bool ow
 // tag before it: foo{}{bar}). (wb::key_slot of the result is that of `key`.)
 std::string in_same_slot(const std::string& prefix, const std::string& key);
 
-// Every "127.0.0.1:<port>" of a reply whose port is one of the cluster's
-// (first .. first+count-1) written with the text's port instead (the same
-// offset from text_first): a node address reads as the text shows it.
-void rename_ports(Reply& reply, int first, int count, int text_first);
+// Every "127.0.0.1:<port>" of a reply whose port `text_port` maps written
+// with the port it maps to: a node's address reads as the text shows it.
+void rename_ports(Reply& reply, const std::map<int, int>& text_port);
 
 // argv with `prefix` in front of every key, and of SCAN's MATCH pattern (a
 // SCAN without MATCH would list everyone's keys: Refused).

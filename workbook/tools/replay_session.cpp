@@ -230,20 +230,19 @@ Connection& Session::node(int port) {
   return *connection;
 }
 
-// The cluster as the text shows it: answering, healthy, its slots where
-// cluster.sh puts them when it creates the cluster (the first three nodes
-// serve 0-5460, 5461-10922 and 10923-16383), since a redirect the text shows
-// names the node of a slot. "" when so; the reason when no cluster answers;
+// The cluster as the text shows it: answering, healthy, its slots in the
+// three ranges cluster.sh gives its primaries when it makes the cluster (a
+// failover may have swapped a primary with its replica: the replay follows
+// the ranges, not the ports). "" when so; the reason when no cluster answers;
 // throws when one answers in another shape.
 std::string Session::check_cluster() {
   if (cluster_problem_) return *cluster_problem_;
   cluster_problem_ = "";
-  const int first = cluster_->port;
   const std::string url = "redis://" + cluster_->address();
   Reply info, slots;
   try {
-    info = node(first).command({"CLUSTER", "INFO"});
-    slots = node(first).command({"CLUSTER", "SLOTS"});
+    info = node(cluster_->port).command({"CLUSTER", "INFO"});
+    slots = node(cluster_->port).command({"CLUSTER", "SLOTS"});
   } catch (const IoError& e) {
     nodes_.clear();
     cluster_problem_ = "no cluster answers at VALKEY_CLUSTER_URL=" + url +
@@ -261,17 +260,26 @@ std::string Session::check_cluster() {
     if (range.elements.size() >= 3 && range.elements[2].elements.size() >= 2)
       ranges[range.elements[0].integer] = {range.elements[1].integer,
                                            range.elements[2].elements[1].integer};
-  const std::map<long long, std::pair<long long, long long>> fresh = {
-      {0, {5460, first}}, {5461, {10922, first + 1}}, {10923, {16383, first + 2}}};
-  if (ranges != fresh) {
+  const std::vector<std::pair<long long, long long>> made = {
+      {0, 5460}, {5461, 10922}, {10923, 16383}};
+  bool as_made = ranges.size() == made.size();
+  for (const auto& [start, end] : made) {
+    auto found = ranges.find(start);
+    if (found == ranges.end() || found->second.first != end) {
+      as_made = false;
+      break;
+    }
+    primaries_.push_back(static_cast<int>(found->second.second));
+  }
+  if (!as_made) {
     std::ostringstream out;
     out << "the cluster at " << url
-        << " does not serve its slots as a freshly made one does (the first three nodes "
-           "0-5460, 5461-10922, 10923-16383), and a redirect in the text names the node of a "
-           "slot; it serves:";
+        << " does not serve its slots in the three ranges of a cluster as it is made "
+           "(0-5460, 5461-10922, 10923-16383), which the text's redirects name; it serves:";
     for (const auto& [start, end_port] : ranges)
       out << " " << start << "-" << end_port.first << " on " << end_port.second << ";";
-    out << " (a failover or a reshard moved them: make cluster-down cluster-up)";
+    out << " (a reshard moved them: make cluster-down cluster-up)";
+    primaries_.clear();
     throw std::runtime_error(out.str());
   }
   return "";
@@ -300,9 +308,10 @@ std::string Session::enter(const Block& block) {
       if (!cluster_) return "no cluster was given to the replay";
       std::string why = check_cluster();
       if (!why.empty()) return why;
-      text_first_port_ = block.first_port;
-      text_nodes_ = block.last_port - block.first_port + 1;
-      target_ = &node(cluster_->port);
+      text_port_.clear();
+      for (std::size_t k = 0; k < primaries_.size(); ++k)
+        text_port_[primaries_[k]] = block.first_port + static_cast<int>(k);
+      target_ = &node(primaries_[0]);
       return "";
     }
   }
@@ -310,8 +319,13 @@ std::string Session::enter(const Block& block) {
 }
 
 void Session::at_prompt(const Block& block, const Step& step) {
-  if (block.place == Place::Cluster && cluster_)
-    target_ = &node(cluster_->port + (step.port - block.first_port));
+  if (block.place != Place::Cluster || primaries_.empty()) return;
+  const auto k = static_cast<std::size_t>(step.port - block.first_port);
+  target_ = k < primaries_.size() ? &node(primaries_[k]) : nullptr;
+  if (!target_)
+    no_target_ = "127.0.0.1:" + std::to_string(step.port) +
+                 " is a replica in the text's cluster, and which primary a replica copies is "
+                 "chosen at random when a cluster is made: the replay sends to the primaries only";
 }
 
 CommandInfo Session::info_named(const std::string& name) {
@@ -372,6 +386,7 @@ Printed Session::run(const std::string& input, const std::vector<std::string>& e
   const std::vector<std::string>& argv = *args;
   const std::string name = upper(argv[0]);
   try {
+    if (!target_) throw Refused(no_target_);
     if (auto why = refusal(argv, place_ == Place::OwnServer)) throw Refused(*why);
     CommandInfo info = info_for(argv);
     std::vector<std::string> sent = argv;
@@ -407,7 +422,7 @@ Printed Session::run(const std::string& input, const std::vector<std::string>& e
       if (argv.size() == 1 && name == "DISCARD" && !error) in_tx_ = false;
       if (place_ == Place::Cluster) {
         restore_keys(reply, cluster_keys_);
-        rename_ports(reply, cluster_->port, text_nodes_, text_first_port_);
+        rename_ports(reply, text_port_);
       }
       strip_prefix(reply, prefix_);
       if (reply.type == Reply::Type::Array) {

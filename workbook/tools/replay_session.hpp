@@ -78,7 +78,9 @@ class Session {
   // cannot be replayed there ("" when it can): no cluster answers, say.
   // Throws when the place cannot be made (a server that does not start).
   std::string enter(const Block& block);
-  // The node of the cluster a step's prompt names (cluster blocks only).
+  // The node of the cluster a step's prompt names (cluster blocks only): the
+  // text's first three ports are the primaries of 0-5460, 5461-10922 and
+  // 10923-16383; a line at any other port (a replica's) is not sent.
   void at_prompt(const Block& block, const Step& step);
 
   // One input line as the CLI would send it, under the prefix; the reply
@@ -121,10 +123,11 @@ class Session {
   std::unique_ptr<OwnServer> own_;
   std::unique_ptr<Connection> own_session_;
   std::optional<ConnectionOptions> cluster_;
-  std::optional<std::string> cluster_problem_;  // set once the cluster was checked
+  std::optional<std::string> cluster_problem_;        // set once the cluster was checked
   std::map<int, std::unique_ptr<Connection>> nodes_;  // by the node's real port
-  int text_first_port_ = 0;  // the text's port of the cluster's first node...
-  int text_nodes_ = 0;       // ...and how many ports the text's cluster has
+  std::vector<int> primaries_;    // the ports of the primaries of 0, 5461, 10923
+  std::map<int, int> text_port_;  // a primary's port -> the text's port of it
+  std::string no_target_;         // why a prompt names no node the replay can reach
   // On the cluster: every key as sent (under the prefix, in its slot) and as
   // typed, to put replies back into the text's words.
   std::map<std::string, std::string> cluster_keys_;
