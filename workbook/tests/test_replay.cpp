@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "fake_server.hpp"
 #include "replay.hpp"
 #include "replay_session.hpp"
 #include "support.hpp"
+#include "workbook/cluster.hpp"
 #include "workbook/grading.hpp"
 
 using namespace std::string_literals;
@@ -815,4 +817,234 @@ Invalid argument(s)
       "```\n");
   for (const auto& f : report.failures) FAIL_CHECK(f);
   CHECK(report.replayed == 1);
+}
+
+// ---- places: a server of the replay's own, the cluster -----------------------------------
+
+TEST_CASE("scan_markdown reads the own-server and cluster marks, and the fill loop") {
+  auto text = replay::scan_markdown(
+      "<!-- replay: own server: maxmemory 2mb maxmemory-policy noeviction -->\n"
+      "```\n"
+      "$ for i in $(seq 3); do echo \"SET page:$i $(printf '%05d' 0)\"; done | valkey-cli -p "
+      "7013 | grep -c OK\n"
+      "~3\n"
+      "```\n"
+      "<!-- replay: own server -->\n"
+      "```\n127.0.0.1:7013> DBSIZE\n(integer) 3\n```\n"
+      "<!-- replay: cluster 7101-7106 -->\n"
+      "```\n127.0.0.1:7101> CLUSTER KEYSLOT a\n(integer) 15495\n"
+      "127.0.0.1:7103> GET a\n(nil)\n```\n");
+  for (const auto& p : text.problems) FAIL_CHECK(p);
+  REQUIRE(text.blocks.size() == 3);
+  const auto& fill = text.blocks[0];
+  CHECK(fill.place == replay::Place::OwnServer);
+  CHECK(fill.new_server);
+  CHECK(fill.config == std::vector<std::pair<std::string, std::string>>{
+                           {"maxmemory", "2mb"}, {"maxmemory-policy", "noeviction"}});
+  REQUIRE(fill.fill);
+  CHECK(fill.fill->count == 3);
+  CHECK(fill.fill->word == "OK");
+  CHECK(fill.fill->line == 3);
+  REQUIRE(fill.fill->output.size() == 1);
+  CHECK(fill.fill->output[0].text == "~3");
+  CHECK(replay::fill_line(*fill.fill, 2) == "SET page:2 00000");
+  CHECK(text.blocks[1].place == replay::Place::OwnServer);
+  CHECK_FALSE(text.blocks[1].new_server);
+  const auto& cluster = text.blocks[2];
+  CHECK(cluster.place == replay::Place::Cluster);
+  CHECK(cluster.first_port == 7101);
+  CHECK(cluster.last_port == 7106);
+  REQUIRE(cluster.steps.size() == 2);
+  CHECK(cluster.steps[0].port == 7101);
+  CHECK(cluster.steps[1].port == 7103);
+}
+
+TEST_CASE("scan_markdown names a place mark it cannot use") {
+  auto problems = [](const std::string& text) { return replay::scan_markdown(text).problems; };
+  auto continued = problems("<!-- replay: own server -->\n```\n127.0.0.1:7013> PING\nPONG\n```\n");
+  REQUIRE(continued.size() == 1);
+  CHECK(wb_test::contains(continued[0], "line 1: 'own server' continues the server of a block"));
+  auto odd = problems("<!-- replay: own server: maxmemory -->\n```\n127.0.0.1:7013> PING\n```\n");
+  REQUIRE(odd.size() == 1);
+  CHECK(wb_test::contains(odd[0], "name value pairs"));
+  auto ports = problems("<!-- replay: cluster 7106-7101 -->\n```\n127.0.0.1:7101> PING\n```\n");
+  REQUIRE(ports.size() == 1);
+  CHECK(wb_test::contains(ports[0], "'cluster' takes the text's ports"));
+  auto outside =
+      problems("<!-- replay: cluster 7101-7106 -->\n```\n127.0.0.1:6379> PING\nPONG\n```\n");
+  REQUIRE(outside.size() == 1);
+  CHECK(
+      wb_test::contains(outside[0], "line 3: the prompt's port 6379 is not one of the cluster's"));
+  auto shell =
+      problems("<!-- replay: own server: maxmemory 2mb -->\n```\n$ valkey-cli FLUSHALL\n```\n");
+  REQUIRE(shell.size() == 1);
+  CHECK(wb_test::contains(shell[0], "line 3: the replay knows one shell line"));
+  auto dollar = problems(
+      "<!-- replay: own server: maxmemory 2mb -->\n```\n"
+      "$ for i in $(seq 3); do echo \"SET k:$i $(rm -rf x)\"; done | valkey-cli -p 1 | grep -c OK\n"
+      "3\n```\n");
+  REQUIRE(dollar.size() == 1);
+  CHECK(wb_test::contains(dollar[0], "holds a $ the replay does not know"));
+  // A shell block without an own-server mark is no transcript: not read.
+  CHECK(problems("```\n$ make test-13\n```\n").empty());
+}
+
+TEST_CASE("refusal: CONFIG SET only on a server of the replay's own; CLUSTER only to ask") {
+  CHECK(replay::refusal({"CONFIG", "SET", "maxmemory", "1mb"}));
+  CHECK_FALSE(replay::refusal({"CONFIG", "SET", "maxmemory", "1mb"}, true));
+  CHECK(replay::refusal({"CONFIG", "REWRITE"}, true));
+  CHECK(replay::refusal({"CONFIG", "RESETSTAT"}, true));
+  CHECK_FALSE(replay::refusal({"CLUSTER", "KEYSLOT", "a"}));
+  CHECK_FALSE(replay::refusal({"cluster", "countkeysinslot", "2780"}));
+  CHECK(replay::refusal({"CLUSTER", "SETSLOT", "2780", "NODE", "x"}));
+  CHECK(replay::refusal({"CLUSTER", "FAILOVER"}));
+  CHECK(replay::refusal({"CLUSTER", "GETKEYSINSLOT", "2780", "10"}));
+}
+
+TEST_CASE("in_same_slot keeps a key under the prefix in the slot of the key as typed") {
+  const std::string prefix = "wbtest:replay-15:ab12:";
+  for (std::string key : {"cart:42", "c", "cart:{user:42}", "{user:42}:cart",
+                          "lock:{cart:{user:42}}", "foo{bar}{zap}", "a{b"}) {
+    CAPTURE(key);
+    std::string sent = replay::in_same_slot(prefix, key);
+    CHECK(sent.rfind(prefix, 0) == 0);
+    CHECK(wb::key_slot(sent) == wb::key_slot(key));
+  }
+  CHECK(replay::in_same_slot(prefix, "cart:42") == prefix + "{cart:42}");
+  CHECK(replay::in_same_slot(prefix, "cart:{user:42}") == prefix + "cart:{user:42}");
+  CHECK_THROWS_AS(replay::in_same_slot(prefix, "foo{}{bar}"), replay::Refused);
+  CHECK_THROWS_AS(replay::in_same_slot(prefix, "a}b"), replay::Refused);
+  CHECK_THROWS_AS(replay::in_same_slot(prefix, "{}x{y}"), replay::Refused);
+}
+
+TEST_CASE("rename_ports writes a cluster node's address with the text's port") {
+  const std::map<int, int> text_port = {{7244, 7101}, {7242, 7102}, {7243, 7103}};
+  Reply moved = error("MOVED 15749 127.0.0.1:7243");
+  replay::rename_ports(moved, text_port);
+  CHECK(moved.str == "MOVED 15749 127.0.0.1:7103");
+  Reply other = array({bulk("127.0.0.1:72441"), bulk("127.0.0.1:7241"), bulk("x 127.0.0.1:7244")});
+  replay::rename_ports(other, text_port);
+  CHECK(other.elements[0].str == "127.0.0.1:72441");
+  CHECK(other.elements[1].str == "127.0.0.1:7241");
+  CHECK(other.elements[2].str == "x 127.0.0.1:7101");
+}
+
+TEST_CASE("INFO and the other texts for people are printed raw, line by line") {
+  CHECK(replay::raw_output({"INFO", "memory"}));
+  CHECK(replay::raw_output({"cluster", "info"}));
+  CHECK_FALSE(replay::raw_output({"CLUSTER", "KEYSLOT", "a"}));
+  CHECK_FALSE(replay::raw_output({"GET", "a"}));
+  CHECK(replay::format_raw(bulk("# Memory\r\nused_memory:1\r\nmaxmemory:0\r\n")) ==
+        Lines{"# Memory", "used_memory:1", "maxmemory:0"});
+  CHECK(replay::format_raw(error("ERR syntax error")) == Lines{"(error) ERR syntax error"});
+}
+
+TEST_CASE("a session replays own-server blocks on a server of its own, configured by the mark") {
+  auto client = wb::grading::connect();
+  wb::grading::KeyScope keys("replay");
+  auto learner_limit = [&] {
+    return replay::format_reply(client.command("CONFIG", "GET", "maxmemory-policy"));
+  };
+  const auto before = learner_limit();
+  const std::string key = keys.key("page:1");
+  auto report = replay_text(
+      "<!-- replay: own server: maxmemory 1mb maxmemory-policy allkeys-lru -->\n"
+      "```\n"
+      "$ for i in $(seq 3); do echo \"SET " +
+      keys.key("page:") +
+      "$i $(printf '%010d' 0)\"; done | valkey-cli -p 7013 | grep -c OK\n"
+      "3\n"
+      "```\n"
+      "<!-- replay: own server -->\n"
+      "```\n"
+      "127.0.0.1:7013> CONFIG GET maxmemory\n1) \"maxmemory\"\n2) \"1048576\"\n"
+      "127.0.0.1:7013> CONFIG SET maxmemory-policy volatile-lru\nOK\n"
+      "127.0.0.1:7013> GET " +
+      key +
+      "\n\"0000000000\"\n"
+      "127.0.0.1:7013> DBSIZE\n(integer) 3\n"
+      "```\n"
+      "```\n127.0.0.1:6379> EXISTS " +
+      key +
+      "\n(integer) 0\n```\n"
+      "```\n127.0.0.1:6379> CONFIG SET maxmemory-policy volatile-lru\nOK\n```\n");
+  REQUIRE(report.failures.size() == 1);
+  CAPTURE(report.failures[0]);
+  // CONFIG SET on the learner's server, the last block: refused, not sent.
+  CHECK(wb_test::contains(report.failures[0], "lesson.md:23: not replayed: CONFIG SET"));
+  CHECK(report.replayed == 3);
+  CHECK(learner_limit() == before);
+  CHECK(client.exists(key) == 0);
+}
+
+TEST_CASE("a session says which fill output differs, and that the replay sent the loop") {
+  auto report = replay_text(
+      "<!-- replay: own server: maxmemory 1mb -->\n"
+      "```\n"
+      "$ for i in $(seq 2); do echo \"SET k:$i v\"; done | redis-cli -p 7013 | grep -c OK\n"
+      "3\n"
+      "```\n");
+  REQUIRE(report.failures.size() == 1);
+  CHECK(wb_test::contains(report.failures[0], "lesson.md:3: the fill loop's output differs"));
+  CHECK(wb_test::contains(report.failures[0], "the server printed:\n    2"));
+}
+
+TEST_CASE("a session skips the cluster blocks when no cluster answers, and says why") {
+  auto options = wb::ConnectionOptions::from_env();
+  auto nowhere = options;
+  nowhere.host = "127.0.0.1";
+  nowhere.port = wb_test::closed_port();
+  replay::Session session(options, "test", nowhere);
+  auto report = session.replay(
+      replay::scan_markdown("<!-- replay: cluster 7101-7106 -->\n"
+                            "```\n127.0.0.1:7101> CLUSTER KEYSLOT a\n(integer) 15495\n```\n"
+                            "```\n127.0.0.1:6379> PING\nPONG\n```\n"),
+      "lesson.md");
+  for (const auto& f : report.failures) FAIL_CHECK(f);
+  CHECK(report.replayed == 1);
+  REQUIRE(report.skipped.size() == 1);
+  CHECK(wb_test::contains(report.skipped[0], "line 2: no cluster answers at VALKEY_CLUSTER_URL"));
+  CHECK(report.no_cluster != "");
+}
+
+// On the workbook's cluster (`make cluster-up`): run by the workbook/cluster test.
+TEST_CASE("a session replays cluster blocks on the node the prompt names, keys in their slots",
+          "[.cluster]") {
+  auto cluster = wb::ConnectionOptions::from_url(wb::cluster_url_from_env());
+  std::string prefix;
+  std::vector<std::string> sent_keys;
+  {
+    replay::Session session(wb::ConnectionOptions::from_env(), "test", cluster);
+    prefix = session.prefix();
+    auto report = session.replay(
+        replay::scan_markdown(
+            "<!-- replay: cluster 7101-7106 -->\n"
+            "```\n"
+            "127.0.0.1:7101> CLUSTER KEYSLOT cart:42\n(integer) 15749\n"
+            "127.0.0.1:7101> SET cart:42 mug\n(error) MOVED 15749 127.0.0.1:7103\n"
+            "127.0.0.1:7103> SET cart:42 mug\nOK\n"
+            "127.0.0.1:7103> GET cart:42\n\"mug\"\n"
+            "127.0.0.1:7101> HSET cart:{user:7} mug 1\n(integer) 1\n"
+            "127.0.0.1:7102> DEL c g\n(error) CROSSSLOT Keys in request don't hash to the same "
+            "slot\n"
+            "127.0.0.1:7101> SET foo{}{bar} x\n"
+            "```\n"),
+        "lesson.md");
+    REQUIRE(report.failures.size() == 1);
+    if (!report.no_cluster.empty()) {
+      WARN("no cluster: " << report.no_cluster);
+      return;
+    }
+    // The one key whose slot no prefix keeps is refused, not sent.
+    CAPTURE(report.failures[0]);
+    CHECK(
+        wb_test::contains(report.failures[0], "lesson.md:15: not replayed: the key 'foo{}{bar}'"));
+    sent_keys = {prefix + "{cart:42}", prefix + "cart:{user:7}"};
+    wb::ValkeyCluster check(wb::cluster_url_from_env());
+    CHECK(check.get(sent_keys[0]) == std::optional<std::string>("mug"));
+    CHECK(check.exists(sent_keys[1]) == 1);
+    CHECK(check.exists("cart:42") == 0);
+  }
+  wb::ValkeyCluster check(wb::cluster_url_from_env());
+  for (const auto& key : sent_keys) CHECK(check.exists(key) == 0);
 }

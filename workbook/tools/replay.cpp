@@ -6,6 +6,8 @@
 #include <charconv>
 #include <set>
 
+#include "workbook/cluster.hpp"
+
 namespace wb::replay {
 
 namespace {
@@ -193,6 +195,37 @@ std::vector<std::string> format_reply(const Reply& reply) {
   return lines;
 }
 
+bool raw_output(const std::vector<std::string>& argv) {
+  // The commands valkey-cli 8 and redis-cli 7 print raw in a terminal.
+  if (argv.empty()) return false;
+  const std::string name = upper(argv[0]), sub = argv.size() > 1 ? upper(argv[1]) : "";
+  const std::size_t argc = argv.size();
+  if (name == "INFO" || name == "LOLWUT") return true;
+  if (name == "DEBUG" && (sub == "HTSTATS" || sub == "HTSTATS-KEY" || sub == "CLIENT-EVICTION"))
+    return true;
+  if (name == "MEMORY" && (sub == "MALLOC-STATS" || sub == "DOCTOR")) return true;
+  if (name == "CLUSTER" && argc == 2 && (sub == "NODES" || sub == "INFO")) return true;
+  if (name == "CLIENT" && (sub == "LIST" || sub == "INFO")) return true;
+  if (name == "LATENCY" && ((argc == 3 && sub == "GRAPH") || (argc == 2 && sub == "DOCTOR")))
+    return true;
+  return false;
+}
+
+std::vector<std::string> format_raw(const Reply& reply) {
+  if (reply.type != Reply::Type::String) return format_reply(reply);
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < reply.str.size()) {
+    std::size_t end = reply.str.find('\n', start);
+    if (end == std::string::npos) end = reply.str.size();
+    std::string line = reply.str.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    start = end + 1;
+  }
+  return lines;
+}
+
 // ---- the lesson text -------------------------------------------------------------
 
 const char* only_name(Only only) {
@@ -208,7 +241,7 @@ namespace {
 
 // "127.0.0.1:6379> ", "localhost:6380[2](TX)> ": the length of the prompt
 // (with the blank after it), or 0 when the line does not start with one.
-std::size_t prompt_length(std::string_view line, bool& tx) {
+std::size_t prompt_length(std::string_view line, bool& tx, int* port = nullptr) {
   std::size_t i = 0;
   while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '.' ||
                              line[i] == '-' || line[i] == '_'))
@@ -217,6 +250,8 @@ std::size_t prompt_length(std::string_view line, bool& tx) {
   std::size_t digits = ++i;
   while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i]))) ++i;
   if (i == digits) return 0;
+  if (port)
+    *port = std::stoi(std::string(line.substr(digits, std::min<std::size_t>(i - digits, 6))));
   if (i < line.size() && line[i] == '[') {
     std::size_t close = line.find(']', i);
     if (close == std::string_view::npos) return 0;
@@ -247,10 +282,129 @@ Only take_line_mark(std::string& text) {
 struct Mark {
   std::string skip_reason;
   Only only = Only::Any;
+  Place place = Place::Learner;
+  std::vector<std::pair<std::string, std::string>> config;
+  bool new_server = false;
+  int first_port = 0, last_port = 0;
   int line = 0;
 };
 
+std::vector<std::string> blank_separated(std::string_view s) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_space(s[i])) ++i;
+    std::size_t end = i;
+    while (end < s.size() && !is_space(s[end])) ++end;
+    if (end > i) words.emplace_back(s.substr(i, end - i));
+    i = end;
+  }
+  return words;
+}
+
+// "own server: maxmemory 2mb ...", "own server", "cluster 7101-7106": the
+// mark, or the reason it is wrong.
+std::optional<std::string> read_place(std::string_view body, Mark& mark) {
+  if (body == "own server") {
+    mark.place = Place::OwnServer;
+    return std::nullopt;
+  }
+  if (starts_with(body, "own server:")) {
+    auto words = blank_separated(body.substr(11));
+    if (words.empty() || words.size() % 2 != 0)
+      return "'own server:' takes configuration directives as name value pairs "
+             "(own server: maxmemory 2mb maxmemory-policy noeviction)";
+    mark.place = Place::OwnServer;
+    mark.new_server = true;
+    for (std::size_t i = 0; i < words.size(); i += 2)
+      mark.config.emplace_back(words[i], words[i + 1]);
+    return std::nullopt;
+  }
+  if (starts_with(body, "cluster ")) {
+    std::string_view ports = trim(body.substr(8));
+    std::size_t dash = ports.find('-');
+    auto first = dash == std::string_view::npos ? std::nullopt : to_integer(ports.substr(0, dash));
+    auto last = dash == std::string_view::npos ? std::nullopt : to_integer(ports.substr(dash + 1));
+    if (!first || !last || *first < 1 || *last < *first || *last > 65535)
+      return "'cluster' takes the text's ports, first-last (cluster 7101-7106)";
+    mark.place = Place::Cluster;
+    mark.first_port = static_cast<int>(*first);
+    mark.last_port = static_cast<int>(*last);
+    return std::nullopt;
+  }
+  return "";  // not a place mark
+}
+
 }  // namespace
+
+std::optional<Fill> parse_fill(std::string_view line, std::string& why_not) {
+  why_not =
+      "the replay knows one shell line, the loop that fills a server: $ for i in $(seq N); do "
+      "echo \"COMMAND\"; done | valkey-cli -p PORT | grep -c WORD";
+  line = trim(line);
+  const std::string_view head = "for i in $(seq ";
+  if (!starts_with(line, head)) return std::nullopt;
+  line.remove_prefix(head.size());
+  std::size_t close = line.find(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  auto count = to_integer(line.substr(0, close));
+  if (!count || *count < 1 || *count > 1000000) return std::nullopt;
+  line.remove_prefix(close + 1);
+  const std::string_view echo = "; do echo \"";
+  if (!starts_with(line, echo)) return std::nullopt;
+  line.remove_prefix(echo.size());
+  std::size_t end = line.find("\"; done | ");
+  if (end == std::string_view::npos) return std::nullopt;
+  Fill fill;
+  fill.count = *count;
+  fill.command = std::string(line.substr(0, end));
+  line.remove_prefix(end + 10);
+  auto words = blank_separated(line);
+  if (words.size() != 7 || (words[0] != "valkey-cli" && words[0] != "redis-cli") ||
+      words[1] != "-p" || !to_integer(words[2]) || words[3] != "|" || words[4] != "grep" ||
+      words[5] != "-c")
+    return std::nullopt;
+  fill.word = words[6];
+  // Only the two substitutions the replay knows: any other $ is a shell's.
+  std::string rest = fill.command;
+  for (std::size_t at = rest.find('$'); at != std::string::npos; at = rest.find('$', at + 1)) {
+    std::string_view tail = std::string_view(rest).substr(at);
+    if (starts_with(tail, "$i")) continue;
+    if (starts_with(tail, "$(printf '%0")) {
+      std::size_t d = std::string_view("$(printf '%0").size();
+      std::size_t digits_end = tail.find("d' 0)", d);
+      if (digits_end != std::string_view::npos && to_integer(tail.substr(d, digits_end - d)))
+        continue;
+    }
+    why_not =
+        "the fill loop's command holds a $ the replay does not know (it knows $i and "
+        "$(printf '%0Wd' 0))";
+    return std::nullopt;
+  }
+  why_not.clear();
+  return fill;
+}
+
+std::string fill_line(const Fill& fill, long long i) {
+  std::string out;
+  std::string_view c = fill.command;
+  for (std::size_t at = 0; at < c.size();) {
+    std::string_view tail = c.substr(at);
+    if (starts_with(tail, "$(printf '%0")) {
+      std::size_t d = std::string_view("$(printf '%0").size();
+      std::size_t digits_end = tail.find("d' 0)", d);
+      out +=
+          std::string(static_cast<std::size_t>(*to_integer(tail.substr(d, digits_end - d))), '0');
+      at += digits_end + 5;
+    } else if (starts_with(tail, "$i")) {
+      out += std::to_string(i);
+      at += 2;
+    } else {
+      out += c[at++];
+    }
+  }
+  return out;
+}
 
 Transcripts scan_markdown(std::string_view text) {
   std::vector<std::string> lines;
@@ -265,6 +419,7 @@ Transcripts scan_markdown(std::string_view text) {
 
   Transcripts out;
   std::optional<Mark> pending;  // a replay mark waiting for its block
+  bool own_server_seen = false;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];
     const int number = static_cast<int>(i + 1);
@@ -288,10 +443,21 @@ Transcripts scan_markdown(std::string_view text) {
         mark.only = Only::Valkey;
       } else if (body == "redis only") {
         mark.only = Only::Redis;
+      } else if (auto wrong = read_place(body, mark); !wrong || !wrong->empty()) {
+        if (wrong) {
+          out.problems.push_back("line " + std::to_string(number) + ": " + *wrong);
+          continue;
+        }
+        if (mark.place == Place::OwnServer && !mark.new_server && !own_server_seen)
+          out.problems.push_back("line " + std::to_string(number) +
+                                 ": 'own server' continues the server of a block before, and "
+                                 "none started one ('own server: maxmemory 2mb ...' does)");
+        if (mark.new_server) own_server_seen = true;
       } else {
-        out.problems.push_back("line " + std::to_string(number) + ": unknown replay mark '" +
-                               std::string(body) +
-                               "' (known: 'skip: <why>', 'valkey only', 'redis only')");
+        out.problems.push_back(
+            "line " + std::to_string(number) + ": unknown replay mark '" + std::string(body) +
+            "' (known: 'skip: <why>', 'valkey only', 'redis only', 'own server: <directives>', "
+            "'own server', 'cluster <first port>-<last port>')");
         continue;
       }
       pending = mark;
@@ -338,6 +504,33 @@ Transcripts scan_markdown(std::string_view text) {
       bool tx = false;
       return prompt_length(c.second, tx) > 0;
     });
+    if (!transcript && pending && pending->place == Place::OwnServer && !content.empty() &&
+        starts_with(content.front().second, "$ ")) {
+      // The shell loop that fills the own server, and what it printed.
+      std::string why;
+      auto fill = parse_fill(std::string_view(content.front().second).substr(2), why);
+      if (!fill) {
+        out.problems.push_back("line " + std::to_string(content.front().first) + ": " + why);
+      } else {
+        fill->line = content.front().first;
+        for (std::size_t c = 1; c < content.size(); ++c) {
+          if (trim(content[c].second).empty()) continue;
+          if (starts_with(content[c].second, "$ ")) {
+            out.problems.push_back("line " + std::to_string(content[c].first) +
+                                   ": one shell line per fill block");
+            break;
+          }
+          fill->output.push_back({content[c].first, content[c].second, Only::Any});
+        }
+        block.place = Place::OwnServer;
+        block.config = pending->config;
+        block.new_server = pending->new_server;
+        block.fill = std::move(fill);
+        out.blocks.push_back(std::move(block));
+      }
+      pending.reset();
+      continue;
+    }
     if (!transcript) {
       if (pending)
         out.problems.push_back(
@@ -350,16 +543,28 @@ Transcripts scan_markdown(std::string_view text) {
     if (pending) {
       block.skip_reason = pending->skip_reason;
       block.only = pending->only;
+      block.place = pending->place;
+      block.config = pending->config;
+      block.new_server = pending->new_server;
+      block.first_port = pending->first_port;
+      block.last_port = pending->last_port;
       pending.reset();
     }
     while (!content.empty() && trim(content.back().second).empty()) content.pop_back();
     for (auto& [at, text_line] : content) {
       bool tx = false;
-      std::size_t prompt = prompt_length(text_line, tx);
+      int port = 0;
+      std::size_t prompt = prompt_length(text_line, tx, &port);
       if (prompt > 0) {
         Step step;
         step.line = at;
+        step.port = port;
         step.tx_prompt = tx;
+        if (block.place == Place::Cluster && (port < block.first_port || port > block.last_port))
+          out.problems.push_back("line " + std::to_string(at) + ": the prompt's port " +
+                                 std::to_string(port) + " is not one of the cluster's (" +
+                                 std::to_string(block.first_port) + "-" +
+                                 std::to_string(block.last_port) + ", from its mark)");
         step.input = text_line.substr(prompt);
         step.only = take_line_mark(step.input);
         block.steps.push_back(std::move(step));
@@ -662,7 +867,7 @@ std::vector<std::size_t> key_positions(const CommandInfo& info,
   return {keys.begin(), keys.end()};
 }
 
-std::optional<std::string> refusal(const std::vector<std::string>& argv) {
+std::optional<std::string> refusal(const std::vector<std::string>& argv, bool own_server) {
   if (argv.empty()) return std::nullopt;
   const std::string name = upper(argv[0]);
   const std::string sub = argv.size() > 1 ? upper(argv[1]) : "";
@@ -678,8 +883,13 @@ std::optional<std::string> refusal(const std::vector<std::string>& argv) {
       if (upper(argv[i]) == "DB")
         return "COPY ... DB writes into another database; a replayed transcript never sends it";
   // The server's configuration and its life.
-  if (name == "CONFIG" && sub != "GET")
-    return "CONFIG " + sub + " changes the server's configuration; only CONFIG GET is replayed";
+  if (name == "CONFIG" && sub != "GET" && !(own_server && sub == "SET"))
+    return "CONFIG " + sub +
+           " changes the server's configuration; only CONFIG GET is replayed (and CONFIG SET on "
+           "a server of the replay's own: <!-- replay: own server: ... -->)";
+  // Asking the cluster where a key would go, or how many keys a slot holds,
+  // reads no key and changes nothing.
+  if (name == "CLUSTER" && (sub == "KEYSLOT" || sub == "COUNTKEYSINSLOT")) return std::nullopt;
   static const std::set<std::string> server = {
       "SHUTDOWN",  "DEBUG",     "MONITOR",    "SYNC",         "PSYNC",    "REPLICAOF", "SLAVEOF",
       "FAILOVER",  "SAVE",      "BGSAVE",     "BGREWRITEAOF", "MODULE",   "CLUSTER",   "READONLY",
@@ -735,6 +945,30 @@ void strip_prefix(Reply& reply, const std::string& prefix) {
        at = reply.str.find(prefix, at))
     reply.str.erase(at, prefix.size());
   for (Reply& element : reply.elements) strip_prefix(element, prefix);
+}
+
+std::string in_same_slot(const std::string& prefix, const std::string& key) {
+  if (hash_tag(key).size() != key.size()) return prefix + key;  // its tag decides
+  if (key.empty() || key.find('}') != std::string::npos)
+    throw Refused("the key '" + key +
+                  "' has no hash tag and holds a '}': no prefix keeps it in its slot, so the "
+                  "replay cannot write it on the cluster");
+  return prefix + "{" + key + "}";
+}
+
+void rename_ports(Reply& reply, const std::map<int, int>& text_port) {
+  const std::string host = "127.0.0.1:";
+  for (std::size_t at = reply.str.find(host); at != std::string::npos;
+       at = reply.str.find(host, at + 1)) {
+    std::size_t digits = at + host.size(), end = digits;
+    while (end < reply.str.size() && std::isdigit(static_cast<unsigned char>(reply.str[end])))
+      ++end;
+    auto port = to_integer(std::string_view(reply.str).substr(digits, end - digits));
+    auto text = port ? text_port.find(static_cast<int>(*port)) : text_port.end();
+    if (text != text_port.end())
+      reply.str.replace(digits, end - digits, std::to_string(text->second));
+  }
+  for (Reply& element : reply.elements) rename_ports(element, text_port);
 }
 
 // ---- Lua scripts --------------------------------------------------------------------------

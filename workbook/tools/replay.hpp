@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "workbook/valkey.hpp"
@@ -49,6 +50,13 @@ std::string quoted(std::string_view bytes);
 // "1) \"a\"", " 1) ..." when there are ten or more elements, ...).
 std::vector<std::string> format_reply(const Reply& reply);
 
+// Whether the CLI prints this command's reply raw, as the server sent it
+// (INFO, CLUSTER INFO, CLIENT LIST, MEMORY DOCTOR, ...: text meant for people),
+// and the lines it then shows: a string reply's lines as they are, without
+// quotes or escapes (other replies as format_reply prints them).
+bool raw_output(const std::vector<std::string>& argv);
+std::vector<std::string> format_raw(const Reply& reply);
+
 // ---- the lesson text ---------------------------------------------------------
 
 // A block or line that belongs to one server only: `<!-- replay: valkey only -->`
@@ -65,16 +73,51 @@ struct ExpectedLine {
 // One command typed at the prompt and the reply lines the text shows below it.
 struct Step {
   int line = 0;
+  int port = 0;            // the prompt's port: 6379 in 127.0.0.1:6379>
   bool tx_prompt = false;  // the prompt reads 127.0.0.1:6379(TX)>
   std::string input;       // what was typed after the prompt
   Only only = Only::Any;
   std::vector<ExpectedLine> reply;
 };
 
+// The shell loop that fills a server of the replay's own before a transcript
+// shows it full, exactly as the text shows it (a shell block under an
+// `own server` mark); the replay sends its commands itself, never a shell:
+//   $ for i in $(seq N); do echo "COMMAND"; done | valkey-cli -p PORT | grep -c WORD
+// COMMAND may hold $i (the loop's number) and $(printf '%0Wd' 0) (W zeros).
+struct Fill {
+  int line = 0;
+  long long count = 0;  // N
+  std::string command;  // as written between the echo's quotes
+  std::string word;     // grep -c WORD: the output is how many replies print WORD
+  std::vector<ExpectedLine> output;
+};
+
+// Fill from a shell line (without the "$ "), or the reason it is not one.
+std::optional<Fill> parse_fill(std::string_view line, std::string& why_not);
+// The i-th command line of the loop (i from 1), as echo prints it.
+std::string fill_line(const Fill& fill, long long i);
+
+// Where a block is replayed: the learner's server (VALKEY_URL, under the
+// replay's prefix), a server of the replay's own, or the workbook's cluster.
+enum class Place { Learner, OwnServer, Cluster };
+
 struct Block {
   int line = 0;             // the line of the opening fence
   std::string skip_reason;  // from `<!-- replay: skip: why -->`; empty: replay it
   Only only = Only::Any;    // from `<!-- replay: valkey only -->`
+  Place place = Place::Learner;
+  // `<!-- replay: own server: maxmemory 2mb -->`: a new server of its own with
+  // these directives; `<!-- replay: own server -->` (none): the one the block
+  // before started, as that block left it.
+  std::vector<std::pair<std::string, std::string>> config;
+  bool new_server = false;
+  // `<!-- replay: cluster 7101-7106 -->`: the text's cluster on these ports,
+  // its first three the primaries of slots 0-5460, 5461-10922, 10923-16383
+  // (as a cluster is made); a prompt 127.0.0.1:7103 names the primary that
+  // serves 10923-16383 in VALKEY_CLUSTER_URL's cluster, whichever node it is.
+  int first_port = 0, last_port = 0;
+  std::optional<Fill> fill;  // a shell block that fills the own server
   std::vector<Step> steps;
 };
 
@@ -157,7 +200,20 @@ std::vector<std::size_t> key_positions(const CommandInfo& info,
 
 // Why a replay must never send this line (FLUSHALL, KEYS, CONFIG SET, SELECT,
 // ...), or nullopt. Judged by the command's name, before anything is sent.
-std::optional<std::string> refusal(const std::vector<std::string>& argv);
+// `own_server`: the server is the replay's own, started for the block, where
+// CONFIG SET is allowed (and only there).
+std::optional<std::string> refusal(const std::vector<std::string>& argv, bool own_server = false);
+
+// A key as the replay writes it on the cluster: under `prefix`, in the slot of
+// the key as typed. A key with a hash tag keeps its tag (the prefix goes in
+// front); any other key becomes prefix{key}, which hashes the key as typed.
+// Throws Refused for a key whose slot no prefix can keep (a `}` without a
+// tag before it: foo{}{bar}). (wb::key_slot of the result is that of `key`.)
+std::string in_same_slot(const std::string& prefix, const std::string& key);
+
+// Every "127.0.0.1:<port>" of a reply whose port `text_port` maps written
+// with the port it maps to: a node's address reads as the text shows it.
+void rename_ports(Reply& reply, const std::map<int, int>& text_port);
 
 // argv with `prefix` in front of every key, and of SCAN's MATCH pattern (a
 // SCAN without MATCH would list everyone's keys: Refused).

@@ -4,7 +4,9 @@
 //   workbook-replay [--result FILE] lessons/NN-slug/README.md
 //       replays the lesson's blocks in order, as one session, and says where
 //       the text differs from what the server printed; exit 1 if it does.
-//       --result writes the counts for scripts/check-summary.
+//       --result writes the counts for scripts/check-summary. Blocks marked
+//       for the cluster go to the cluster of VALKEY_CLUSTER_URL; with none
+//       answering they are skipped, and the exit code is 77.
 //   workbook-replay --print lessons/NN-slug/README.md
 //       prints each block as the server really printed it (for writing or
 //       correcting a transcript: paste, then mark what varies with ~).
@@ -14,12 +16,14 @@
 // are refused, never sent.
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "replay_session.hpp"
 #include "text_file.hpp"
+#include "workbook/cluster.hpp"
 
 namespace {
 
@@ -48,12 +52,23 @@ void print_session(wb::replay::Session& session, const wb::replay::Transcripts& 
       std::cout << ": " << wb::replay::only_name(block.only) << " only\n";
       continue;
     }
+    std::string elsewhere = session.enter(block);
+    if (!elsewhere.empty()) {
+      std::cout << ": not replayed (" << elsewhere << ")\n";
+      continue;
+    }
     std::cout << "\n```\n";
+    if (block.fill) {
+      auto printed = session.run_fill(*block.fill);
+      if (!printed.refused.empty()) std::cout << "[not replayed: " << printed.refused << "]\n";
+      for (const auto& line : printed.lines) std::cout << line << "\n";
+    }
     for (const auto& step : block.steps) {
       if (step.only != Only::Any && step.only != session.kind()) continue;
+      session.at_prompt(block, step);
       std::vector<std::string> expected;
       for (const auto& line : step.reply) expected.push_back(line.text);
-      std::cout << "127.0.0.1:6379" << (session.in_transaction() ? "(TX)" : "") << "> "
+      std::cout << "127.0.0.1:" << step.port << (session.in_transaction() ? "(TX)" : "") << "> "
                 << step.input << "\n";
       auto printed = session.run(step.input, expected);
       if (!printed.refused.empty()) std::cout << "[not replayed: " << printed.refused << "]\n";
@@ -61,6 +76,14 @@ void print_session(wb::replay::Session& session, const wb::replay::Transcripts& 
     }
     std::cout << "```\n";
   }
+}
+
+// The workbook's cluster, when the text has blocks for it.
+std::optional<wb::ConnectionOptions> cluster_for(const wb::replay::Transcripts& text) {
+  for (const auto& block : text.blocks)
+    if (block.place == wb::replay::Place::Cluster)
+      return wb::ConnectionOptions::from_url(wb::cluster_url_from_env());
+  return std::nullopt;
 }
 
 }  // namespace
@@ -89,7 +112,7 @@ int main(int argc, char** argv) {
   try {
     auto text = wb::replay::scan_markdown(wb::tools::read_file(path));
     auto options = wb::ConnectionOptions::from_env();
-    wb::replay::Session session(options, lesson.substr(0, lesson.find('-')));
+    wb::replay::Session session(options, lesson.substr(0, lesson.find('-')), cluster_for(text));
     if (print) {
       print_session(session, text);
       return 0;
@@ -107,6 +130,11 @@ int main(int argc, char** argv) {
     const bool ok = report.failures.empty();
     std::cout << "RESULT transcripts " << lesson << " on " << report.server << ": "
               << (ok ? "MATCH" : "DIFFER") << " (" << counts.str() << ")\n";
+    // Blocks for the cluster and no cluster: skipped (77), not passed.
+    const bool skipped = ok && !report.no_cluster.empty();
+    if (skipped)
+      std::cout << "SKIPPED: the blocks for the cluster were not replayed: " << report.no_cluster
+                << "\n";
     if (!result_file.empty()) {
       // The counts for scripts/check-summary, twice: as the latest run, and
       // under the server's name (make check replays on two servers, one
@@ -128,7 +156,7 @@ int main(int argc, char** argv) {
       std::ofstream(result_file) << counts_file.str();
       std::ofstream(per_server) << counts_file.str();
     }
-    return ok ? 0 : 1;
+    return skipped ? 77 : ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::cout << file << ": " << e.what() << "\n";
     std::cout << "RESULT transcripts " << lesson << ": NOT REPLAYED\n";

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <functional>
 #include <random>
 #include <sstream>
 
@@ -40,6 +41,23 @@ Reply convert(const redisReply* r) {
   if (r->type == REDIS_REPLY_ARRAY)
     for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
   return out;
+}
+
+// The keys of a cluster reply as the text typed them (`sent` -> `typed`),
+// the longest first: one sent key may begin with another.
+void restore_keys(Reply& reply, const std::map<std::string, std::string>& keys) {
+  if (keys.empty()) return;
+  std::vector<std::pair<std::string, std::string>> longest_first(keys.begin(), keys.end());
+  std::stable_sort(longest_first.begin(), longest_first.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  std::function<void(Reply&)> restore = [&](Reply& r) {
+    for (const auto& [sent, typed] : longest_first)
+      for (std::size_t at = r.str.find(sent); at != std::string::npos;
+           at = r.str.find(sent, at + typed.size()))
+        r.str.replace(at, sent.size(), typed);
+    for (Reply& element : r.elements) restore(element);
+  };
+  restore(reply);
 }
 
 // 8 hex digits from the operating system's generator: two replays (or two
@@ -131,8 +149,10 @@ Reply Connection::command(const std::vector<std::string>& argv) {
 
 // ---- Session ---------------------------------------------------------------------------
 
-Session::Session(const ConnectionOptions& options, const std::string& tag)
-    : session_(std::make_unique<Connection>(options)),
+Session::Session(const ConnectionOptions& options, const std::string& tag,
+                 std::optional<ConnectionOptions> cluster)
+    : options_(options),
+      session_(std::make_unique<Connection>(options)),
       side_(std::make_unique<Connection>(options)),
       // No glob character in it: it goes in front of SCAN's MATCH pattern as it is.
       prefix_("wbtest:replay-" + tag + ":" + random_tag() + ":") {
@@ -151,6 +171,8 @@ Session::Session(const ConnectionOptions& options, const std::string& tag)
     version = fields["valkey_version"];
   }
   server_ = name + " " + version;
+  target_ = session_.get();
+  cluster_ = std::move(cluster);
 }
 
 Session::~Session() {
@@ -162,6 +184,13 @@ Session::~Session() {
 }
 
 void Session::clean_up() {
+  // The own server goes with everything on it; the cluster's keys are the
+  // ones the replay sent, each deleted where its slot lives.
+  own_session_.reset();
+  own_.reset();
+  clean_up_cluster();
+  nodes_.clear();
+  target_ = nullptr;
   // A transaction left open is discarded with its connection.
   session_.reset();
   std::string cursor = "0";
@@ -175,6 +204,128 @@ void Session::clean_up() {
       side_->command(del);
     }
   } while (cursor != "0");
+}
+
+void Session::clean_up_cluster() {
+  for (const auto& [sent, typed] : cluster_keys_) {
+    (void)typed;
+    int port = cluster_->port;
+    for (int hop = 0; hop < 5; ++hop) {
+      Reply r = node(port).command({"UNLINK", sent});
+      // "MOVED 2780 127.0.0.1:7002": the key's slot lives on another node.
+      if (r.type != Reply::Type::Error || r.str.rfind("MOVED ", 0) != 0) break;
+      port = std::stoi(r.str.substr(r.str.rfind(':') + 1));
+    }
+  }
+  cluster_keys_.clear();
+}
+
+Connection& Session::node(int port) {
+  auto& connection = nodes_[port];
+  if (!connection) {
+    ConnectionOptions options = *cluster_;
+    options.port = port;
+    connection = std::make_unique<Connection>(options);
+  }
+  return *connection;
+}
+
+// The cluster as the text shows it: answering, healthy, its slots in the
+// three ranges cluster.sh gives its primaries when it makes the cluster (a
+// failover may have swapped a primary with its replica: the replay follows
+// the ranges, not the ports). "" when so; the reason when no cluster answers;
+// throws when one answers in another shape.
+std::string Session::check_cluster() {
+  if (cluster_problem_) return *cluster_problem_;
+  cluster_problem_ = "";
+  const std::string url = "redis://" + cluster_->address();
+  Reply info, slots;
+  try {
+    info = node(cluster_->port).command({"CLUSTER", "INFO"});
+    slots = node(cluster_->port).command({"CLUSTER", "SLOTS"});
+  } catch (const IoError& e) {
+    nodes_.clear();
+    cluster_problem_ = "no cluster answers at VALKEY_CLUSTER_URL=" + url +
+                       " (make cluster-up starts it; make check does)";
+    return *cluster_problem_;
+  }
+  if (info.type == Reply::Type::Error)
+    throw std::runtime_error("the server at VALKEY_CLUSTER_URL=" + url +
+                             " is not a cluster node: CLUSTER INFO says " + info.str);
+  if (info.str.find("cluster_state:ok") == std::string::npos)
+    throw std::runtime_error("the cluster at " + url +
+                             " is not healthy (cluster_state is not ok): make cluster-status");
+  std::map<long long, std::pair<long long, long long>> ranges;  // start -> end, port
+  for (const Reply& range : slots.elements)
+    if (range.elements.size() >= 3 && range.elements[2].elements.size() >= 2)
+      ranges[range.elements[0].integer] = {range.elements[1].integer,
+                                           range.elements[2].elements[1].integer};
+  const std::vector<std::pair<long long, long long>> made = {
+      {0, 5460}, {5461, 10922}, {10923, 16383}};
+  bool as_made = ranges.size() == made.size();
+  for (const auto& [start, end] : made) {
+    auto found = ranges.find(start);
+    if (found == ranges.end() || found->second.first != end) {
+      as_made = false;
+      break;
+    }
+    primaries_.push_back(static_cast<int>(found->second.second));
+  }
+  if (!as_made) {
+    std::ostringstream out;
+    out << "the cluster at " << url
+        << " does not serve its slots in the three ranges of a cluster as it is made "
+           "(0-5460, 5461-10922, 10923-16383), which the text's redirects name; it serves:";
+    for (const auto& [start, end_port] : ranges)
+      out << " " << start << "-" << end_port.first << " on " << end_port.second << ";";
+    out << " (a reshard moved them: make cluster-down cluster-up)";
+    primaries_.clear();
+    throw std::runtime_error(out.str());
+  }
+  return "";
+}
+
+std::string Session::enter(const Block& block) {
+  place_ = block.place;
+  switch (block.place) {
+    case Place::Learner: target_ = session_.get(); return "";
+    case Place::OwnServer:
+      if (block.new_server || !own_) {
+        own_session_.reset();
+        own_.reset();
+        {
+          // The same kind of server as the learner's: the compat run proves
+          // the block on Redis 7.0 too.
+          Valkey learner(options_);
+          own_servers_like(learner);
+        }
+        own_ = std::make_unique<OwnServer>(block.config);
+        own_session_ = std::make_unique<Connection>(ConnectionOptions::from_url(own_->url()));
+      }
+      target_ = own_session_.get();
+      return "";
+    case Place::Cluster: {
+      if (!cluster_) return "no cluster was given to the replay";
+      std::string why = check_cluster();
+      if (!why.empty()) return why;
+      text_port_.clear();
+      for (std::size_t k = 0; k < primaries_.size(); ++k)
+        text_port_[primaries_[k]] = block.first_port + static_cast<int>(k);
+      target_ = &node(primaries_[0]);
+      return "";
+    }
+  }
+  return "";
+}
+
+void Session::at_prompt(const Block& block, const Step& step) {
+  if (block.place != Place::Cluster || primaries_.empty()) return;
+  const auto k = static_cast<std::size_t>(step.port - block.first_port);
+  target_ = k < primaries_.size() ? &node(primaries_[k]) : nullptr;
+  if (!target_)
+    no_target_ = "127.0.0.1:" + std::to_string(step.port) +
+                 " is a replica in the text's cluster, and which primary a replica copies is "
+                 "chosen at random when a cluster is made: the replay sends to the primaries only";
 }
 
 CommandInfo Session::info_named(const std::string& name) {
@@ -235,7 +386,8 @@ Printed Session::run(const std::string& input, const std::vector<std::string>& e
   const std::vector<std::string>& argv = *args;
   const std::string name = upper(argv[0]);
   try {
-    if (auto why = refusal(argv)) throw Refused(*why);
+    if (!target_) throw Refused(no_target_);
+    if (auto why = refusal(argv, place_ == Place::OwnServer)) throw Refused(*why);
     CommandInfo info = info_for(argv);
     std::vector<std::string> sent = argv;
     if (info.known) {
@@ -243,18 +395,35 @@ Printed Session::run(const std::string& input, const std::vector<std::string>& e
         if (auto why =
                 script_refusal(argv[1], [this](const std::string& n) { return info_named(n); }))
           throw Refused(*why);
-      sent = with_prefix(argv, key_positions(info, argv), prefix_);
-      check_keys_with_server(sent);
+      const auto keys = key_positions(info, argv);
+      if (place_ == Place::Learner) {
+        sent = with_prefix(argv, keys, prefix_);
+        check_keys_with_server(sent);
+      } else if (place_ == Place::Cluster) {
+        if (name == "SCAN")
+          throw Refused("SCAN on a cluster lists the keys of one node only; not replayed there");
+        for (std::size_t k : keys) {
+          sent.at(k) = in_same_slot(prefix_, argv.at(k));
+          cluster_keys_[sent[k]] = argv[k];
+        }
+        check_keys_with_server(sent);
+      }
+      // On a server of its own every key is the replay's: sent as typed, so
+      // that what the server counts (memory, keys) is what the text shows.
     }
     // else: a command this server does not know is sent as typed; the server
     // answers "unknown command" and touches nothing.
     for (long long i = 0; i < repeat; ++i) {
-      Reply reply = session_->command(sent);
+      Reply reply = target_->command(sent);
       const bool error = reply.type == Reply::Type::Error;
       // When the CLI shows (TX): the same rules as valkey-cli's prompt.
       if (argv.size() == 1 && name == "MULTI" && !error) in_tx_ = true;
       if (argv.size() == 1 && name == "EXEC" && in_tx_) in_tx_ = false;
       if (argv.size() == 1 && name == "DISCARD" && !error) in_tx_ = false;
+      if (place_ == Place::Cluster) {
+        restore_keys(reply, cluster_keys_);
+        rename_ports(reply, text_port_);
+      }
       strip_prefix(reply, prefix_);
       if (reply.type == Reply::Type::Array) {
         if (name == "SCAN" && reply.elements.size() == 2)
@@ -262,12 +431,35 @@ Printed Session::run(const std::string& input, const std::vector<std::string>& e
         else if (info.unordered_reply && !in_tx_)
           order_like_text(reply.elements, expected);
       }
-      for (std::string& line : format_reply(reply)) printed.lines.push_back(std::move(line));
+      for (std::string& line : raw_output(argv) ? format_raw(reply) : format_reply(reply))
+        printed.lines.push_back(std::move(line));
     }
   } catch (const Refused& e) {
     printed.refused = e.what();
     printed.lines.clear();
   }
+  return printed;
+}
+
+Printed Session::run_fill(const Fill& fill) {
+  Printed printed;
+  long long count = 0;
+  for (long long i = 1; i <= fill.count; ++i) {
+    auto args = split_args(fill_line(fill, i));
+    std::vector<std::string> lines = {"Invalid argument(s)"};
+    if (args && !args->empty()) {
+      if (auto why = refusal(*args, true)) {
+        printed.refused = *why;
+        return printed;
+      }
+      // Like valkey-cli reading its commands from a pipe: one at a time, and
+      // the replies printed raw (its output is no terminal).
+      lines = format_raw(target_->command(*args));
+    }
+    for (const std::string& line : lines)
+      if (line.find(fill.word) != std::string::npos) ++count;
+  }
+  printed.lines = {std::to_string(count)};
   return printed;
 }
 
@@ -298,8 +490,45 @@ Report Session::replay(const Transcripts& text, const std::string& file) {
                                  only_name(block.only) + " only");
       continue;
     }
+    std::string elsewhere;
+    try {
+      elsewhere = enter(block);
+    } catch (const std::exception& e) {
+      report.failures.push_back(file + ":" + std::to_string(block.line) +
+                                ": the block's place could not be made ready: " + e.what());
+      return report;
+    }
+    if (!elsewhere.empty()) {
+      report.skipped.push_back("line " + std::to_string(block.line) + ": " + elsewhere);
+      if (block.place == Place::Cluster) report.no_cluster = elsewhere;
+      continue;
+    }
+    if (block.fill) {
+      const Fill& fill = *block.fill;
+      std::vector<std::string> expected;
+      for (const ExpectedLine& line : fill.output) expected.push_back(line.text);
+      Printed printed = run_fill(fill);
+      const std::string where = file + ":" + std::to_string(fill.line) + ": ";
+      if (!printed.refused.empty()) {
+        report.failures.push_back(where + "not replayed: " + printed.refused);
+        return report;
+      }
+      if (match_reply(expected, printed.lines)) {
+        std::ostringstream out;
+        out << where << "the fill loop's output differs from what " << server_
+            << " printed (the replay sent its " << fill.count << " commands and counted the "
+            << "replies that print " << fill.word << ")\n  the text shows:\n";
+        for (const std::string& line : expected) out << "    " << line << "\n";
+        out << "  the server printed:\n    " << printed.lines[0];
+        report.failures.push_back(out.str());
+        return report;
+      }
+      ++report.replayed;
+      continue;
+    }
     for (const Step& step : block.steps) {
       if (step.only != Only::Any && step.only != kind_) continue;
+      at_prompt(block, step);
       std::vector<std::string> expected;
       for (const ExpectedLine& line : step.reply)
         if (line.only == Only::Any || line.only == kind_) expected.push_back(line.text);
@@ -327,7 +556,7 @@ Report Session::replay(const Transcripts& text, const std::string& file) {
         std::ostringstream out;
         int at = *bad < step.reply.size() ? step.reply[*bad].line : step.line;
         out << file << ":" << at << ": the transcript differs from what " << server_ << " printed\n"
-            << "  127.0.0.1:6379" << (step.tx_prompt ? "(TX)" : "") << "> " << step.input
+            << "  127.0.0.1:" << step.port << (step.tx_prompt ? "(TX)" : "") << "> " << step.input
             << "\n  the text shows:\n";
         for (const std::string& line : expected) out << "    " << line << "\n";
         if (expected.empty()) out << "    (no reply line)\n";

@@ -7,10 +7,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "replay.hpp"
+#include "workbook/own_server.hpp"
 #include "workbook/valkey.hpp"
 
 namespace wb::replay {
@@ -23,6 +25,9 @@ struct Report {
   std::vector<std::string> skipped;    // "line 93: it needs a wait" (`replay: skip`)
   std::vector<std::string> elsewhere;  // "line 359: redis only" (for the other server)
   std::vector<std::string> failures;   // what did not match or could not be sent, in full
+  // Why the cluster blocks were not replayed ("no cluster answers at ..."),
+  // counted in `skipped` too; empty when there was a cluster or no such block.
+  std::string no_cluster;
 };
 
 // One replayed line's outcome, for the tests and for --print.
@@ -51,8 +56,11 @@ class Session {
   // Connects twice (the session, and a side connection that asks the server
   // about commands without disturbing a MULTI). `tag` goes into the prefix
   // ("wbtest:replay-03:<random>:"), so that leftovers name their lesson.
-  Session(const ConnectionOptions& options, const std::string& tag);
-  ~Session();  // removes every key under the prefix
+  // `cluster`: the first node of the workbook's cluster, for the blocks marked
+  // `cluster ...` (connected to when the first such block comes).
+  Session(const ConnectionOptions& options, const std::string& tag,
+          std::optional<ConnectionOptions> cluster = std::nullopt);
+  ~Session();  // removes every key under the prefix, stops its own server
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -64,10 +72,25 @@ class Session {
   // first line that does not match.
   Report replay(const Transcripts& text, const std::string& file);
 
+  // Makes `block`'s place the one later lines go to: the learner's server;
+  // a server of the replay's own (a new one, configured as the mark says, or
+  // the one the block before started); or the cluster. Returns why the block
+  // cannot be replayed there ("" when it can): no cluster answers, say.
+  // Throws when the place cannot be made (a server that does not start).
+  std::string enter(const Block& block);
+  // The node of the cluster a step's prompt names (cluster blocks only): the
+  // text's first three ports are the primaries of 0-5460, 5461-10922 and
+  // 10923-16383; a line at any other port (a replica's) is not sent.
+  void at_prompt(const Block& block, const Step& step);
+
   // One input line as the CLI would send it, under the prefix; the reply
   // printed as the CLI prints it. `expected` (the text's lines) only decides
   // the order of replies whose order the server does not promise.
   Printed run(const std::string& input, const std::vector<std::string>& expected = {});
+
+  // A fill block's loop on the own server: the number of replies that print
+  // its word, as `grep -c` counts them.
+  Printed run_fill(const Fill& fill);
 
   bool in_transaction() const { return in_tx_; }
 
@@ -80,6 +103,11 @@ class Session {
   void check_keys_with_server(const std::vector<std::string>& argv);
   std::string scan_note(const std::vector<std::string>& argv, const Printed& printed);
 
+  void clean_up_cluster();
+  std::string check_cluster();
+  Connection& node(int port);
+
+  ConnectionOptions options_;
   std::unique_ptr<Connection> session_;
   std::unique_ptr<Connection> side_;
   std::string prefix_;
@@ -87,6 +115,22 @@ class Session {
   Only kind_ = Only::Redis;
   bool in_tx_ = false;
   std::map<std::string, CommandInfo> infos_;
+
+  // Where run() sends: the learner's server (session_), the own server, or a
+  // node of the cluster.
+  Place place_ = Place::Learner;
+  Connection* target_ = nullptr;
+  std::unique_ptr<OwnServer> own_;
+  std::unique_ptr<Connection> own_session_;
+  std::optional<ConnectionOptions> cluster_;
+  std::optional<std::string> cluster_problem_;        // set once the cluster was checked
+  std::map<int, std::unique_ptr<Connection>> nodes_;  // by the node's real port
+  std::vector<int> primaries_;    // the ports of the primaries of 0, 5461, 10923
+  std::map<int, int> text_port_;  // a primary's port -> the text's port of it
+  std::string no_target_;         // why a prompt names no node the replay can reach
+  // On the cluster: every key as sent (under the prefix, in its slot) and as
+  // typed, to put replies back into the text's words.
+  std::map<std::string, std::string> cluster_keys_;
 };
 
 }  // namespace wb::replay
