@@ -175,6 +175,18 @@ int main() {
               << address << ", a cluster of " << shards.size() << " primaries and " << replicas
               << " replicas\n\n";
   }
+  // The example moves a slot and kills a primary: never beside a grader
+  // that does the same to this cluster.
+  try {
+    admin::use_exclusively(ops, [](int waited) {
+      std::cout << "(waiting " << waited
+                << " s for another program - a grader of lesson 15? - to finish with the cluster)"
+                << std::endl;
+    });
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
   try {
     admin::wait_until_stable(ops, 20s);
   } catch (const std::exception& e) {

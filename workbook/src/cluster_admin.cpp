@@ -1,8 +1,10 @@
 // Reshards and failovers, for the workbook's own cluster.
 #include "workbook/cluster_admin.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,11 +58,16 @@ std::vector<std::string> all_nodes(const std::vector<Shard>& shards) {
 
 void pause() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
 
-// The slot's owner as `node` sees it ("" when it cannot tell).
-std::string owner_seen_by(ValkeyCluster& cluster, const std::string& node, int slot) {
+// The slot's owner as `node` sees it; `why` says what it said instead when
+// it cannot tell ("" then).
+std::string owner_seen_by(ValkeyCluster& cluster, const std::string& node, int slot,
+                          std::string& why) {
   try {
-    return SlotMap::load(cluster.node(node)).owner(slot);
-  } catch (const Error&) {
+    std::string owner = SlotMap::load(cluster.node(node)).owner(slot);
+    why = owner.empty() ? "no owner" : owner;
+    return owner;
+  } catch (const Error& e) {
+    why = e.what();
     return {};
   }
 }
@@ -69,13 +76,57 @@ void wait_for_owner(ValkeyCluster& cluster, int slot, const std::string& owner,
                     std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   for (;;) {
-    std::string disagree;
-    for (const auto& node : all_nodes(cluster.shards()))
-      if (owner_seen_by(cluster, node, slot) != owner) disagree = node;
+    std::string disagree, says;
+    for (const auto& node : all_nodes(cluster.shards())) {
+      std::string why;
+      if (owner_seen_by(cluster, node, slot, why) != owner) {
+        disagree = node;
+        says = why;
+      }
+    }
     if (disagree.empty()) return;
-    if (Clock::now() > deadline)
+    if (Clock::now() > deadline) {
+      std::string nodes;
+      try {
+        nodes = reply_cast<std::string>(cluster.node(disagree).command("CLUSTER", "NODES"),
+                                        "CLUSTER NODES");
+      } catch (const Error& e) {
+        nodes = e.what();
+      }
       throw Error("slot " + std::to_string(slot) + " was given to " + owner + ", but " + disagree +
-                  " still says otherwise after " + std::to_string(timeout.count()) + " ms");
+                  " still says otherwise (" + says + ") after " + std::to_string(timeout.count()) +
+                  " ms; its CLUSTER NODES:\n" + nodes);
+    }
+    pause();
+  }
+}
+
+// Valkey 8 sends a CLUSTER SETSLOT on to the primary's replicas first, but
+// only to those whose link is up: a replica still catching up after a
+// failover would miss it, keep the slot's old state (an IMPORTING one makes
+// it ignore the new owner's claims) and disagree. So a move waits, briefly,
+// for the replicas of the primaries it changes to be in sync.
+void wait_replicas_in_sync(ValkeyCluster& cluster, const std::string& primary) {
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    std::string behind;
+    for (const auto& shard : cluster.shards()) {
+      if (shard.primary.address() != primary) continue;
+      for (const auto& r : shard.replicas) {
+        if (r.health == "failed") continue;
+        try {
+          if (info_field(cluster.node(r.address()).info("replication"), "master_link_status") !=
+              "up")
+            behind = r.address();
+        } catch (const Error&) {
+          behind = r.address();
+        }
+      }
+    }
+    if (behind.empty()) return;
+    if (Clock::now() > deadline)
+      throw Error("the replica " + behind + " of " + primary +
+                  " is not in sync after 5000 ms; a slot move now would leave it behind");
     pause();
   }
 }
@@ -97,11 +148,33 @@ std::string state_dir() { return std::string(WB_SOURCE_DIR) + "/.state/cluster";
 
 std::string port_of(const std::string& address) { return address.substr(address.rfind(':') + 1); }
 
-// When a node was last failed over, kept in a file so that separate runs
-// (one grader after another) know it too. "" for a node that is not local.
-std::string failover_file(ValkeyCluster&, const std::string& address) {
+bool is_local(const std::string& address) {
   std::string host = address.substr(0, address.rfind(':'));
-  if (host != "127.0.0.1" && host != "localhost") return {};
+  return host == "127.0.0.1" || host == "localhost";
+}
+
+// The folder a local node works in (CONFIG GET dir), "" when it does not say.
+// Whichever checkout started the cluster, every program using it finds the
+// same folder this way.
+std::string node_folder(ValkeyCluster& cluster, const std::string& address) {
+  if (!is_local(address)) return {};
+  try {
+    auto conf = reply_cast<std::vector<std::string>>(
+        cluster.node(address).command("CONFIG", "GET", "dir"), "CONFIG GET dir");
+    if (conf.size() == 2 && !conf[1].empty() && conf[1].front() == '/') return conf[1];
+  } catch (const Error&) {
+  }
+  return {};
+}
+
+// When a node was last failed over, kept in a file so that separate runs
+// (one grader after another, from any checkout) know it too: in the node's
+// own folder, else in this checkout's .state/cluster/. "" for a node that is
+// not local.
+std::string failover_file(ValkeyCluster& cluster, const std::string& address) {
+  if (!is_local(address)) return {};
+  std::string folder = node_folder(cluster, address);
+  if (!folder.empty()) return folder + "/last-failover";
   return state_dir() + "/" + port_of(address) + ".last-failover";
 }
 
@@ -139,6 +212,8 @@ SlotMove::SlotMove(ValkeyCluster& cluster, int slot, std::string to)
     throw std::invalid_argument("slot " + std::to_string(slot_) + " is on " + to_ + " already");
   from_id_ = source->primary.id;
   to_id_ = target->primary.id;
+  wait_replicas_in_sync(cluster_, from_);
+  wait_replicas_in_sync(cluster_, to_);
   const std::string s = std::to_string(slot_);
   // The target first: a client sent there by an ASK must find it importing.
   cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "IMPORTING", from_id_);
@@ -202,6 +277,8 @@ void SlotMove::move_key(const std::string& key) {
 void SlotMove::finish() {
   if (finished_) return;
   move_keys(0);
+  wait_replicas_in_sync(cluster_, from_);
+  wait_replicas_in_sync(cluster_, to_);
   const std::string s = std::to_string(slot_);
   // The target first: between the two, the source no longer claims the slot
   // and a target that did not know yet would send clients back. Then the
@@ -510,6 +587,53 @@ std::vector<std::string> owners(ValkeyCluster& cluster) {
   std::vector<std::string> out(kClusterSlots);
   for (int s = 0; s < kClusterSlots; ++s) out[static_cast<std::size_t>(s)] = map.owner(s);
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// One program at a time
+// ---------------------------------------------------------------------------
+bool use_exclusively(ValkeyCluster& cluster, const std::function<void(int)>& waiting,
+                     std::chrono::milliseconds timeout) {
+  static std::mutex m;
+  static int held = -1;  // the lock's descriptor, open until the program ends
+  std::lock_guard<std::mutex> lock(m);
+  if (held >= 0) return true;
+  std::string seed;
+  try {
+    seed = ConnectionOptions::from_url(cluster_url_from_env()).address();
+  } catch (const std::exception&) {
+    return false;
+  }
+  std::string folder = node_folder(cluster, seed);
+  if (folder.empty()) return false;
+  std::string path = folder + "/workbook-exclusive.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  auto start = Clock::now();
+  auto next_word = start;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      ::close(fd);
+      return false;
+    }
+    auto now = Clock::now();
+    if (now - start > timeout) {
+      ::close(fd);
+      throw Error(
+          "another program has been using the cluster at " + seed + " for " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+          " s (it holds " + path + ")");
+    }
+    if (now >= next_word) {
+      if (waiting)
+        waiting(static_cast<int>(
+            std::chrono::duration_cast<std::chrono::seconds>(now - start).count()));
+      next_word = now + std::chrono::seconds(5);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  held = fd;
+  return true;
 }
 
 }  // namespace wb::cluster_admin

@@ -160,6 +160,18 @@ class ClusterListener : public ClusterListenerBase {
   void testRunStarting(const Catch::TestRunInfo& info) override {
     ClusterListenerBase::testRunStarting(info);
     if (!wb::grading::cluster_needed()) return;
+    // This grader moves slots and fails primaries over: one program at a time.
+    try {
+      wb::ValkeyCluster probe = wb::grading::connect_cluster();
+      wb::cluster_admin::use_exclusively(probe, [](int waited) {
+        std::cout << "  ... waiting for the cluster (" << waited
+                  << " s): another grader, or lesson 15's example, is moving its slots or "
+                     "failing its primaries over, and only one program may do that at a time\n"
+                  << std::flush;
+      });
+    } catch (const std::exception&) {
+      // Not reachable, or not for long enough: the check below says so.
+    }
     // A run just before this one may have failed a primary over: give the
     // cluster a few seconds to settle before calling it broken.
     std::string problem;

@@ -4,6 +4,11 @@
 // [.cluster], which CTest runs as workbook/cluster. Without a cluster that
 // run stops at once with "SKIPPED" and exit code 77, which CTest reports as
 // skipped - never as passed.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -198,6 +203,17 @@ void need_cluster() {
   static bool checked = false;
   if (checked) return;
   std::string why;
+  // These tests move slots and fail primaries over: one program at a time.
+  try {
+    wb::ValkeyCluster probe;
+    admin::use_exclusively(probe, [](int waited) {
+      std::cout << "  ... waiting for the cluster (" << waited
+                << " s): another program is moving its slots or failing its primaries over\n"
+                << std::flush;
+    });
+  } catch (const std::exception&) {
+    // Not reachable: the check below says so.
+  }
   // A run just before may have failed a primary over: a few seconds to settle.
   auto deadline = std::chrono::steady_clock::now() + 15s;
   do {
@@ -272,6 +288,33 @@ std::string describe(const std::vector<wb::RoutedCommand>& sent) {
 }
 
 }  // namespace
+
+TEST_CASE("a program that changes the cluster holds its lock: a second one would wait",
+          "[.cluster]") {
+  need_cluster();  // takes the lock, as every grader on the cluster does
+  wb::ValkeyCluster c;
+  auto seed = wb::ConnectionOptions::from_url(wb::cluster_url_from_env());
+  auto dir = wb::reply_cast<std::vector<std::string>>(
+      c.node(seed.host + ":" + std::to_string(seed.port)).command("CONFIG", "GET", "dir"),
+      "CONFIG GET dir");
+  REQUIRE(dir.size() == 2u);
+  std::string path = dir[1] + "/workbook-exclusive.lock";
+  // Another process (a fork opens the file anew, as a second grader would)
+  // cannot take it while this one runs.
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int fd = ::open(path.c_str(), O_RDWR);
+    if (fd < 0) _exit(2);
+    _exit(::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  INFO(path << ": the second process "
+            << (WEXITSTATUS(status) == 1 ? "took the lock" : "could not open it"));
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
 
 TEST_CASE("the slot map covers every slot with three primaries, each with a replica",
           "[.cluster]") {
