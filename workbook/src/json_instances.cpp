@@ -1,6 +1,9 @@
 // The one compiled copy of nlohmann::json's big class templates, for the
 // lessons that use JSON (see workbook/include/nlohmann/json.hpp). (iter_impl
 // is left out: one of its members only compiles for the const iterator.)
+// (With WB_JSON_LITERALS_OUT_OF_LINE, this file also holds the one
+// definition of the functions the literal operators call.)
+#define WB_JSON_DEFINE_LITERALS 1
 #include <nlohmann/json.hpp>
 
 #if !defined(WB_JSON_INSTANCES)
