@@ -84,7 +84,8 @@ int RAND_bytes(unsigned char* buf, int num) {
   if (num > 0) s.bytes += num;
   if (s.mode == fake_rand::Mode::failing) {
     if (s.calls > 100) throw fake_rand::RetriedForever();
-    if (num > 0) std::memset(buf, 0, static_cast<std::size_t>(num));  // what an ignored failure reads
+    if (num > 0)
+      std::memset(buf, 0, static_cast<std::size_t>(num));  // what an ignored failure reads
     return s.fail_with;
   }
   if (s.calls > 1000)
@@ -536,11 +537,12 @@ TEST_CASE("new_otp_code makes its code from RAND_bytes and from nothing else", "
     calls = fake_rand::state.calls;
   }
   {
-    INFO("new_otp_code returned \"" << first << "\" and never called RAND_bytes. A code from "
-                                          "std::rand or std::mt19937 (seeded from the time, or "
-                                          "once from one 32-bit value) can be predicted: whoever "
-                                          "guesses the seed knows every code to come. Take the "
-                                          "bytes from RAND_bytes (<openssl/rand.h>).");
+    INFO("new_otp_code returned \"" << first
+                                    << "\" and never called RAND_bytes. A code from "
+                                       "std::rand or std::mt19937 (seeded from the time, or "
+                                       "once from one 32-bit value) can be predicted: whoever "
+                                       "guesses the seed knows every code to come. Take the "
+                                       "bytes from RAND_bytes (<openssl/rand.h>).");
     REQUIRE(calls > 0);
   }
   {
@@ -599,7 +601,8 @@ TEST_CASE("new_otp_code draws again where bytes cannot be spread evenly over the
        << ". It never draws again, so some codes come more often than others: 4 random bytes "
           "are 4294967296 values, 4294 x 1000000 + 967296, so n % 1000000 gives each code from "
           "000000 to 967295 for 4295 of them and each of the others for 4294; a byte % 10 per "
-          "digit gives the digits 0 to 5 in 26 of 256 cases and 6 to 9 in 25. Throw away the bytes that land in the "
+          "digit gives the digits 0 to 5 in 26 of 256 cases and 6 to 9 in 25. Throw away the bytes "
+          "that land in the "
           "incomplete stretch and draw new ones.");
   REQUIRE(is_code(plain.code));
   REQUIRE(is_code(top.code));
