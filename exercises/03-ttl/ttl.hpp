@@ -53,10 +53,19 @@ bool extend_ttl(wb::Valkey& client, std::string_view key, milliseconds ttl);
 bool replace_keeping_ttl(wb::Valkey& client, std::string_view key, std::string_view value);
 
 // Task 5. A new one-time password: 6 decimal digits, "000000" to "999999",
-// every code equally likely, drawn from a cryptographic random source
-// (OpenSSL's RAND_bytes in <openssl/rand.h>). std::rand, std::mt19937 and
-// friends are predictable: seeded from the time or one 32-bit value, their
-// seed can be guessed, and with it every code to come. Throw std::runtime_error if the random source fails.
+// every code equally likely, made from the bytes of a cryptographic random
+// source, OpenSSL's RAND_bytes (<openssl/rand.h>), and from nothing else: the
+// same bytes give the same code. std::rand, std::mt19937 and friends are
+// predictable: seeded from the time or one 32-bit value, their seed can be
+// guessed, and with it every code to come. Equally likely: random bytes do
+// not divide evenly into a million codes, so where they land in an uneven
+// stretch, draw new ones instead of bending them into a code. RAND_bytes
+// fails by returning anything but 1 (0 or -1): then throw std::runtime_error.
+// While it tests this function the grader links in a RAND_bytes of its own
+// in place of OpenSSL's: it hands out chosen bytes and fails on purpose. Fed
+// all 0x01, then all 0xFF or all 0x00 in the first call (the top and the
+// bottom of the range, where the usual even mappings draw again), your code
+// must draw again for at least one of the two.
 std::string new_otp_code();
 
 // Task 6. Issue a one-time password for `key` (for example "otp:user:42"),

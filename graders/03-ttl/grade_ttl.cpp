@@ -1,8 +1,12 @@
 // Grader for lesson 03 - expiry: TTLs, KEEPTTL and one-time passwords.
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +18,83 @@ using namespace std::chrono_literals;
 using namespace std::string_literals;
 namespace grading = wb::grading;
 using std::chrono::milliseconds;
+
+// ---- the grader's RAND_bytes ------------------------------------------------------------
+//
+// This definition is linked into the grader in place of OpenSSL's, so every
+// RAND_bytes call of the code under test comes here. Outside the task 5 tests
+// that ask for chosen bytes or a failure it hands out real random bytes (from
+// OpenSSL's RAND_priv_bytes, the same kind of generator). The state is per
+// thread: only the test's own thread is ever fed chosen bytes.
+namespace fake_rand {
+
+enum class Mode { real, chosen, failing };
+
+struct State {
+  Mode mode = Mode::real;
+  unsigned char first = 0x01;  // every byte of the first call (chosen)
+  unsigned char later = 0x01;  // every byte of the calls after it (chosen)
+  int fail_with = 0;           // what a failing call returns: 0 or -1
+  int calls = 0;
+  long long bytes = 0;  // how many bytes were asked for, in all
+};
+
+thread_local State state;
+
+// What RAND_bytes does while a test runs; back to real bytes at the end of the
+// test, however it ends.
+class Scope {
+ public:
+  explicit Scope(State s) { state = s; }
+  ~Scope() { state = State{}; }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+};
+
+Scope chosen(unsigned char first, unsigned char later) {
+  State s;
+  s.mode = Mode::chosen;
+  s.first = first;
+  s.later = later;
+  return Scope(s);
+}
+
+Scope failing(int fail_with) {
+  State s;
+  s.mode = Mode::failing;
+  s.fail_with = fail_with;
+  return Scope(s);
+}
+
+// Thrown by a failing RAND_bytes asked again and again: code that retries a
+// failing source forever would otherwise never return.
+struct RetriedForever : std::logic_error {
+  RetriedForever()
+      : std::logic_error(
+            "the grader's RAND_bytes failed 100 times in a row and new_otp_code kept calling it: "
+            "a source that fails is not retried forever; throw std::runtime_error") {}
+};
+
+}  // namespace fake_rand
+
+int RAND_bytes(unsigned char* buf, int num) {
+  fake_rand::State& s = fake_rand::state;
+  if (s.mode == fake_rand::Mode::real) return RAND_priv_bytes(buf, num);
+  ++s.calls;
+  if (num > 0) s.bytes += num;
+  if (s.mode == fake_rand::Mode::failing) {
+    if (s.calls > 100) throw fake_rand::RetriedForever();
+    if (num > 0)
+      std::memset(buf, 0, static_cast<std::size_t>(num));  // what an ignored failure reads
+    return s.fail_with;
+  }
+  if (s.calls > 1000)
+    throw std::logic_error(
+        "the grader's RAND_bytes was called 1000 times for one code, every time with the same "
+        "bytes (all 0x01): new_otp_code draws again for bytes that any even mapping accepts");
+  if (num > 0) std::memset(buf, s.calls == 1 ? s.first : s.later, static_cast<std::size_t>(num));
+  return 1;
+}
 
 namespace {
 
@@ -442,6 +523,123 @@ TEST_CASE("new_otp_code does not repeat itself", "[task5]") {
                                << " different ones; with a million possible "
                                   "codes, about 4 repeats are expected, not more than 25.");
   REQUIRE(seen.size() >= 2975);
+}
+
+// The tests below feed new_otp_code chosen bytes, or a failing source, through
+// the grader's RAND_bytes (top of this file).
+
+TEST_CASE("new_otp_code makes its code from RAND_bytes and from nothing else", "[task5]") {
+  std::string first, second;
+  int calls = 0;
+  {
+    auto fed = fake_rand::chosen(0x01, 0x01);
+    first = ttl::new_otp_code();
+    calls = fake_rand::state.calls;
+  }
+  {
+    INFO("new_otp_code returned \"" << first
+                                    << "\" and never called RAND_bytes. A code from "
+                                       "std::rand or std::mt19937 (seeded from the time, or "
+                                       "once from one 32-bit value) can be predicted: whoever "
+                                       "guesses the seed knows every code to come. Take the "
+                                       "bytes from RAND_bytes (<openssl/rand.h>).");
+    REQUIRE(calls > 0);
+  }
+  {
+    auto fed = fake_rand::chosen(0x01, 0x01);
+    second = ttl::new_otp_code();
+  }
+  INFO("Fed the same bytes by RAND_bytes (all 0x01) twice, new_otp_code returned \""
+       << first << "\", then \"" << second
+       << "\". The code must follow from those bytes alone: something else (the time, "
+          "std::rand) went into it.");
+  REQUIRE(is_code(first));
+  REQUIRE(first == second);
+}
+
+namespace {
+
+struct Draw {
+  std::string code;
+  int calls = 0;
+  long long bytes = 0;
+};
+
+// One code, with every byte of RAND_bytes's first call `first`, of the calls
+// after it 0x01.
+Draw draw_with_first(unsigned char first) {
+  auto fed = fake_rand::chosen(first, 0x01);
+  Draw d;
+  d.code = ttl::new_otp_code();
+  d.calls = fake_rand::state.calls;
+  d.bytes = fake_rand::state.bytes;
+  return d;
+}
+
+std::string took(const Draw& d) {
+  return std::to_string(d.bytes) + " bytes (in " + std::to_string(d.calls) +
+         (d.calls == 1 ? " call" : " calls") + ") and returned \"" + d.code + "\"";
+}
+
+}  // namespace
+
+TEST_CASE("new_otp_code draws again where bytes cannot be spread evenly over the codes",
+          "[task5]") {
+  // No mapping of random bytes onto a million codes is even without drawing
+  // again sometimes (a million is 2^6 * 5^6, and no power of 256 is a multiple
+  // of 5). Where the uneven stretch lies depends on the method: at the top of
+  // the range (n % 1000000 with n drawn again from 4294000000 up, a byte drawn
+  // again from 250 up) or at the bottom (Lemire's method, OpenBSD's
+  // arc4random_uniform). All-0xFF bytes land in the first, all-0x00 in the
+  // second; all-0x01 bytes in neither.
+  Draw plain = draw_with_first(0x01);
+  Draw top = draw_with_first(0xFF);
+  Draw bottom = draw_with_first(0x00);
+  INFO("Fed all-0x01 bytes by RAND_bytes, new_otp_code took "
+       << took(plain) << "; with the first call's bytes all 0xFF it took " << took(top)
+       << "; with them all 0x00, " << took(bottom)
+       << ". It never draws again, so some codes come more often than others: 4 random bytes "
+          "are 4294967296 values, 4294 x 1000000 + 967296, so n % 1000000 gives each code from "
+          "000000 to 967295 for 4295 of them and each of the others for 4294; a byte % 10 per "
+          "digit gives the digits 0 to 5 in 26 of 256 cases and 6 to 9 in 25. Throw away the bytes "
+          "that land in the "
+          "incomplete stretch and draw new ones.");
+  REQUIRE(is_code(plain.code));
+  REQUIRE(is_code(top.code));
+  REQUIRE(is_code(bottom.code));
+  REQUIRE((top.bytes > plain.bytes || bottom.bytes > plain.bytes));
+}
+
+namespace {
+
+void require_failure_thrown(int fail_with) {
+  std::string code;
+  bool threw = false;
+  {
+    auto broken = fake_rand::failing(fail_with);
+    try {
+      code = ttl::new_otp_code();
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+  }
+  INFO("RAND_bytes returned "
+       << fail_with << " (it failed: only 1 means success) and new_otp_code still returned \""
+       << code
+       << "\", a code made of whatever the buffer held. Check that RAND_bytes returned 1 "
+          "(-1 is true in C++: if (!RAND_bytes(...)) lets it through) and throw "
+          "std::runtime_error otherwise; never fall back to a weaker source.");
+  REQUIRE(threw);
+}
+
+}  // namespace
+
+TEST_CASE("new_otp_code throws std::runtime_error when RAND_bytes fails with 0", "[task5]") {
+  require_failure_thrown(0);
+}
+
+TEST_CASE("new_otp_code throws std::runtime_error when RAND_bytes fails with -1", "[task5]") {
+  require_failure_thrown(-1);
 }
 
 // ---- task 6: issue_otp -------------------------------------------------------------------
