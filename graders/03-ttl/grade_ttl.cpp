@@ -1,10 +1,7 @@
 // Grader for lesson 03 - expiry: TTLs, KEEPTTL and one-time passwords.
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -13,88 +10,17 @@
 
 #include "ttl.hpp"
 #include "workbook/grading.hpp"
+#include "workbook/grading_random.hpp"
 
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 namespace grading = wb::grading;
 using std::chrono::milliseconds;
 
-// ---- the grader's RAND_bytes ------------------------------------------------------------
-//
-// This definition is linked into the grader in place of OpenSSL's, so every
-// RAND_bytes call of the code under test comes here. Outside the task 5 tests
-// that ask for chosen bytes or a failure it hands out real random bytes (from
-// OpenSSL's RAND_priv_bytes, the same kind of generator). The state is per
-// thread: only the test's own thread is ever fed chosen bytes.
-namespace fake_rand {
-
-enum class Mode { real, chosen, failing };
-
-struct State {
-  Mode mode = Mode::real;
-  unsigned char first = 0x01;  // every byte of the first call (chosen)
-  unsigned char later = 0x01;  // every byte of the calls after it (chosen)
-  int fail_with = 0;           // what a failing call returns: 0 or -1
-  int calls = 0;
-  long long bytes = 0;  // how many bytes were asked for, in all
-};
-
-thread_local State state;
-
-// What RAND_bytes does while a test runs; back to real bytes at the end of the
-// test, however it ends.
-class Scope {
- public:
-  explicit Scope(State s) { state = s; }
-  ~Scope() { state = State{}; }
-  Scope(const Scope&) = delete;
-  Scope& operator=(const Scope&) = delete;
-};
-
-Scope chosen(unsigned char first, unsigned char later) {
-  State s;
-  s.mode = Mode::chosen;
-  s.first = first;
-  s.later = later;
-  return Scope(s);
-}
-
-Scope failing(int fail_with) {
-  State s;
-  s.mode = Mode::failing;
-  s.fail_with = fail_with;
-  return Scope(s);
-}
-
-// Thrown by a failing RAND_bytes asked again and again: code that retries a
-// failing source forever would otherwise never return.
-struct RetriedForever : std::logic_error {
-  RetriedForever()
-      : std::logic_error(
-            "the grader's RAND_bytes failed 100 times in a row and new_otp_code kept calling it: "
-            "a source that fails is not retried forever; throw std::runtime_error") {}
-};
-
-}  // namespace fake_rand
-
-int RAND_bytes(unsigned char* buf, int num) {
-  fake_rand::State& s = fake_rand::state;
-  if (s.mode == fake_rand::Mode::real) return RAND_priv_bytes(buf, num);
-  ++s.calls;
-  if (num > 0) s.bytes += num;
-  if (s.mode == fake_rand::Mode::failing) {
-    if (s.calls > 100) throw fake_rand::RetriedForever();
-    if (num > 0)
-      std::memset(buf, 0, static_cast<std::size_t>(num));  // what an ignored failure reads
-    return s.fail_with;
-  }
-  if (s.calls > 1000)
-    throw std::logic_error(
-        "the grader's RAND_bytes was called 1000 times for one code, every time with the same "
-        "bytes (all 0x01): new_otp_code draws again for bytes that any even mapping accepts");
-  if (num > 0) std::memset(buf, s.calls == 1 ? s.first : s.later, static_cast<std::size_t>(num));
-  return 1;
-}
+// The grader's RAND_bytes (workbook/grading_random.hpp) stands in for
+// OpenSSL's: the task 5 tests feed new_otp_code chosen bytes, or a failing
+// source, through it; elsewhere it hands out real random bytes.
+namespace fake_rand = wb::grading::fake_rand;
 
 namespace {
 
@@ -526,7 +452,7 @@ TEST_CASE("new_otp_code does not repeat itself", "[task5]") {
 }
 
 // The tests below feed new_otp_code chosen bytes, or a failing source, through
-// the grader's RAND_bytes (top of this file).
+// the grader's RAND_bytes (workbook/grading_random.hpp).
 
 TEST_CASE("new_otp_code makes its code from RAND_bytes and from nothing else", "[task5]") {
   std::string first, second;
@@ -534,7 +460,7 @@ TEST_CASE("new_otp_code makes its code from RAND_bytes and from nothing else", "
   {
     auto fed = fake_rand::chosen(0x01, 0x01);
     first = ttl::new_otp_code();
-    calls = fake_rand::state.calls;
+    calls = fake_rand::state().calls;
   }
   {
     INFO("new_otp_code returned \"" << first
@@ -571,8 +497,8 @@ Draw draw_with_first(unsigned char first) {
   auto fed = fake_rand::chosen(first, 0x01);
   Draw d;
   d.code = ttl::new_otp_code();
-  d.calls = fake_rand::state.calls;
-  d.bytes = fake_rand::state.bytes;
+  d.calls = fake_rand::state().calls;
+  d.bytes = fake_rand::state().bytes;
   return d;
 }
 
