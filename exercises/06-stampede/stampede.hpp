@@ -20,7 +20,10 @@ namespace stampede {
 
 // Task 1. A fresh lock token: 16 bytes (128 bits) from OpenSSL's RAND_bytes,
 // written as 32 lowercase hex characters. When RAND_bytes reports a failure,
-// throw std::runtime_error: never fall back to a weaker source.
+// throw std::runtime_error: never fall back to a weaker source. The grader
+// links in a RAND_bytes of its own in place of OpenSSL's (as lesson 03's
+// does): it hands out chosen bytes, which must come out as the token in their
+// order (each byte high half first), and fails on purpose.
 std::string make_token();
 
 // Task 2. Try to take the lock `lock_key` for `ttl`, in ONE command: SET with

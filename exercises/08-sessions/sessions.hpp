@@ -52,7 +52,9 @@ inline std::string user_sessions_key(std::string_view prefix, std::string_view u
 // Task 1. A new session id: 32 bytes from a cryptographic random source
 // (OpenSSL's RAND_bytes), written in base64url without padding: exactly 43
 // characters from A-Z a-z 0-9 - _. Throw std::runtime_error if the random
-// source fails; never fall back to anything weaker.
+// source fails; never fall back to anything weaker. The grader links in a
+// RAND_bytes of its own in place of OpenSSL's (as lesson 03's does): it hands
+// out chosen bytes, whose base64url must be the id, and fails on purpose.
 std::string new_session_id();
 
 // Task 2. Create a session for `user_id` holding `data`, and return its new

@@ -539,23 +539,7 @@ TEST_CASE("new_otp_code draws again where bytes cannot be spread evenly over the
 namespace {
 
 void require_failure_thrown(int fail_with) {
-  std::string code;
-  bool threw = false;
-  {
-    auto broken = fake_rand::failing(fail_with);
-    try {
-      code = ttl::new_otp_code();
-    } catch (const std::runtime_error&) {
-      threw = true;
-    }
-  }
-  INFO("RAND_bytes returned "
-       << fail_with << " (it failed: only 1 means success) and new_otp_code still returned \""
-       << code
-       << "\", a code made of whatever the buffer held. Check that RAND_bytes returned 1 "
-          "(-1 is true in C++: if (!RAND_bytes(...)) lets it through) and throw "
-          "std::runtime_error otherwise; never fall back to a weaker source.");
-  REQUIRE(threw);
+  fake_rand::require_throws_when_failing(fail_with, "new_otp_code", "code", ttl::new_otp_code);
 }
 
 }  // namespace

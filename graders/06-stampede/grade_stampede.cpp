@@ -12,12 +12,14 @@
 
 #include "stampede.hpp"
 #include "workbook/grading.hpp"
+#include "workbook/grading_random.hpp"
 
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 namespace grading = wb::grading;
+namespace fake_rand = wb::grading::fake_rand;
 
 namespace {
 
@@ -143,6 +145,39 @@ TEST_CASE("every byte of the token is random: no part of it is fixed or copied",
                  << "- a guessable part makes the whole token easier to guess.");
     REQUIRE(values[i].size() >= 200);
   }
+}
+
+// The tests below feed make_token chosen bytes, or a failing source, through
+// the grader's RAND_bytes (workbook/grading_random.hpp).
+
+TEST_CASE("make_token writes the bytes RAND_bytes gave, in order, as lowercase hex", "[task1]") {
+  const std::vector<unsigned char> bytes = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+                                            0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
+  const std::string expected = "0123456789abcdeffedcba9876543210";
+  const fake_rand::Drawn drawn = fake_rand::call_with_bytes(bytes, stampede::make_token);
+  const std::string& token = drawn.returned;
+  {
+    INFO("make_token returned \"" << token
+                                  << "\" and never called RAND_bytes. A token from "
+                                     "std::random_device or std::mt19937 does not come from "
+                                     "OpenSSL's generator: take all 16 bytes from RAND_bytes "
+                                     "(<openssl/rand.h>).");
+    REQUIRE(drawn.calls > 0);
+  }
+  INFO("Fed the bytes 01 23 45 ... 32 10 by RAND_bytes (asked for "
+       << drawn.bytes << " bytes in " << drawn.calls << (drawn.calls == 1 ? " call" : " calls")
+       << "), make_token returned \"" << token << "\"; expected \"" << expected
+       << "\": each byte as two characters, its high half (b >> 4) first, then its low half "
+          "(b & 15), in the order RAND_bytes gave them. Nothing else goes into the token.");
+  REQUIRE(token == expected);
+}
+
+TEST_CASE("make_token throws std::runtime_error when RAND_bytes fails with 0", "[task1]") {
+  fake_rand::require_throws_when_failing(0, "make_token", "token", stampede::make_token);
+}
+
+TEST_CASE("make_token throws std::runtime_error when RAND_bytes fails with -1", "[task1]") {
+  fake_rand::require_throws_when_failing(-1, "make_token", "token", stampede::make_token);
 }
 
 // ---- Task 2: acquire_lock --------------------------------------------------------

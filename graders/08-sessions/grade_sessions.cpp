@@ -11,10 +11,12 @@
 
 #include "sessions.hpp"
 #include "workbook/grading.hpp"
+#include "workbook/grading_random.hpp"
 
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 namespace grading = wb::grading;
+namespace fake_rand = wb::grading::fake_rand;
 
 namespace {
 
@@ -138,6 +140,44 @@ TEST_CASE("session ids do not come from std::rand", "[task1]") {
        << "...). The id is made from std::rand, whose whole future follows from one small seed: "
           "an attacker who sees one id can compute the next. Use RAND_bytes.");
   REQUIRE(first != second);
+}
+
+// The tests below feed new_session_id chosen bytes, or a failing source,
+// through the grader's RAND_bytes (workbook/grading_random.hpp).
+
+TEST_CASE("a session id is the base64url of the 32 bytes RAND_bytes gave", "[task1]") {
+  // fb ff bf are "+/+/" in standard base64, "-_-_" in base64url; the last
+  // two bytes make the 43rd character.
+  const std::vector<unsigned char> bytes = {0xfb, 0xff, 0xbf, 0x00, 0x01, 0x02, 0x03, 0x04,
+                                            0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
+                                            0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14,
+                                            0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c};
+  const std::string expected = "-_-_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw";
+  const fake_rand::Drawn drawn = fake_rand::call_with_bytes(bytes, sessions::new_session_id);
+  {
+    INFO("new_session_id returned \""
+         << drawn.returned
+         << "\" and never called RAND_bytes. An id from std::random_device or std::mt19937 "
+            "(however it is seeded) does not come from OpenSSL's generator: take all 32 bytes "
+            "from RAND_bytes (<openssl/rand.h>).");
+    REQUIRE(drawn.calls > 0);
+  }
+  INFO("Fed the bytes fb ff bf 00 01 02 ... 1c by RAND_bytes (asked for "
+       << drawn.bytes << " bytes in " << drawn.calls << (drawn.calls == 1 ? " call" : " calls")
+       << "), new_session_id returned \"" << drawn.returned << "\"; expected \"" << expected
+       << "\": those 32 bytes in base64 (EVP_EncodeBlock's alphabet), with '-' for '+', '_' for "
+          "'/' and no '=' padding. Nothing else goes into the id.");
+  REQUIRE(drawn.returned == expected);
+}
+
+TEST_CASE("new_session_id throws std::runtime_error when RAND_bytes fails with 0", "[task1]") {
+  fake_rand::require_throws_when_failing(0, "new_session_id", "session id",
+                                         sessions::new_session_id);
+}
+
+TEST_CASE("new_session_id throws std::runtime_error when RAND_bytes fails with -1", "[task1]") {
+  fake_rand::require_throws_when_failing(-1, "new_session_id", "session id",
+                                         sessions::new_session_id);
 }
 
 // ---- task 2: create --------------------------------------------------------------

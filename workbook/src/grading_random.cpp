@@ -2,6 +2,8 @@
 // graders that include that header (workbook_extra_libraries in CMakeLists.txt).
 #include "workbook/grading_random.hpp"
 
+#include "workbook/catch.hpp"
+
 #include <openssl/rand.h>
 
 #include <cstddef>
@@ -49,6 +51,36 @@ Scope failing(int fail_with) {
   s.mode = Mode::failing;
   s.fail_with = fail_with;
   return Scope(std::move(s));
+}
+
+Drawn call_with_bytes(std::vector<unsigned char> bytes, const std::function<std::string()>& make) {
+  auto fed = chosen(std::move(bytes));
+  Drawn d;
+  d.returned = make();
+  d.calls = current.calls;
+  d.bytes = current.bytes;
+  return d;
+}
+
+void require_throws_when_failing(int fail_with, std::string_view function, std::string_view what,
+                                 const std::function<std::string()>& make) {
+  std::string returned;
+  bool threw = false;
+  {
+    auto broken = failing(fail_with);
+    try {
+      returned = make();
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+  }
+  INFO("RAND_bytes returned "
+       << fail_with << " (it failed: only 1 means success) and " << function << " still returned \""
+       << returned << "\", a " << what
+       << " made of whatever the buffer held. Check that RAND_bytes returned 1 "
+          "(-1 is true in C++: if (!RAND_bytes(...)) lets it through) and throw "
+          "std::runtime_error otherwise; never fall back to a weaker source.");
+  REQUIRE(threw);
 }
 
 }  // namespace wb::grading::fake_rand

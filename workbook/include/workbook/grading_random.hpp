@@ -11,6 +11,9 @@
 // made inside one would get its random prefix from the chosen bytes too.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace wb::grading::fake_rand {
@@ -26,8 +29,8 @@ struct State {
   // chosen, when not empty: the bytes handed out in this order, across calls,
   // from the start again when they are used up.
   std::vector<unsigned char> sequence;
-  int fail_with = 0;  // failing: what every call returns (0 or -1); the buffer is zeroed
-  int calls = 0;      // RAND_bytes calls in this Scope
+  int fail_with = 0;    // failing: what every call returns (0 or -1); the buffer is zeroed
+  int calls = 0;        // RAND_bytes calls in this Scope
   long long bytes = 0;  // bytes asked for in this Scope, in all
 };
 
@@ -54,5 +57,21 @@ Scope chosen(std::vector<unsigned char> bytes);
 // otherwise never return. Chosen bytes asked for more than 1000 times throw
 // std::logic_error too.
 Scope failing(int fail_with);
+
+// What `make` returned, called once with chosen(bytes), and what it asked
+// RAND_bytes for.
+struct Drawn {
+  std::string returned;
+  int calls = 0;
+  long long bytes = 0;
+};
+Drawn call_with_bytes(std::vector<unsigned char> bytes, const std::function<std::string()>& make);
+
+// Checks (REQUIRE) that `make` throws std::runtime_error while RAND_bytes
+// fails with `fail_with`; the message names `function` and what it makes
+// (`what`: "code", "token") and the usual mistakes (the failure ignored, or
+// `if (!RAND_bytes(...))`, which lets -1 through).
+void require_throws_when_failing(int fail_with, std::string_view function, std::string_view what,
+                                 const std::function<std::string()>& make);
 
 }  // namespace wb::grading::fake_rand
