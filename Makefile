@@ -74,6 +74,7 @@ help: ## this list
 	@echo
 	@echo "Settings: VALKEY_URL (default redis://127.0.0.1:6379),"
 	@echo "          NO_COLOR=1 (no colours), WB_TEST_TIMEOUT / WB_GRADE_TIMEOUT (time limits, 30 / 120 s),"
+	@echo "          WB_TEST_JOBS (how many proofs make check runs at once; twice the cores),"
 	@echo "          WB_STRICT=1 (a failing grade is the exit status of make test-N, as with CI set),"
 	@echo "          DATABASE_URL (default postgresql://workbook:workbook@127.0.0.1:25432/workbook),"
 	@echo "          VALKEY_CLUSTER_URL (lesson 15's cluster, default redis://127.0.0.1:7001: ports 7001-7006),"
