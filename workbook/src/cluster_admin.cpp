@@ -589,6 +589,31 @@ std::vector<std::string> owners(ValkeyCluster& cluster) {
   return out;
 }
 
+std::size_t restore_layout(ValkeyCluster& cluster) {
+  cluster.refresh_slots();
+  std::vector<std::string> owner = owners(cluster);
+  // valkey-cli --cluster create gives three primaries these ranges.
+  const std::pair<int, int> ranges[] = {{0, 5460}, {5461, 10922}, {10923, 16383}};
+  std::vector<std::pair<int, std::string>> moves;
+  for (const auto& [first, last] : ranges) {
+    std::map<std::string, int> count;
+    for (int s = first; s <= last; ++s) ++count[owner[static_cast<std::size_t>(s)]];
+    std::string home;
+    int most = 0;
+    for (const auto& [node, n] : count)
+      if (n > most) {
+        most = n;
+        home = node;
+      }
+    if (home.empty()) continue;
+    for (int s = first; s <= last; ++s)
+      if (owner[static_cast<std::size_t>(s)] != home) moves.emplace_back(s, home);
+  }
+  for (const auto& [slot, home] : moves) move_slot(cluster, slot, home);
+  if (!moves.empty()) cluster.refresh_slots();
+  return moves.size();
+}
+
 // ---------------------------------------------------------------------------
 // One program at a time
 // ---------------------------------------------------------------------------

@@ -179,7 +179,11 @@ class ClusterListener : public ClusterListenerBase {
     for (;;) {
       try {
         wb::ValkeyCluster probe = wb::grading::connect_cluster();
-        if (wb::cluster_admin::stable(probe, &problem)) return;
+        if (wb::cluster_admin::stable(probe, &problem)) {
+          // Every slot where the lesson says it is, whatever a run before left.
+          if (wb::cluster_admin::restore_layout(probe) == 0) return;
+          continue;
+        }
       } catch (const std::exception& e) {
         problem = e.what();
       }

@@ -219,7 +219,7 @@ void need_cluster() {
   do {
     try {
       wb::ValkeyCluster probe;
-      if (admin::stable(probe, &why)) {
+      if (admin::stable(probe, &why) && admin::restore_layout(probe) == 0) {
         checked = true;
         return;
       }
@@ -640,4 +640,8 @@ TEST_CASE(
   admin::wait_until_stable(ops);
   REQUIRE(c.incr(k) == 3);
   REQUIRE(c.node_for(k) == primary);
+  // Once, a run of these tests ended with one slot away from its range
+  // (the cause is not found yet): the tests after this one expect the
+  // layout the lesson shows, so every slot goes back to its range.
+  admin::restore_layout(ops);
 }

@@ -94,6 +94,14 @@ void wait_until_stable(ValkeyCluster& cluster,
 // slot -> primary, as every node agrees (the map of the first node).
 std::vector<std::string> owners(ValkeyCluster& cluster);
 
+// Moves every slot that is away from the primary serving the rest of its
+// range back there, for the three ranges `make cluster-up` gives the three
+// primaries (0-5460, 5461-10922, 10923-16383), and returns how many it moved.
+// A run that ended in the middle of a test (a failure, Ctrl-C, a kill) can
+// leave a slot on another primary; the graders start from the layout the
+// lesson's text shows.
+std::size_t restore_layout(ValkeyCluster& cluster);
+
 // One program at a time moves slots and fails primaries over: two graders
 // (or a grader and lesson 15's example) doing it to the same cluster at once
 // would each see the other's changes as their own code's mistakes. Takes the
