@@ -101,31 +101,40 @@ void wait_for_owner(ValkeyCluster& cluster, int slot, const std::string& owner,
   }
 }
 
+// A replica whose link to its primary is up (it copies the primary's writes,
+// and whatever the primary sends on, as they come).
+bool in_sync(ValkeyCluster& cluster, const std::string& replica) {
+  return info_field(cluster.node(replica).info("replication"), "master_link_status") == "up";
+}
+
 // Valkey 8 sends a CLUSTER SETSLOT on to the primary's replicas first, but
 // only to those whose link is up: a replica still catching up after a
 // failover would miss it, keep the slot's old state (an IMPORTING one makes
 // it ignore the new owner's claims) and disagree. So a move waits, briefly,
 // for the replicas of the primaries it changes to be in sync.
-void wait_replicas_in_sync(ValkeyCluster& cluster, const std::string& primary) {
+void wait_replicas_in_sync(ValkeyCluster& cluster, const std::string& from, const std::string& to) {
   auto deadline = Clock::now() + std::chrono::seconds(5);
   for (;;) {
-    std::string behind;
+    std::string behind, of;
     for (const auto& shard : cluster.shards()) {
-      if (shard.primary.address() != primary) continue;
+      const std::string primary = shard.primary.address();
+      if (primary != from && primary != to) continue;
       for (const auto& r : shard.replicas) {
         if (r.health == "failed") continue;
+        bool ok = false;
         try {
-          if (info_field(cluster.node(r.address()).info("replication"), "master_link_status") !=
-              "up")
-            behind = r.address();
+          ok = in_sync(cluster, r.address());
         } catch (const Error&) {
+        }
+        if (!ok) {
           behind = r.address();
+          of = primary;
         }
       }
     }
     if (behind.empty()) return;
     if (Clock::now() > deadline)
-      throw Error("the replica " + behind + " of " + primary +
+      throw Error("the replica " + behind + " of " + of +
                   " is not in sync after 5000 ms; a slot move now would leave it behind");
     pause();
   }
@@ -212,8 +221,7 @@ SlotMove::SlotMove(ValkeyCluster& cluster, int slot, std::string to)
     throw std::invalid_argument("slot " + std::to_string(slot_) + " is on " + to_ + " already");
   from_id_ = source->primary.id;
   to_id_ = target->primary.id;
-  wait_replicas_in_sync(cluster_, from_);
-  wait_replicas_in_sync(cluster_, to_);
+  wait_replicas_in_sync(cluster_, from_, to_);
   const std::string s = std::to_string(slot_);
   // The target first: a client sent there by an ASK must find it importing.
   cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "IMPORTING", from_id_);
@@ -277,8 +285,7 @@ void SlotMove::move_key(const std::string& key) {
 void SlotMove::finish() {
   if (finished_) return;
   move_keys(0);
-  wait_replicas_in_sync(cluster_, from_);
-  wait_replicas_in_sync(cluster_, to_);
+  wait_replicas_in_sync(cluster_, from_, to_);
   const std::string s = std::to_string(slot_);
   // The target first: between the two, the source no longer claims the slot
   // and a target that did not know yet would send clients back. Then the
@@ -363,7 +370,7 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
     pause();
   }
   // A manual failover needs a replica that is in sync.
-  while (info_field(cluster.node(replica).info("replication"), "master_link_status") != "up") {
+  while (!in_sync(cluster, replica)) {
     if (Clock::now() > deadline) throw Error(replica + " is not in sync with " + primary);
     pause();
   }
