@@ -297,8 +297,11 @@ write_node_config() {
   chmod 600 "$dir/node.conf"
 }
 
+# start_node PORT [keep]: with "keep" (a node restarted after a kill) the
+# node's log goes on after a marker line, so what it said before the kill can
+# still be read; otherwise the log starts empty.
 start_node() {
-  local port=$1 dir
+  local port=$1 keep=${2:-} dir
   dir=$(node_dir "$port")
   if [[ ! -f $dir/node.conf ]]; then
     make_node_dir "$port"
@@ -306,7 +309,11 @@ start_node() {
     write_node_config "$port"
   fi
   [[ -z $ACCOUNT ]] || chown -R "$ACCOUNT:" "$dir"
-  : >"$dir/node.log"
+  if [[ $keep == keep && -f $dir/node.log ]]; then
+    printf '\n--- %s: started again by cluster.sh restart-node ---\n' "$(date '+%d %b %Y %H:%M:%S')" >>"$dir/node.log"
+  else
+    : >"$dir/node.log"
+  fi
   [[ -z $ACCOUNT ]] || chown "$ACCOUNT:" "$dir/node.log"
   printf '%s %s\n' "$SERVER" "$CLI" >"$STATE/$port.server"
   if ! as_account "$SERVER" "$dir/node.conf" 9>&-; then
@@ -575,7 +582,7 @@ restart_node_cmd() {
     wait_until 50 pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
     wait_until 50 pid_gone "$pid" || die "the old node on port $port (pid $pid) does not stop"
   fi
-  start_node "$port"
+  start_node "$port" keep
   wait_until 100 node_answers "$port" || die "the node on port $port does not answer (log: $(node_dir "$port")/node.log)"
   say "Cluster:    started the node on port $port again."
 }

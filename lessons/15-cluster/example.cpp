@@ -177,20 +177,18 @@ int main() {
   }
   // The example moves a slot and kills a primary: never beside a grader
   // that does the same to this cluster.
-  try {
-    admin::use_exclusively(ops, [](int waited) {
-      std::cout << "(waiting " << waited
-                << " s for another program - a grader of lesson 15? - to finish with the cluster)"
-                << std::endl;
-    });
-  } catch (const std::exception& e) {
-    std::cerr << e.what() << "\n";
-    return 1;
-  }
-  try {
-    admin::wait_until_stable(ops, 20s);
-  } catch (const std::exception& e) {
-    std::cerr << e.what() << "\n'make cluster-down' then 'make cluster-up' starts it afresh.\n";
+  std::string problem = admin::ready_for_changes(
+      [] { return wb::ValkeyCluster(); },
+      [](int waited) {
+        std::cout << "(waiting " << waited
+                  << " s for another program - a grader of lesson 15? - to finish with the cluster)"
+                  << std::endl;
+      },
+      [](const std::string& what) { std::cout << "(before we start: " << what << ")\n"; },
+      20s);
+  if (!problem.empty()) {
+    std::cerr << "The cluster is not ready: " << problem
+              << "\n'make cluster-down' then 'make cluster-up' starts it afresh.\n";
     return 1;
   }
 

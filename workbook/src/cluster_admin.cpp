@@ -596,7 +596,8 @@ std::vector<std::string> owners(ValkeyCluster& cluster) {
   return out;
 }
 
-std::size_t restore_layout(ValkeyCluster& cluster) {
+std::size_t restore_layout(ValkeyCluster& cluster,
+                           const std::function<void(const std::string&)>& moved) {
   cluster.refresh_slots();
   std::vector<std::string> owner = owners(cluster);
   // valkey-cli --cluster create gives three primaries these ranges.
@@ -616,7 +617,13 @@ std::size_t restore_layout(ValkeyCluster& cluster) {
     for (int s = first; s <= last; ++s)
       if (owner[static_cast<std::size_t>(s)] != home) moves.emplace_back(s, home);
   }
-  for (const auto& [slot, home] : moves) move_slot(cluster, slot, home);
+  for (const auto& [slot, home] : moves) {
+    const std::string& away = owner[static_cast<std::size_t>(slot)];
+    move_slot(cluster, slot, home);
+    if (moved)
+      moved("slot " + std::to_string(slot) + " was on " + (away.empty() ? "no node" : away) +
+            ", away from the rest of its range; moved it back to " + home);
+  }
   if (!moves.empty()) cluster.refresh_slots();
   return moves.size();
 }
@@ -666,6 +673,38 @@ bool use_exclusively(ValkeyCluster& cluster, const std::function<void(int)>& wai
   }
   held = fd;
   return true;
+}
+
+std::string ready_for_changes(const std::function<ValkeyCluster()>& connect,
+                              const std::function<void(int)>& waiting,
+                              const std::function<void(const std::string&)>& moved,
+                              std::chrono::milliseconds timeout) {
+  try {
+    ValkeyCluster probe = connect();
+    use_exclusively(probe, waiting);
+  } catch (const std::exception&) {
+    // Not reachable, or held by another program for too long: the looks
+    // below say which.
+  }
+  auto deadline = Clock::now() + timeout;
+  std::string problem;
+  for (;;) {
+    try {
+      ValkeyCluster probe = connect();
+      if (stable(probe, &problem)) {
+        std::size_t back = restore_layout(probe, moved);
+        if (back == 0) return "";
+        // Look again: the moves must have settled too.
+        problem = std::to_string(back) + " slot(s) just moved back to their ranges";
+      }
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+    // No node answers: waiting will not help.
+    if (problem.find("cannot read the cluster's slot map") != std::string::npos) return problem;
+    if (Clock::now() > deadline) return problem;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace wb::cluster_admin

@@ -160,37 +160,20 @@ class ClusterListener : public ClusterListenerBase {
   void testRunStarting(const Catch::TestRunInfo& info) override {
     ClusterListenerBase::testRunStarting(info);
     if (!wb::grading::cluster_needed()) return;
-    // This grader moves slots and fails primaries over: one program at a time.
-    try {
-      wb::ValkeyCluster probe = wb::grading::connect_cluster();
-      wb::cluster_admin::use_exclusively(probe, [](int waited) {
-        std::cout << "  ... waiting for the cluster (" << waited
-                  << " s): another grader, or lesson 15's example, is moving its slots or "
-                     "failing its primaries over, and only one program may do that at a time\n"
-                  << std::flush;
-      });
-    } catch (const std::exception&) {
-      // Not reachable, or not for long enough: the check below says so.
-    }
-    // A run just before this one may have failed a primary over: give the
-    // cluster a few seconds to settle before calling it broken.
-    std::string problem;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    for (;;) {
-      try {
-        wb::ValkeyCluster probe = wb::grading::connect_cluster();
-        if (wb::cluster_admin::stable(probe, &problem)) {
-          // Every slot where the lesson says it is, whatever a run before left.
-          if (wb::cluster_admin::restore_layout(probe) == 0) return;
-          continue;
-        }
-      } catch (const std::exception& e) {
-        problem = e.what();
-      }
-      bool unreachable = problem.find("cannot read the cluster's slot map") != std::string::npos;
-      if (unreachable || std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
+    // This grader moves slots and fails primaries over: one program at a
+    // time, on a settled cluster, with every slot where the lesson says.
+    std::string problem = wb::cluster_admin::ready_for_changes(
+        [] { return wb::grading::connect_cluster(); },
+        [](int waited) {
+          std::cout << "  ... waiting for the cluster (" << waited
+                    << " s): another grader, or lesson 15's example, is moving its slots or "
+                       "failing its primaries over, and only one program may do that at a time\n"
+                    << std::flush;
+        },
+        [](const std::string& what) {
+          std::cout << "  (before grading: " << what << ")\n" << std::flush;
+        });
+    if (problem.empty()) return;
     std::string where;
     try {
       where = wb::ConnectionOptions::from_url(wb::cluster_url_from_env()).address();

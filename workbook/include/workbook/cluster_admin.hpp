@@ -99,8 +99,9 @@ std::vector<std::string> owners(ValkeyCluster& cluster);
 // primaries (0-5460, 5461-10922, 10923-16383), and returns how many it moved.
 // A run that ended in the middle of a test (a failure, Ctrl-C, a kill) can
 // leave a slot on another primary; the graders start from the layout the
-// lesson's text shows.
-std::size_t restore_layout(ValkeyCluster& cluster);
+// lesson's text shows. `moved`, when given, hears a line for each slot moved.
+std::size_t restore_layout(ValkeyCluster& cluster,
+                           const std::function<void(const std::string&)>& moved = {});
 
 // One program at a time moves slots and fails primaries over: two graders
 // (or a grader and lesson 15's example) doing it to the same cluster at once
@@ -115,5 +116,18 @@ std::size_t restore_layout(ValkeyCluster& cluster);
 // later calls return true at once.
 bool use_exclusively(ValkeyCluster& cluster, const std::function<void(int)>& waiting,
                      std::chrono::milliseconds timeout = std::chrono::minutes(10));
+
+// What every program that moves slots or fails primaries over does first, in
+// this order: takes the cluster's lock (use_exclusively, with `waiting`);
+// waits until stable() - a failover a moment ago may still be settling - for
+// up to `timeout`; and moves back every slot a run before left away from its
+// range (restore_layout, with `moved`). `connect` opens a fresh client for
+// each look, as the nodes may have changed roles since the last one. Returns
+// "" when the cluster is ready, or what is wrong: at once when no node
+// answers, after `timeout` when it does not settle.
+std::string ready_for_changes(const std::function<ValkeyCluster()>& connect,
+                              const std::function<void(int)>& waiting,
+                              const std::function<void(const std::string&)>& moved,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 }  // namespace wb::cluster_admin
