@@ -68,6 +68,19 @@ TEST_CASE("query sends $1 parameters apart from the SQL, so quotes in a value ar
   REQUIRE(rows_of(db.query("SELECT count(*) FROM people")) == 1);
 }
 
+TEST_CASE("a std::string_view parameter is taken as text, in query and in a transaction") {
+  wb::Database db;
+  std::string_view name = "Ada";
+  auto rows = db.query("SELECT $1::text || '!'", name);
+  REQUIRE(rows[0][0].as<std::string>() == "Ada!");
+  const std::string_view& by_ref = name;
+  std::string out = db.transaction([&](wb::Database::Transaction& tx) {
+    return tx.query("SELECT $1::text || $2::text", by_ref, std::string_view("?"))[0][0]
+        .as<std::string>();
+  });
+  REQUIRE(out == "Ada?");
+}
+
 TEST_CASE("query returns rows whose fields convert to C++ types, NULL included") {
   wb::Database db;
   auto rows = db.query("SELECT $1::int + 1, $2::text || '!', NULL::text", 41, std::string("hi"));

@@ -54,6 +54,18 @@ class DatabaseTimeout : public DatabaseUnavailable {
   using DatabaseUnavailable::DatabaseUnavailable;
 };
 
+namespace detail {
+// A parameter as libpqxx takes it. libpqxx 6.4 has no conversion for
+// std::string_view (its error is a page of templates ending in "incomplete
+// type pqxx::string_traits<std::basic_string_view<char>>"), so a string_view
+// is copied into a std::string; everything else goes through as it is.
+inline std::string sql_param(std::string_view text) { return std::string(text); }
+template <typename T>
+T&& sql_param(T&& value) {
+  return std::forward<T>(value);
+}
+}  // namespace detail
+
 class Database {
  public:
   // Connects now; throws DatabaseUnavailable when it cannot, and
@@ -71,6 +83,8 @@ class Database {
   // Runs one parameterised statement in its own transaction and commits it.
   // Use it for reads and writes alike:
   //   auto rows = db.query("SELECT id, name FROM employees WHERE id = $1", 3);
+  // Parameters: numbers, std::string, std::string_view, const char*; a field
+  // converts back with rows[0][0].as<std::string>() (or long long, ...).
   // Safe to call from several threads (statements run one at a time).
   template <typename... Args>
   pqxx::result query(std::string_view sql, Args&&... args) {
@@ -79,7 +93,7 @@ class Database {
     pqxx::connection& c = live_connection();
     return limited(sql, c, [&] {
       pqxx::work tx(c);
-      pqxx::result rows = tx.exec_params(std::string(sql), std::forward<Args>(args)...);
+      pqxx::result rows = tx.exec_params(std::string(sql), detail::sql_param(std::forward<Args>(args))...);
       tx.commit();
       queries_.fetch_add(1);
       return rows;
@@ -96,7 +110,7 @@ class Database {
     template <typename... Args>
     pqxx::result query(std::string_view sql, Args&&... args) {
       pqxx::result rows = owner_.limited(sql, connection_, [&] {
-        return tx_.exec_params(std::string(sql), std::forward<Args>(args)...);
+        return tx_.exec_params(std::string(sql), detail::sql_param(std::forward<Args>(args))...);
       });
       owner_.queries_.fetch_add(1);
       return rows;
