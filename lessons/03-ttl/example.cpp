@@ -1,15 +1,33 @@
 // Lesson 03 example: expiry. EX and PX, TTL and PTTL with their -1 and -2,
-// what SET does to an expiry (and KEEPTTL), PERSIST, EXPIRE GT, GETEX, a key
+// what SET does to an expiry (and KEEPTTL), PERSIST, EXPIRE LT, GETEX, a key
 // expiring before your eyes, TTL jitter, the eviction policy, and a one-time
 // password. Run it with `make example-3`.
+//
+// Steps 3, 4 and 9 are deliberately simpler than the exercise, and say so as
+// they run. Step 3's KEEPTTL also creates a missing key; step 4 shows
+// EXPIRE ... LT, in seconds (extend_ttl needs another condition, in
+// milliseconds). Step 9 does a one-time password the naive way: 4 random
+// bytes % 1000000 (biased, and printed without leading zeros), a plain
+// SET ... EX (asking again replaces the code) and GET, compare in C++, DEL
+// (it lets several requests in at once, and shows it). What they leave out
+// is what replace_keeping_ttl, extend_ttl, new_otp_code, issue_otp and
+// verify_otp must add.
 //
 // Every key it writes starts with "example:03:" and is deleted at the end.
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <mutex>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,17 +45,54 @@ std::string show(const std::optional<std::string>& value) {
   return value ? "\"" + *value + "\"" : "(nil)";
 }
 
-// A uniformly random number in [0, n), from OpenSSL's cryptographic source.
-// Values from the top, incomplete stretch of the 32-bit range are drawn
-// again, so that every result is equally likely.
-std::uint32_t random_below(std::uint32_t n) {
-  const std::uint32_t limit = UINT32_MAX - UINT32_MAX % n;
+// Four bytes from OpenSSL's cryptographic source, as one number.
+std::uint32_t random_uint32() {
   std::uint32_t value = 0;
-  do {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value) != 1)
-      throw std::runtime_error("RAND_bytes failed");
-  } while (value >= limit);
-  return value % n;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  return value;
+}
+
+// The naive verification: three steps, with room between them.
+bool verify_naively(wb::Valkey& client, const std::string& key, const std::string& code) {
+  if (client.get(key) != code) return false;
+  client.del(key);
+  return true;
+}
+
+// Runs `work` on n threads released at the same moment; how many returned true.
+int count_together(int n, const std::function<bool()>& work) {
+  std::mutex m;
+  std::condition_variable cv;
+  int ready = 0;
+  bool go = false;
+  std::atomic<int> yes{0};
+  std::exception_ptr error;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&] {
+      {
+        std::unique_lock<std::mutex> lock(m);
+        ++ready;
+        cv.notify_all();
+        cv.wait(lock, [&] { return go; });
+      }
+      try {
+        if (work()) ++yes;
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(m);
+        if (!error) error = std::current_exception();
+      }
+    });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return ready == n; });
+    go = true;
+  }
+  cv.notify_all();
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+  return yes.load();
 }
 
 }  // namespace
@@ -53,7 +108,10 @@ int main() try {
             << client.pttl(page) << " ms\n";
   client.set(page, "<html>", 1500ms);  // the client sends PX 1500
   std::cout << "    SET " << page << " <html> PX 1500 -> TTL " << client.ttl(page) << " s, PTTL "
-            << client.pttl(page) << " ms (TTL rounds to whole seconds)\n\n";
+            << client.pttl(page) << " ms (TTL rounds to whole seconds)\n";
+  client.set(prefix + "zero", "x", 0ms);  // the client sends no PX at all
+  std::cout << "    a ttl of 0ms: the client sends SET " << prefix << "zero x, no PX -> TTL "
+            << client.ttl(prefix + "zero") << " (0 reads as \"no expiry\")\n\n";
 
   std::cout << "2. The two special answers\n";
   client.set(prefix + "forever", "x");
@@ -64,30 +122,39 @@ int main() try {
   client.set(page, "<html> v2");
   std::cout << "    SET " << page << " \"<html> v2\" -> TTL " << client.ttl(page)
             << " (the expiry is gone: this entry now lives forever)\n";
-  client.set(page, "<html> v3", 60s);
-  client.set(page, "<html> v4", true);  // SET ... KEEPTTL
+  client.command("SET", page, "<html> v3", "EX", 60);
+  client.command("SET", page, "<html> v4", "KEEPTTL");
   std::cout << "    SET ... EX 60, then SET " << page << " \"<html> v4\" KEEPTTL -> TTL "
             << client.ttl(page) << "\n";
+  const std::string gone = prefix + "gone";
+  client.command("SET", gone, "<html> v1", "KEEPTTL");
+  std::cout << "    SET " << gone << " \"<html> v1\" KEEPTTL on a missing key -> "
+            << show(client.get(gone)) << ", TTL " << client.ttl(gone)
+            << "\n      (created, with no expiry to keep: replace_keeping_ttl must leave a"
+               " missing key missing)\n";
   client.incr(prefix + "hits");
   client.expire(prefix + "hits", 60s);
   client.incr(prefix + "hits");
   std::cout << "    INCR does not touch the expiry: TTL of " << prefix << "hits after INCR -> "
             << client.ttl(prefix + "hits") << "\n\n";
 
-  std::cout << "4. PERSIST removes an expiry; EXPIRE ... GT only moves it later\n";
+  std::cout << "4. PERSIST removes an expiry; EXPIRE ... LT only moves it sooner\n";
   std::cout << "    PERSIST " << page << " -> " << client.persist(page) << ", TTL -> "
             << client.ttl(page) << "\n";
   client.expire(page, 10s);
   std::cout << "    EXPIRE " << page << " 10 -> TTL " << client.ttl(page) << "\n";
-  std::cout << "    EXPIRE " << page << " 5 GT -> "
-            << client.command<long long>("EXPIRE", page, 5, "GT") << ", TTL " << client.ttl(page)
-            << " (5 s is sooner: nothing changes)\n";
-  std::cout << "    EXPIRE " << page << " 50 GT -> "
-            << client.command<long long>("EXPIRE", page, 50, "GT") << ", TTL " << client.ttl(page)
+  std::cout << "    EXPIRE " << page << " 50 LT -> "
+            << client.command<long long>("EXPIRE", page, 50, "LT") << ", TTL " << client.ttl(page)
+            << " (50 s is later: nothing changes)\n";
+  std::cout << "    EXPIRE " << page << " 5 LT -> "
+            << client.command<long long>("EXPIRE", page, 5, "LT") << ", TTL " << client.ttl(page)
             << "\n";
-  std::cout << "    EXPIRE " << prefix << "forever 50 GT -> "
-            << client.command<long long>("EXPIRE", prefix + "forever", 50, "GT") << ", TTL "
-            << client.ttl(prefix + "forever") << " (no expiry counts as \"never\")\n\n";
+  std::cout << "    EXPIRE " << prefix << "forever 50 LT -> "
+            << client.command<long long>("EXPIRE", prefix + "forever", 50, "LT") << ", TTL "
+            << client.ttl(prefix + "forever")
+            << " (no expiry counts as \"never\": any time is sooner)\n"
+            << "    GT is the mirror image (the lesson's transcript). For extend_ttl: which of the"
+               " two, in which unit?\n\n";
 
   std::cout << "5. GETEX: read and set a new expiry in one step (a sliding expiry)\n";
   client.set(prefix + "session", "user 42", 5s);
@@ -114,6 +181,11 @@ int main() try {
   std::cout << "\n";
 
   std::cout << "7. Jitter: ten entries cached at the same moment for 60 s\n";
+  // Jitter needs spread, not secrecy: a seeded std::mt19937 is fine here (it
+  // is not for a password, step 9), and uniform_int_distribution favours no
+  // value.
+  std::mt19937 spread(std::random_device{}());
+  std::uniform_int_distribution<int> extra_ms(0, 6000);
   std::cout << "    without jitter, TTLs:";
   for (int i = 0; i < 10; ++i) {
     client.set(prefix + "plain:" + std::to_string(i), "x", 60s);
@@ -121,7 +193,7 @@ int main() try {
   }
   std::cout << "  -> all expire in the same second\n    with 0-10% jitter, TTLs:";
   for (int i = 0; i < 10; ++i) {
-    auto ttl = 60000ms + std::chrono::milliseconds(random_below(6001));
+    auto ttl = 60000ms + std::chrono::milliseconds(extra_ms(spread));
     client.set(prefix + "jitter:" + std::to_string(i), "x", ttl);
     std::cout << " " << client.ttl(prefix + "jitter:" + std::to_string(i));
   }
@@ -138,28 +210,82 @@ int main() try {
   }
   std::cout << "\n";
 
-  std::cout << "9. A one-time password: SET NX PX to issue; compare inside the server; why not GETDEL\n";
+  std::cout
+      << "9. A one-time password, the naive way: each step shows what the exercise must fix\n";
   const std::string otp = prefix + "otp:user:42";
-  std::string code = std::to_string(random_below(1000000));
-  code.insert(0, 6 - code.size(), '0');  // 42 -> "000042"
-  bool issued = client.set(otp, code, 300s, wb::UpdateType::NOT_EXIST);
-  std::cout << "    issue " << code << ": SET " << otp << " " << code << " PX 300000 NX -> "
-            << (issued ? "OK" : "(nil)") << "\n";
-  bool again = client.set(otp, "999999", 300s, wb::UpdateType::NOT_EXIST);
-  std::cout << "    someone asks again: SET ... 999999 PX 300000 NX -> " << (again ? "OK" : "(nil)")
-            << "; the code is still " << show(client.get(otp)) << "\n";
-  // The comparison inside the server (the exercise's verify_otp builds on
-  // it): Lua's false comes back as nil, true as 1.
-  const char* compare = "return redis.call('GET', KEYS[1]) == ARGV[1]";
-  std::cout << "    compare 123456 (wrong) inside the server: "
-            << (client.eval<std::optional<long long>>(compare, {otp}, {"123456"}) ? "1" : "(nil)")
-            << "; compare " << code << ": "
-            << (client.eval<std::optional<long long>>(compare, {otp}, {code}) ? "1" : "(nil)")
-            << "\n";
-  // GETDEL deletes before anyone compares: a typo would lose the code too.
-  std::cout << "    GETDEL " << otp << " -> " << show(client.getdel(otp))
-            << "; then GET -> " << show(client.get(otp))
-            << " (gone, whatever the user typed)\n";
+
+  std::cout << "  a code from 4 random bytes, % 1000000\n";
+  std::uint32_t bytes = random_uint32();
+  std::string code = std::to_string(bytes % 1000000);
+  std::cout << "    RAND_bytes -> " << bytes << ", % 1000000 -> " << code
+            << "\n      (as std::to_string prints it: below 100000 it has fewer than six digits)\n";
+  // 2^32 values onto a million codes, counted exactly.
+  const std::uint64_t values = std::uint64_t{1} << 32;
+  const std::uint64_t codes = 1000000;
+  const std::uint64_t low = values % codes, each = values / codes;
+  std::cout << "    biased: " << values << " values onto " << codes << " codes leave " << low
+            << " over,\n      so codes 0 to " << low - 1 << " come from " << each + 1
+            << " values each, the other " << codes - low << " from " << each
+            << ":\n      each low code is 1/" << each << " = " << std::setprecision(3)
+            << 100.0 / static_cast<double>(each) << "% likelier\n";
+  // One byte % 10 per digit: 256 = 25 * 10 + 6, so digits 0-5 come from 26 bytes, 6-9 from 25.
+  double per_digit = 1.0;
+  for (int digit = 0; digit < 6; ++digit) per_digit *= 26.0 / 25.0;
+  std::cout << "      (a byte % 10 per digit is worse: 000000 is " << std::setprecision(3)
+            << (per_digit - 1) * 100 << "% likelier than 999999)\n"
+            << "      new_otp_code must not bend the uneven stretch into a code, and must keep"
+               " the leading zeros\n";
+
+  std::cout << "  issued with a plain SET ... EX\n";
+  client.command("SET", otp, code, "EX", 300);
+  std::this_thread::sleep_for(30ms);
+  long long before = client.pttl(otp);
+  std::string other;
+  do other = std::to_string(random_uint32() % 1000000);
+  while (other == code);
+  client.command("SET", otp, other, "EX", 300);
+  std::cout << "    SET " << otp << " " << code << " EX 300 -> OK; 30 ms later, PTTL " << before
+            << "\n    someone asks again: SET " << otp << " " << other << " EX 300 -> OK; GET -> "
+            << show(client.get(otp)) << ", PTTL " << client.pttl(otp) << "\n      (the user's code "
+            << code
+            << " no longer works, and asking again keeps a code alive:\n      issue_otp must"
+               " change nothing while a code is active)\n";
+
+  std::cout << "  verified with GET, compare in C++, DEL\n";
+  std::cout << "    wrong 123456 -> "
+            << (verify_naively(client, otp, "123456") ? "accepted" : "refused")
+            << ", the code stays: " << show(client.get(otp)) << "\n";
+  std::cout << "    right " << other << " -> "
+            << (verify_naively(client, otp, other) ? "accepted" : "refused") << "; again -> "
+            << (verify_naively(client, otp, other) ? "accepted" : "refused") << "\n";
+  const int rounds = 20, requests = 8;
+  std::vector<int> accepted;
+  int reused = 0, most = 0;
+  for (int round = 0; round < rounds; ++round) {
+    client.command("SET", otp, other, "EX", 300);
+    int n = count_together(requests, [&] { return verify_naively(client, otp, other); });
+    accepted.push_back(n);
+    if (n > 1) ++reused;
+    if (n > most) most = n;
+  }
+  std::cout << "    " << requests << " requests with the right code at the same moment, " << rounds
+            << " rounds,\n      accepted per round:";
+  for (int n : accepted) std::cout << " " << n;
+  std::cout << "\n      in " << reused << " of " << rounds
+            << " rounds the code was used more than once";
+  if (reused > 0)
+    std::cout << " (up to " << most
+              << " times):\n      every request accepted had read the"
+                 " code before the first DEL\n";
+  else
+    std::cout << " this time:\n      it may, nothing stops it: the three steps leave room"
+                 " between them\n";
+  std::cout << "      verify_otp must compare and delete in one step, inside the server\n";
+
+  std::cout << "  and GETDEL is no fix: it deletes before anyone compares\n";
+  client.command("SET", otp, other, "EX", 300);
+  std::cout << "    GETDEL " << otp << " -> " << show(client.getdel(otp)) << "; then GET -> "
+            << show(client.get(otp)) << " (gone, whatever the user typed)\n";
 
   std::vector<std::string> mine;
   long long cursor = 0;
