@@ -538,6 +538,30 @@ TEST_CASE("a session replays a transcript under its own prefix and removes its k
   CHECK(left.empty());
 }
 
+TEST_CASE("a SCAN the text shows finished in one call is walked to its end on a busy server") {
+  // Beside the transcript's two keys, enough others that one SCAN ... COUNT
+  // 10 cannot get to the end (make check runs an example that writes 10,000).
+  wb::grading::KeyScope crowd("replay-crowd");
+  auto client = wb::grading::connect();
+  for (int batch = 0; batch < 5; ++batch) {
+    auto p = client.pipeline();
+    for (int i = 0; i < 100; ++i) p.set(crowd.key(std::to_string(batch * 100 + i)), "x");
+    p.exec();
+  }
+  replay::Session session(wb::ConnectionOptions::from_env(), "test");
+  auto report = session.replay(replay::scan_markdown("```\n"
+                                                     "127.0.0.1:6379> MSET a 1 b 2\n"
+                                                     "OK\n"
+                                                     "127.0.0.1:6379> SCAN 0 MATCH * COUNT 10\n"
+                                                     "1) \"0\"\n"
+                                                     "2) 1) \"a\"\n"
+                                                     "   2) \"b\"\n"
+                                                     "```\n"),
+                               "lesson.md");
+  for (const auto& f : report.failures) FAIL_CHECK(f);
+  CHECK(report.replayed == 1);
+}
+
 TEST_CASE("a session names the line whose reply differs, with both versions") {
   auto report = replay_text(
       "text\n"

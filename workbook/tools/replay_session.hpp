@@ -102,6 +102,8 @@ class Session {
   CommandInfo info_named(const std::string& name);
   void check_keys_with_server(const std::vector<std::string>& argv);
   std::string scan_note(const std::vector<std::string>& argv, const Printed& printed);
+  static bool scan_walk_shown_whole(const std::vector<std::string>& expected);
+  void finish_scan_walk(Reply& reply, const std::vector<std::string>& sent);
 
   void clean_up_cluster();
   std::string check_cluster();
