@@ -668,8 +668,12 @@ return now
 )lua";
   constexpr long long window_ms = 1000;
   constexpr long long left_us = 200'999;
+  // Up to 500 attempts or 3 s: on a busy machine many attempts are slow, but
+  // one within 0.999 ms is enough, and each takes about a millisecond.
   bool proven = false;
-  for (int attempt = 1; attempt <= 20 && !proven; ++attempt) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (int attempt = 1; attempt <= 500 && !proven && std::chrono::steady_clock::now() < give_up;
+       ++attempt) {
     const std::string key = keys.key("user:" + std::to_string(attempt));
     const long long before =
         client.eval<long long>(fill, {key},
@@ -696,5 +700,9 @@ return now
     REQUIRE(d.retry_after.count() >= least);
     REQUIRE(d.retry_after.count() <= most);
     proven = least == most;
+    client.del(key);
   }
+  // Never proven: only a machine too slow for a 1 ms round trip. The looser
+  // checks above held in every attempt; say that the exact one was not made.
+  if (!proven) WARN("retry_after's rounding could not be checked exactly: no attempt ran within 1 ms");
 }
