@@ -39,20 +39,33 @@ struct Decision {
 //    end of its window further away. A counter found without a TTL (left by
 //    older code) gets one.
 //  - remaining = limit - count (never below 0); when refused, retry_after is
-//    the time left until the window ends.
+//    the time left until the window ends: the counter's PTTL, in the whole
+//    milliseconds the server counts (at least 1 ms).
 Decision fixed_window(wb::Valkey& client, std::string_view key, long long limit,
                       std::chrono::milliseconds window);
 
 // Task 2. Sliding-window log: at most `limit` requests in ANY `window`-long
 // span of time. The key is a sorted set: one member per allowed request,
-// scored with the time it was allowed. In ONE script (EVAL):
+// scored with the server's time when it was allowed, in microseconds since
+// 1970 (TIME's seconds * 1000000 + its microseconds). In ONE script (EVAL):
 //  - read the time from the server (TIME), never from this machine's clock;
 //  - drop the members older than the window, count the rest;
-//  - add a member for this request only when it is allowed; a member must be
-//    unique (two requests in the same millisecond are two requests);
+//  - add a member for this request only when it is allowed;
 //  - keep the key's TTL at `window` after the newest member.
+// A member is exactly "<score>-<token>": the score as an integer, a dash, and
+// a token of 8 bytes drawn for this request from OpenSSL's RAND_bytes
+// (<openssl/rand.h>), written as 16 lowercase hex characters (each byte high
+// half first). Never the time alone: two requests in the same microsecond
+// would be one member, so one request, and more than the limit get through.
+// Never a counter or an id of this process: two app servers counting from 1
+// each make "<score>-1" in the same microsecond. The grader reads the members
+// your code wrote, and links in a RAND_bytes of its own in place of OpenSSL's
+// (as lesson 06's does): the bytes it hands out must come out as the token.
 // When refused, retry_after is the time until the oldest member leaves the
-// window.
+// window (its score + window - now), rounded UP to whole milliseconds: a
+// caller that waits exactly retry_after must not come back early. (To check
+// the rounding, the grader writes a log's members itself first, shaped as
+// above, as another app server would.)
 Decision sliding_log(wb::Valkey& client, std::string_view key, long long limit,
                      std::chrono::milliseconds window);
 

@@ -5,16 +5,21 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <iterator>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "rate_limiting.hpp"
 #include "workbook/grading.hpp"
+#include "workbook/grading_random.hpp"
 
 using namespace std::chrono_literals;
 namespace grading = wb::grading;
+namespace fake_rand = wb::grading::fake_rand;
 using rate_limiting::Decision;
 
 namespace {
@@ -23,6 +28,60 @@ std::string show(const Decision& d) {
   return std::string(d.allowed ? "allowed" : "refused") + ", remaining " +
          std::to_string(d.remaining) + ", retry_after " + std::to_string(d.retry_after.count()) +
          " ms";
+}
+
+// A PTTL as words: -1 and -2 are answers, not durations.
+std::string pttl_text(long long pttl) {
+  if (pttl == -1) return "no expiry (PTTL -1)";
+  if (pttl == -2) return "gone (PTTL -2)";
+  return std::to_string(pttl) + " ms";
+}
+
+bool all_digits(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+bool lower_hex(const std::string& text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// The log's members, oldest first, with their scores.
+std::vector<std::pair<std::string, double>> members_of(wb::Valkey& client, const std::string& key) {
+  std::vector<std::pair<std::string, double>> members;
+  client.zrange(key, 0, -1, std::back_inserter(members));
+  return members;
+}
+
+// The server's clock, in microseconds.
+long long server_time_us(wb::Valkey& client) {
+  auto t = client.command<std::vector<std::string>>("TIME");
+  return std::stoll(t.at(0)) * 1000000 + std::stoll(t.at(1));
+}
+
+// A token read as a number, when it is one a counter could have written
+// (decimal, or up to 16 hex digits); nothing otherwise.
+std::optional<unsigned long long> as_number(const std::string& token) {
+  try {
+    if (all_digits(token) && token.size() <= 19) return std::stoull(token);
+    if (!token.empty() && token.size() <= 16 && lower_hex(token))
+      return std::stoull(token, nullptr, 16);
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// True when two tokens look like a counter's consecutive values: numbers at
+// most 1000 apart, or strings of one length that differ only in their last 4
+// characters ("web1-7", "web1-8"). Two tokens of 8 random bytes do either
+// with a chance below one in 10^14.
+bool counted(const std::string& a, const std::string& b) {
+  auto x = as_number(a), y = as_number(b);
+  if (x && y) return (*x > *y ? *x - *y : *y - *x) <= 1000;
+  return a.size() == b.size() && a.size() > 4 &&
+         a.compare(0, a.size() - 4, b, 0, b.size() - 4) == 0;
 }
 
 using Limiter = Decision (*)(wb::Valkey&, std::string_view, long long, std::chrono::milliseconds);
@@ -99,10 +158,9 @@ TEST_CASE("the fixed-window counter always carries a TTL", "[task1]") {
     rate_limiting::fixed_window(client, key, 10, 5s);
     long long pttl = client.pttl(key);
     INFO("After request "
-         << i << " the counter's PTTL is " << pttl
-         << " ms; expected between 0 "
-            "and 5000. -1 means INCR without any expiry: the count never resets and the caller is "
-            "locked out for good once they reach the limit.");
+         << i << " the counter's PTTL is " << pttl_text(pttl)
+         << "; expected between 1 and 5000 ms. A PTTL of -1 means INCR without any expiry: the "
+            "count never resets and the caller is locked out for good once they reach the limit.");
     REQUIRE(pttl > 0);
     REQUIRE(pttl <= 5000);
     auto count = client.get(key);
@@ -132,9 +190,9 @@ TEST_CASE("a counter found without a TTL gets one on the next request", "[task1]
   INFO(
       "The counter held 7 with no TTL (a process that died between INCR and EXPIRE leaves "
       "exactly that). After one more request: "
-      << show(d) << ", PTTL " << pttl
-      << " ms. "
-         "Expected a TTL between 0 and 5000. \"EXPIRE only when INCR returned 1\" never repairs "
+      << show(d) << ", PTTL " << pttl_text(pttl)
+      << ". "
+         "Expected a TTL between 1 and 5000 ms. \"EXPIRE only when INCR returned 1\" never repairs "
          "such a counter: the caller stays locked out forever. Use PEXPIRE ... NX on every "
          "request (it only sets an expiry when there is none).");
   REQUIRE(pttl > 0);
@@ -281,6 +339,126 @@ TEST_CASE("bad input is refused with std::invalid_argument before anything is se
 
 // ---- task 2: sliding_log -----------------------------------------------------------
 
+TEST_CASE("each log member is its request's time and a token no other request has", "[task2]") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  constexpr int requests = 20;
+  for (int i = 0; i < requests; ++i) {
+    Decision d = rate_limiting::sliding_log(client, key, 1000, 10s);
+    INFO("Request " << i + 1 << " of a limit of 1000 per 10 s: " << show(d)
+                    << "; expected allowed.");
+    REQUIRE(d.allowed);
+  }
+  const auto members = members_of(client, key);
+  std::string listing;
+  for (std::size_t i = 0; i < members.size() && i < 4; ++i)
+    listing += "  \"" + members[i].first + "\"  score " +
+               std::to_string(static_cast<long long>(members[i].second)) + "\n";
+  if (members.size() > 4) listing += "  ... (" + std::to_string(members.size()) + " in all)\n";
+  INFO(requests << " requests, one after the other, all allowed; the log holds, oldest first:\n"
+                << listing
+                << "The contract: a member is \"<score>-<token>\", the score (the server's time "
+                   "in microseconds) as an integer, a dash, and 8 bytes from RAND_bytes as 16 "
+                   "lowercase hex characters, drawn for each request.");
+  std::vector<std::string> tokens;
+  for (const auto& [member, score] : members) {
+    {
+      INFO("The member \"" << member
+                           << "\" is the time alone. Members named after the time (in ms, even "
+                              "in us) collide: two requests in the same microsecond - from two "
+                              "app servers, or one fast one - make one member, ZADD only moves "
+                              "it, and more requests get through than the limit allows.");
+      REQUIRE_FALSE(all_digits(member));
+    }
+    const auto dash = member.find('-');
+    const std::string time = member.substr(0, dash);
+    const std::string token = dash == std::string::npos ? "" : member.substr(dash + 1);
+    const long long whole = static_cast<long long>(score);
+    {
+      INFO("The member \"" << member << "\" (score " << whole
+                           << ") is not \"<score>-<token>\": its part before the first dash "
+                              "must be the score, as an integer, and a token must follow.");
+      REQUIRE(all_digits(time));
+      REQUIRE(time == std::to_string(whole));
+      REQUIRE_FALSE(token.empty());
+    }
+    {
+      INFO("The score " << whole
+                        << " is not the server's time in microseconds since 1970 (TIME: seconds "
+                           "* 1000000 + microseconds), the unit of the contract"
+                        << (looks_like_now(time).empty()
+                                ? std::string(".")
+                                : "; it reads as " + looks_like_now(time) + "."));
+      REQUIRE(looks_like_now(time) == "microseconds");
+    }
+    tokens.push_back(token);
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto n = std::count(tokens.begin(), tokens.end(), tokens[i]);
+    INFO("The token \"" << tokens[i] << "\" is in " << n << " of the " << tokens.size()
+                        << " members: the same for several requests is an id of this app "
+                           "server or a constant, not a token of the request. Draw 8 new bytes "
+                           "from RAND_bytes for every request.");
+    REQUIRE(n == 1);
+  }
+  for (std::size_t i = 1; i < tokens.size(); ++i) {
+    INFO("The tokens of two requests in a row are \""
+         << tokens[i - 1] << "\" and \"" << tokens[i]
+         << "\": a counter (or a sequence). A counter is unique only inside one process: two app "
+            "servers that each count from 1 make the same member in the same microsecond, and "
+            "ZADD keeps one. Draw 8 new bytes from RAND_bytes for every request.");
+    REQUIRE_FALSE(counted(tokens[i - 1], tokens[i]));
+  }
+  for (const auto& token : tokens) {
+    INFO("The token \"" << token
+                        << "\" is not 16 lowercase hex characters (8 bytes from RAND_bytes, "
+                           "each byte high half first), as the contract says.");
+    REQUIRE(token.size() == 16);
+    REQUIRE(lower_hex(token));
+  }
+  INFO("The log holds " << members.size() << " members after " << requests
+                        << " allowed requests; expected one each.");
+  REQUIRE(members.size() == static_cast<std::size_t>(requests));
+}
+
+TEST_CASE("a log member's token is the 8 bytes RAND_bytes gave for its request, as hex",
+          "[task2]") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  const std::string key = keys.key("user:1");
+  const std::vector<unsigned char> bytes{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+  Decision d;
+  int calls = 0;
+  long long asked = 0;
+  {
+    auto chosen = fake_rand::chosen(bytes);  // around the learner's call only
+    d = rate_limiting::sliding_log(client, key, 10, 5s);
+    calls = fake_rand::state().calls;
+    asked = fake_rand::state().bytes;
+  }
+  const auto members = members_of(client, key);
+  const std::string member = members.empty() ? "" : members.front().first;
+  const auto dash = member.find('-');
+  const std::string token = dash == std::string::npos ? "" : member.substr(dash + 1);
+  {
+    INFO("One request on an empty log: " << show(d) << "; the log holds "
+                                         << (member.empty() ? "nothing" : "\"" + member + "\"")
+                                         << ", and sliding_log never called RAND_bytes. A token "
+                                            "from std::random_device, std::mt19937 or rand() "
+                                            "does not come from OpenSSL's generator: draw the 8 "
+                                            "bytes with RAND_bytes (<openssl/rand.h>).");
+    REQUIRE(calls > 0);
+  }
+  INFO("Fed the bytes 01 23 45 67 89 ab cd ef by RAND_bytes (asked for "
+       << asked << " bytes in " << calls << (calls == 1 ? " call" : " calls")
+       << "), sliding_log wrote the member \"" << member
+       << "\"; expected the token \"0123456789abcdef\" after the dash: 8 bytes, each as two "
+          "lowercase hex characters, high half first.");
+  REQUIRE(d.allowed);
+  REQUIRE(token == "0123456789abcdef");
+}
+
 TEST_CASE("two requests in the same millisecond are two requests", "[task2]") {
   grading::KeyScope keys("rate-limiting");
   auto client = grading::connect();
@@ -321,8 +499,8 @@ TEST_CASE("the sliding log's key carries a TTL no longer than the window", "[tas
   rate_limiting::sliding_log(client, key, 10, 5s);
   long long pttl = client.pttl(key);
   INFO("After one request the log's PTTL is "
-       << pttl
-       << " ms; expected between 0 and 5000. "
+       << pttl_text(pttl)
+       << "; expected between 1 and 5000 ms. "
           "Without a TTL the log of every caller who ever came stays in memory for good "
           "(old members are only dropped when that same caller comes back).");
   REQUIRE(pttl > 0);
@@ -344,8 +522,8 @@ TEST_CASE("the sliding log's TTL follows its newest member", "[task2]") {
   // 3000 minus the wait, at most.
   const long long at_least = 3000 - elapsed.count() / 2;
   INFO("Window 3000 ms: two requests "
-       << elapsed.count() << " ms apart, both allowed; the log's PTTL is now " << pttl
-       << " ms, expected over " << at_least
+       << elapsed.count() << " ms apart, both allowed; the log's PTTL is now " << pttl_text(pttl)
+       << ", expected over " << at_least << " ms"
        << " (a window after the newest member). The TTL was set by the first request only "
           "(PEXPIRE ... NX, or only when the log was new): the log expires a window after its "
           "OLDEST member and takes the newer ones with it, so the caller gets a fresh allowance "
@@ -413,9 +591,10 @@ TEST_CASE("refused requests do not use up the allowance", "[task2]") {
   std::this_thread::sleep_for(300ms);
   for (int i = 0; i < 3; ++i) {
     Decision d = rate_limiting::sliding_log(client, key, 3, 800ms);
-    INFO("Request " << i + 4 << ", 300 ms after 3 allowed ones (limit 3 per 800 ms): " << show(d)
-                    << "; expected refused: the 3 allowed ones are still in the window (the log holds "
-                    << client.zcard(key) << " members; one per allowed request makes 3).");
+    INFO("Request "
+         << i + 4 << ", 300 ms after 3 allowed ones (limit 3 per 800 ms): " << show(d)
+         << "; expected refused: the 3 allowed ones are still in the window (the log holds "
+         << client.zcard(key) << " members; one per allowed request makes 3).");
     REQUIRE_FALSE(d.allowed);
   }
   long long members = client.zcard(key);
@@ -466,4 +645,64 @@ TEST_CASE("the window slides: one request frees one place, exactly when it leave
 TEST_CASE("sliding_log: 16 threads x 50 requests against a limit of 100 allow exactly 100",
           "[task2]") {
   exactly_the_limit_under_load(rate_limiting::sliding_log, "sliding_log");
+}
+
+TEST_CASE("a sliding-log refusal's retry_after is rounded up, never early", "[task2]") {
+  grading::KeyScope keys("rate-limiting");
+  auto client = grading::connect();
+  // The grader writes the log itself, as another app server would: two
+  // members (limit 2), the oldest leaving the 1000 ms window 200.999 ms
+  // after the grader's own TIME. The learner's script reads TIME a little
+  // later, somewhere before the grader's next TIME: while those two are less
+  // than 0.999 ms apart, the exact wait is between 200.0 and 200.999 ms, so
+  // rounded up it is 201 ms and rounded down 200. A slower attempt proves
+  // less and is made again.
+  const char* const fill = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local oldest = now - tonumber(ARGV[1]) * 1000 + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], oldest, string.format('%d-%s', oldest, ARGV[3]),
+           oldest + 1, string.format('%d-%s', oldest + 1, ARGV[4]))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return now
+)lua";
+  constexpr long long window_ms = 1000;
+  constexpr long long left_us = 200'999;
+  // Up to 500 attempts or 3 s: on a busy machine many attempts are slow, but
+  // one within 0.999 ms is enough, and each takes about a millisecond.
+  bool proven = false;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (int attempt = 1; attempt <= 500 && !proven && std::chrono::steady_clock::now() < give_up;
+       ++attempt) {
+    const std::string key = keys.key("user:" + std::to_string(attempt));
+    const long long before =
+        client.eval<long long>(fill, {key},
+                               {std::to_string(window_ms), std::to_string(left_us),
+                                grading::random_hex(8), grading::random_hex(8)});
+    Decision d = rate_limiting::sliding_log(client, key, 2, std::chrono::milliseconds(window_ms));
+    const long long spread = server_time_us(client) - before;
+    if (spread >= left_us - 1000) continue;  // stalled: the oldest may have left; proves nothing
+    // The script ran `spread` us or less after `before`: the oldest member
+    // then left the window in (left_us - spread) .. left_us us.
+    const long long least = (left_us - spread + 999) / 1000;
+    const long long most = (left_us + 999) / 1000;
+    INFO("A log of limit 2 per 1000 ms holding two members, the oldest leaving the window "
+         << left_us / 1000 << "." << left_us % 1000 << " ms after the server's TIME (written by "
+         << "this grader, as another app server would); sliding_log ran within " << spread
+         << " us of that TIME: " << show(d) << ". Expected refused, retry_after "
+         << (least == most ? std::to_string(most)
+                           : std::to_string(least) + " to " + std::to_string(most))
+         << " ms: the time until the oldest member leaves, rounded up. Less is rounded down "
+            "(integer division, math.floor, a cast): a client that retries exactly then comes "
+            "up to 1 ms early, and is refused again. Round up (math.ceil), in the script, from "
+            "the microseconds.");
+    REQUIRE_FALSE(d.allowed);
+    REQUIRE(d.retry_after.count() >= least);
+    REQUIRE(d.retry_after.count() <= most);
+    proven = least == most;
+    client.del(key);
+  }
+  // Never proven: only a machine too slow for a 1 ms round trip. The looser
+  // checks above held in every attempt; say that the exact one was not made.
+  if (!proven) WARN("retry_after's rounding could not be checked exactly: no attempt ran within 1 ms");
 }
