@@ -478,6 +478,9 @@ server_home() {
   rmdir "$inside" 2>/dev/null || true
   HOME_DIR=$(mktemp -d "/var/tmp/valkey-workbook-$name.XXXXXXXX") || die "could not make a folder for $name under /var/tmp."
   chown "$account:" "$HOME_DIR"
+  # Whose folder this is: the checkout, so that a look at /var/tmp (make
+  # clean-all, the tools' tests) can tell this clone's folders from another's.
+  printf '%s\n' "$ROOT" >"$HOME_DIR/.workbook-project"
   printf '%s\n' "$HOME_DIR" >"$record"
   HOME_CREATED=1
   say "$name: the account '$account' cannot reach $ROOT (a parent folder is private),"
@@ -997,6 +1000,7 @@ pg_socket_dir() {
   fi
   PG_SOCKDIR=$(mktemp -d /tmp/valkey-workbook-pg.XXXXXXXX) || die "could not make a socket folder under /tmp."
   [[ -n $PG_ACCOUNT ]] && chown "$PG_ACCOUNT:" "$PG_SOCKDIR"
+  printf '%s\n' "$ROOT" >"$PG_SOCKDIR/.workbook-project"  # whose (see server_home)
   printf '%s\n' "$PG_SOCKDIR" >"$record"
   CREATED_SOCKET=1
 }

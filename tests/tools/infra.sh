@@ -51,7 +51,17 @@ infra_stop() {
   (cd "$WB" && infra/infra.sh down && infra/infra.sh second-server stop) >/dev/null 2>&1 || true
 }
 # The folders under /var/tmp and /tmp this workbook makes, one a line.
-infra_outside() { ls -d /var/tmp/valkey-workbook-* /tmp/valkey-workbook-* 2>/dev/null | sort || true; }
+# This clone's folders outside the project (infra.sh writes the checkout's
+# path into each): another clone's make check on this machine makes and
+# removes its own there meanwhile, and they are not this test's business.
+infra_outside() {
+  local d here
+  here=$(pwd -P)
+  for d in /var/tmp/valkey-workbook-* /tmp/valkey-workbook-*; do
+    [ -d "$d" ] && [ "$(cat "$d/.workbook-project" 2>/dev/null)" = "$here" ] && echo "$d"
+  done | sort
+  return 0
+}
 # Fails (naming where) when any piece of the password is in the files or
 # folders given.
 infra_no_password_in() {
