@@ -679,12 +679,20 @@ std::string ready_for_changes(const std::function<ValkeyCluster()>& connect,
                               const std::function<void(int)>& waiting,
                               const std::function<void(const std::string&)>& moved,
                               std::chrono::milliseconds timeout) {
+  std::optional<ValkeyCluster> first;
   try {
-    ValkeyCluster probe = connect();
-    use_exclusively(probe, waiting);
+    first.emplace(connect());
   } catch (const std::exception&) {
-    // Not reachable, or held by another program for too long: the looks
-    // below say which.
+    // Not reachable: the looks below say so.
+  }
+  // Held by another program for too long: that is the problem, and this
+  // program must not go on without the lock.
+  if (first) {
+    try {
+      use_exclusively(*first, waiting);
+    } catch (const Error& e) {
+      return e.what();
+    }
   }
   auto deadline = Clock::now() + timeout;
   std::string problem;

@@ -124,7 +124,8 @@ bool use_exclusively(ValkeyCluster& cluster, const std::function<void(int)>& wai
 // range (restore_layout, with `moved`). `connect` opens a fresh client for
 // each look, as the nodes may have changed roles since the last one. Returns
 // "" when the cluster is ready, or what is wrong: at once when no node
-// answers, after `timeout` when it does not settle.
+// answers or the lock stayed another program's for use_exclusively's 10
+// minutes, after `timeout` when it does not settle.
 std::string ready_for_changes(const std::function<ValkeyCluster()>& connect,
                               const std::function<void(int)>& waiting,
                               const std::function<void(const std::string&)>& moved,
