@@ -17,6 +17,9 @@
 #   -c REV  compare with that commit (e.g. main before a change): each run of
 #           the work tree (or -r) is followed by the same run of REV, so both
 #           meet the same load; prints both medians and their ratio
+#   -k CXX  compare with a build by that compiler (e.g. -k g++ while CXX=clang++
+#           builds the measured side; with -c, REV built by CXX): run for run,
+#           as -c. Each side's compiler is named in the results.
 #
 # CPU is user + system seconds of the whole process tree (make, the scripts,
 # cmake, ninja, every compiler and linker, the grader), from /usr/bin/time.
@@ -32,6 +35,7 @@ runs=5
 lessons=""
 rev=""
 base=""
+base_cxx=""
 modes=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,9 +43,10 @@ while [ $# -gt 0 ]; do
     -l) lessons=$2; shift 2 ;;
     -r) rev=$2; shift 2 ;;
     -c) base=$2; shift 2 ;;
+    -k) base_cxx=$2; shift 2 ;;
     loop | first | cold | check) modes+=("$1"); shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: $0 [-n RUNS] [-l \"1 5\"] [-r REV] [-c REV] [loop|first|cold|check]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [-n RUNS] [-l \"1 5\"] [-r REV] [-c REV] [-k CXX] [loop|first|cold|check]..." >&2; exit 2 ;;
   esac
 done
 [ ${#modes[@]} -gt 0 ] || modes=(loop)
@@ -83,23 +88,39 @@ clone() {
 }
 sides=(new)
 clone new "$rev"
-if [ -n "$base" ]; then sides+=(base); clone base "$base"; fi
-label_of() { if [ "$1" = base ]; then echo "$base"; else echo "${rev:-the work tree}"; fi; }
+if [ -n "$base" ]; then sides+=(base); clone base "$base"
+elif [ -n "$base_cxx" ]; then sides+=(base); clone base "$rev"; fi
+# The compiler of each side: CXX as given (CMake's choice when unset), or -k's.
+cxx_of() {
+  if [ "$1" = base ] && [ -n "$base_cxx" ]; then echo "$base_cxx"; else echo "${CXX:-}"; fi
+}
+label_of() {
+  local what compiler
+  if [ "$1" = base ] && [ -n "$base" ]; then what=$base; else what=${rev:-the work tree}; fi
+  compiler=$(cxx_of "$1")
+  if [ -n "$base_cxx" ]; then echo "$what, ${compiler:-default compiler}"; else echo "$what"; fi
+}
 
 first_lessons=${lessons:-1}
 [ -n "$lessons" ] || lessons=$(cd "$scratch/new" && for d in graders/*/; do basename "$d" | cut -c1-2; done | sed 's/^0//')
 
+# with_cxx SIDE: in a subshell, the side's compiler for CMake's first configure.
+with_cxx() {
+  local compiler
+  compiler=$(cxx_of "$1")
+  if [ -n "$compiler" ]; then export CXX=$compiler; else unset CXX; fi
+}
 # timed SIDE LABEL COMMAND...: runs it in that clone, appends "wall cpu" to
 # $scratch/SIDE.LABEL and prints it
 timed() {
   local side=$1 label=$2
   shift 2
-  (cd "$scratch/$side" && CCACHE_DIR="$scratch/$side.ccache" \
+  (cd "$scratch/$side" && with_cxx "$side" && CCACHE_DIR="$scratch/$side.ccache" \
      /usr/bin/time -f '%e %U %S' -o "$scratch/time" "$@" >"$scratch/$side.last.log" 2>&1) || true
   tail -n 1 "$scratch/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' >>"$scratch/$side.$label"
   tail -n 1 "$scratch/$side.$label"
 }
-run_in() { (cd "$scratch/$1" && CCACHE_DIR="$scratch/$1.ccache" "${@:2}" >/dev/null 2>&1) || true; }
+run_in() { (cd "$scratch/$1" && with_cxx "$1" && CCACHE_DIR="$scratch/$1.ccache" "${@:2}" >/dev/null 2>&1) || true; }
 fresh_build() { rm -rf "$scratch/$1/build" "$scratch/$1/compile_commands.json" "$scratch/$1.ccache"; }
 # The exercise's file to edit: the last .cpp of exercises/NN-slug.
 exercise_file() {
@@ -124,13 +145,14 @@ summary() {
                text, w[m], c[m], w[1], w[n], c[1], c[n], n
       }'
   done
-  if [ -n "$base" ]; then
-    local a b pairs
+  if [ ${#sides[@]} = 2 ]; then
+    local a b pairs o
+    o=$(label_of base)
     a=$(cut -d' ' -f2 "$scratch/new.$label" | median)
     b=$(cut -d' ' -f2 "$scratch/base.$label" | median)
     pairs=$(paste -d' ' <(cut -d' ' -f2 "$scratch/new.$label") <(cut -d' ' -f2 "$scratch/base.$label") |
       awk '$2 > 0 { printf "%.3f\n", $1 / $2 }' | median)
-    awk -v t="$text" -v a="$a" -v b="$b" -v p="$pairs" -v n="${rev:-work tree}" -v o="$base" \
+    awk -v t="$text" -v a="$a" -v b="$b" -v p="$pairs" -v n="$(label_of new)" -v o="$o" \
       'BEGIN { printf "%s: CPU %s / %s = %.2f (median of the pairwise ratios %.2f)\n", t, n, o, a / b, p }'
   fi
 }
@@ -182,5 +204,10 @@ for mode in "${modes[@]}"; do
   esac
 done
 echo
-echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(g++ --version | head -n 1) =="
+compilers=""
+for side in "${sides[@]}"; do
+  used=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$scratch/$side/build/CMakeCache.txt" 2>/dev/null)
+  [ -n "$used" ] && compilers+="${compilers:+; }[$(label_of "$side")] $("$used" --version | head -n 1)"
+done
+echo "== $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end; $compilers =="
 printf '%s\n' "${results[@]}"

@@ -107,29 +107,61 @@ bool in_sync(ValkeyCluster& cluster, const std::string& replica) {
   return info_field(cluster.node(replica).info("replication"), "master_link_status") == "up";
 }
 
-// Valkey 8 sends a CLUSTER SETSLOT on to the primary's replicas first, but
-// only to those whose link is up: a replica still catching up after a
-// failover would miss it, keep the slot's old state (an IMPORTING one makes
-// it ignore the new owner's claims) and disagree. So a move waits, briefly,
-// for the replicas of the primaries it changes to be in sync.
+std::string port_of(const std::string& address) { return address.substr(address.rfind(':') + 1); }
+
+// The first replica of `shard` (not failed) that its primary does not count
+// as online, "" when there is none. Valkey 8 passes a CLUSTER SETSLOT on to
+// the replicas the primary counts as online, and to no other: a replica whose
+// own link is already up after a full sync is counted only once it has
+// acknowledged, up to a second later. A replica that misses the command keeps
+// the slot's old mark for ever (CLUSTER NODES shows "[slot->-id]" or
+// "[slot-<-id]" on its own line), even once it is in sync again.
+std::string replica_not_online(ValkeyCluster& cluster, const Shard& shard) {
+  std::string info;
+  for (const auto& r : shard.replicas) {
+    if (r.health == "failed") continue;
+    if (info.empty()) info = cluster.node(shard.primary.address()).info("replication");
+    // slave0:ip=127.0.0.1,port=7004,state=online,offset=1234,lag=0
+    const std::string port = ",port=" + port_of(r.address()) + ",";
+    bool online = false;
+    std::istringstream in(info);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.compare(0, 5, "slave") == 0 && line.find(port) != std::string::npos &&
+          line.find(",state=online,") != std::string::npos)
+        online = true;
+    if (!online) return r.address();
+  }
+  return {};
+}
+
+// A replica of `primary`'s shard that is behind (its link down, or not yet
+// online for its primary), "" when none is.
+std::string replica_behind(ValkeyCluster& cluster, const std::vector<Shard>& shards,
+                           const std::string& primary) {
+  const Shard* shard = shard_of(shards, primary);
+  if (!shard) return {};
+  try {
+    for (const auto& r : shard->replicas)
+      if (r.health != "failed" && !in_sync(cluster, r.address())) return r.address();
+    return replica_not_online(cluster, *shard);
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+// So a move waits, briefly, for the replicas of the primaries it changes to
+// be in sync and online.
 void wait_replicas_in_sync(ValkeyCluster& cluster, const std::string& from, const std::string& to) {
   auto deadline = Clock::now() + std::chrono::seconds(5);
   for (;;) {
     std::string behind, of;
-    for (const auto& shard : cluster.shards()) {
-      const std::string primary = shard.primary.address();
-      if (primary != from && primary != to) continue;
-      for (const auto& r : shard.replicas) {
-        if (r.health == "failed") continue;
-        bool ok = false;
-        try {
-          ok = in_sync(cluster, r.address());
-        } catch (const Error&) {
-        }
-        if (!ok) {
-          behind = r.address();
-          of = primary;
-        }
+    auto shards = cluster.shards();
+    for (const std::string& primary : {from, to}) {
+      std::string r = replica_behind(cluster, shards, primary);
+      if (!r.empty() && behind.empty()) {
+        behind = r;
+        of = primary;
       }
     }
     if (behind.empty()) return;
@@ -137,6 +169,28 @@ void wait_replicas_in_sync(ValkeyCluster& cluster, const std::string& from, cons
       throw Error("the replica " + behind + " of " + of +
                   " is not in sync after 5000 ms; a slot move now would leave it behind");
     pause();
+  }
+}
+
+// CLUSTER SETSLOT on `node`, a primary. Valkey 8 sends it on to the
+// primary's online replicas first and waits up to 2 s for them to
+// acknowledge it: on a busy machine that wait can run out (NOREPLICAS, or
+// this client's own timeout first), and then the replicas have the change and
+// the primary does not. Every SETSLOT sent here is idempotent, so it is sent
+// again, up to five times in all, until the primary has it too.
+void setslot(ValkeyCluster& cluster, const std::string& node,
+             const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"CLUSTER", "SETSLOT"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  for (int attempt = 1;; ++attempt) {
+    try {
+      cluster.node(node).command(argv.begin(), argv.end());
+      return;
+    } catch (const ReplyError& e) {
+      if (attempt >= 5 || e.server_text().rfind("NOREPLICAS", 0) != 0) throw;
+    } catch (const IoError&) {
+      if (attempt >= 5) throw;
+    }
   }
 }
 
@@ -154,8 +208,6 @@ long long now_ms() {
 #define WB_SOURCE_DIR "."
 #endif
 std::string state_dir() { return std::string(WB_SOURCE_DIR) + "/.state/cluster"; }
-
-std::string port_of(const std::string& address) { return address.substr(address.rfind(':') + 1); }
 
 bool is_local(const std::string& address) {
   std::string host = address.substr(0, address.rfind(':'));
@@ -224,8 +276,8 @@ SlotMove::SlotMove(ValkeyCluster& cluster, int slot, std::string to)
   wait_replicas_in_sync(cluster_, from_, to_);
   const std::string s = std::to_string(slot_);
   // The target first: a client sent there by an ASK must find it importing.
-  cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "IMPORTING", from_id_);
-  cluster_.node(from_).command("CLUSTER", "SETSLOT", s, "MIGRATING", to_id_);
+  setslot(cluster_, to_, {s, "IMPORTING", from_id_});
+  setslot(cluster_, from_, {s, "MIGRATING", to_id_});
 }
 
 SlotMove::~SlotMove() {
@@ -290,11 +342,11 @@ void SlotMove::finish() {
   // The target first: between the two, the source no longer claims the slot
   // and a target that did not know yet would send clients back. Then the
   // others, which would also learn it from the cluster's gossip.
-  cluster_.node(to_).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
-  cluster_.node(from_).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
+  setslot(cluster_, to_, {s, "NODE", to_id_});
+  setslot(cluster_, from_, {s, "NODE", to_id_});
   for (const auto& shard : cluster_.shards()) {
     std::string a = shard.primary.address();
-    if (a != to_ && a != from_) cluster_.node(a).command("CLUSTER", "SETSLOT", s, "NODE", to_id_);
+    if (a != to_ && a != from_) setslot(cluster_, a, {s, "NODE", to_id_});
   }
   finished_ = true;
   wait_for_owner(cluster_, slot_, to_, std::chrono::seconds(5));
@@ -548,7 +600,15 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
       auto repl = client.info("replication");
       if (info_field(repl, "role") == "slave" && info_field(repl, "master_link_status") != "up")
         return fail(node + " (a replica) is not in sync with its primary");
-      if (info_field(repl, "role") == "master") ++masters;
+      if (info_field(repl, "role") == "master") {
+        ++masters;
+        // (A slot moved now would not reach that replica: replica_not_online.)
+        if (const Shard* shard = shard_of(shards, node)) {
+          std::string behind = replica_not_online(cluster, *shard);
+          if (!behind.empty())
+            return fail(node + " does not count its replica " + behind + " as online yet");
+        }
+      }
       SlotMap map = SlotMap::load(client);
       // Every node it knows is in its layout (a primary, or the replica of
       // one): Redis 7.0 lists a replica of a just-failed-over shard a moment
@@ -577,10 +637,153 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
   return true;
 }
 
+void set_slot(ValkeyCluster& cluster, const std::string& node,
+              const std::vector<std::string>& args) {
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    std::string behind;
+    try {
+      behind = replica_behind(cluster, cluster.shards(), node);
+    } catch (const Error&) {
+    }
+    if (behind.empty() || Clock::now() > deadline) break;
+    pause();
+  }
+  setslot(cluster, node, args);
+}
+
+namespace {
+
+// A mark of a half-moved slot on a node's own line of CLUSTER NODES:
+// "[slot->-id]" (migrating to that node) or "[slot-<-id]" (importing from it).
+struct Mark {
+  int slot = 0;
+  bool migrating = false;
+  std::string other;  // the other node's id
+};
+
+std::vector<Mark> marks_of(ValkeyCluster& cluster, const std::string& node) {
+  auto nodes = reply_cast<std::string>(cluster.node(node).command("CLUSTER", "NODES"),
+                                       "CLUSTER NODES");
+  std::vector<Mark> out;
+  std::istringstream lines(nodes);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream f(line);
+    std::string id, address, flags, word;
+    if (!(f >> id >> address >> flags) || flags.find("myself") == std::string::npos) continue;
+    while (f >> word) {
+      if (word.size() < 6 || word.front() != '[' || word.back() != ']') continue;
+      for (const char* arrow : {"->-", "-<-"}) {
+        auto at = word.find(arrow);
+        if (at == std::string::npos) continue;
+        Mark m;
+        m.slot = std::atoi(word.substr(1, at - 1).c_str());
+        m.migrating = std::string(arrow) == "->-";
+        m.other = word.substr(at + 3, word.size() - at - 4);
+        out.push_back(m);
+      }
+    }
+  }
+  return out;
+}
+
+std::string mark_text(const Mark& m, const std::map<std::string, std::string>& address_of) {
+  auto it = address_of.find(m.other);
+  std::string other = it == address_of.end() ? m.other.substr(0, 8) : it->second;
+  return std::string(m.migrating ? "MIGRATING to " : "IMPORTING from ") + other;
+}
+
+}  // namespace
+
+std::size_t put_right_half_moves(ValkeyCluster& cluster, bool finish_moves,
+                                 const std::function<void(const std::string&)>& report) {
+  auto shards = cluster.shards();
+  std::map<std::string, std::string> address_of;  // id -> address, every node
+  for (const auto& shard : shards) {
+    address_of[shard.primary.id] = shard.primary.address();
+    for (const auto& r : shard.replicas) address_of[r.id] = r.address();
+  }
+  std::size_t done = 0;
+  auto say = [&](const std::string& what) {
+    ++done;
+    if (report) report(what);
+  };
+  // The primaries first: what they are told reaches their replicas too.
+  std::map<std::string, std::vector<Mark>> of_primary;
+  for (const auto& shard : shards) of_primary[shard.primary.address()] = marks_of(cluster, shard.primary.address());
+  std::set<int> finished;
+  for (const auto& [primary, marks] : of_primary) {
+    for (const Mark& m : marks) {
+      if (finished.count(m.slot)) continue;
+      auto other = address_of.find(m.other);
+      // Both sides agree (one MIGRATING to the other, which is IMPORTING
+      // from it): a move that a run before left in the middle.
+      bool paired = false;
+      if (other != address_of.end() && of_primary.count(other->second)) {
+        for (const Mark& t : of_primary[other->second])
+          if (t.slot == m.slot && t.migrating != m.migrating && address_of[t.other] == primary)
+            paired = true;
+      }
+      if (paired) {
+        if (!finish_moves) continue;
+        const std::string& from = m.migrating ? primary : other->second;
+        const std::string& to = m.migrating ? other->second : primary;
+        move_slot(cluster, m.slot, to);
+        finished.insert(m.slot);
+        say("slot " + std::to_string(m.slot) + " was half moved from " + from + " to " + to +
+            " (a run before ended in the middle of the move); finished the move");
+        continue;
+      }
+      set_slot(cluster, primary, {std::to_string(m.slot), "STABLE"});
+      say("slot " + std::to_string(m.slot) + " was marked " + mark_text(m, address_of) + " on " +
+          primary + ", with no move going on; cleared the mark");
+    }
+  }
+  // A replica's own marks that its primary no longer has: SETSLOT STABLE on
+  // the primary, which passes it on (replica_not_online says why they stay).
+  for (const auto& shard : shards) {
+    for (const auto& r : shard.replicas) {
+      if (r.health == "failed") continue;
+      std::vector<Mark> marks;
+      try {
+        marks = marks_of(cluster, r.address());
+      } catch (const Error&) {
+        continue;
+      }
+      const std::string primary = shard.primary.address();
+      std::vector<Mark> own;
+      if (!marks.empty()) own = marks_of(cluster, primary);
+      for (const Mark& m : marks) {
+        // The primary's own mark (a move going on): the replica's is right.
+        bool primary_too = false;
+        for (const Mark& p : own) primary_too = primary_too || p.slot == m.slot;
+        if (primary_too) continue;
+        set_slot(cluster, primary, {std::to_string(m.slot), "STABLE"});
+        say("slot " + std::to_string(m.slot) + " was still marked " + mark_text(m, address_of) +
+            " on " + r.address() + ", a replica of " + primary +
+            ": it missed the end of a move while it caught up (Valkey 8 passes CLUSTER SETSLOT on "
+            "only to replicas that are online at that moment); cleared the mark through " +
+            primary);
+      }
+    }
+  }
+  if (done) cluster.refresh_slots();
+  return done;
+}
+
 void wait_until_stable(ValkeyCluster& cluster, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   std::string problem;
   while (!stable(cluster, &problem)) {
+    // A replica's stale mark never goes away by itself; a move half done is
+    // left alone here (ready_for_changes finishes it, before a program's changes).
+    if (problem.find("half moved") != std::string::npos) {
+      try {
+        put_right_half_moves(cluster, false, {});
+      } catch (const Error&) {
+      }
+    }
     if (Clock::now() > deadline)
       throw Error("the cluster is not stable after " + std::to_string(timeout.count()) +
                   " ms: " + problem);
@@ -704,6 +907,9 @@ std::string ready_for_changes(const std::function<ValkeyCluster()>& connect,
         if (back == 0) return "";
         // Look again: the moves must have settled too.
         problem = std::to_string(back) + " slot(s) just moved back to their ranges";
+      } else if (problem.find("half moved") != std::string::npos) {
+        // Left by a run before, or by a replica that missed the end of a move.
+        put_right_half_moves(probe, true, moved);
       }
     } catch (const std::exception& e) {
       problem = e.what();

@@ -521,6 +521,47 @@ TEST_CASE("more redirects than max_redirects end in RedirectError", "[.cluster]"
   REQUIRE(contains(t.what, "redirected it more than 0 times"));
 }
 
+TEST_CASE("half-moved slots that no move is working on are put right, and said so",
+          "[.cluster]") {
+  need_cluster();
+  ClusterKeys keys;
+  wb::ValkeyCluster ops;
+  std::string k = keys.key("{half" + wb::grading::random_hex(3) + "}k");
+  REQUIRE(ops.set(k, "v"));
+  const int slot = key_slot(k);
+  const std::string owner = ops.node_for(k), other = other_primary(ops, owner);
+  std::string owner_id, other_id;
+  for (const auto& s : ops.shards()) {
+    if (s.primary.address() == owner) owner_id = s.primary.id;
+    if (s.primary.address() == other) other_id = s.primary.id;
+  }
+  std::vector<std::string> said;
+  auto hear = [&](const std::string& what) { said.push_back(what); };
+  std::string problem;
+  // A mark on the owner alone, as a run that stopped after MIGRATING leaves it.
+  admin::set_slot(ops, owner, {std::to_string(slot), "MIGRATING", other_id});
+  REQUIRE_FALSE(admin::stable(ops, &problem));
+  REQUIRE(contains(problem, "half moved"));
+  REQUIRE(admin::put_right_half_moves(ops, false, hear) == 1);
+  REQUIRE(said.size() == 1);
+  CHECK(contains(said[0], "slot " + std::to_string(slot) + " was marked MIGRATING to " + other));
+  CHECK(contains(said[0], "cleared the mark"));
+  admin::wait_until_stable(ops);
+  // Both sides marked, as a run that stopped in the middle of a move: left
+  // alone without finish_moves, finished with it (the key goes along).
+  admin::set_slot(ops, other, {std::to_string(slot), "IMPORTING", owner_id});
+  admin::set_slot(ops, owner, {std::to_string(slot), "MIGRATING", other_id});
+  said.clear();
+  REQUIRE(admin::put_right_half_moves(ops, false, hear) == 0);
+  REQUIRE(admin::put_right_half_moves(ops, true, hear) == 1);
+  CHECK(contains(said.at(0), "finished the move"));
+  admin::wait_until_stable(ops);
+  REQUIRE(ops.node_for(k) == other);
+  REQUIRE(ops.get(k) == std::optional<std::string>("v"));
+  admin::move_slot(ops, slot, owner);
+  REQUIRE(ops.node_for(k) == owner);
+}
+
 TEST_CASE(
     "reads from replicas send READONLY with the read, to a replica; writes go to the "
     "primary",

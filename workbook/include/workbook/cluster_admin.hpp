@@ -84,12 +84,32 @@ void restart_node(ValkeyCluster& cluster, const std::string& address,
                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // True when every node answers, every slot is served, every node agrees who
-// serves which slot, no slot is half moved, and every replica is in sync.
+// serves which slot, no slot is half moved, and every replica is in sync
+// (and online for its primary).
 // `problem` says what is not so.
 bool stable(ValkeyCluster& cluster, std::string* problem = nullptr);
-// Waits until stable(); Error naming the problem after `timeout`.
+// Waits until stable(); Error naming the problem after `timeout`. Marks of
+// half-moved slots that no move is working on are put right meanwhile
+// (put_right_half_moves, without finishing moves).
 void wait_until_stable(ValkeyCluster& cluster,
                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// CLUSTER SETSLOT <args> on `node`, a primary, as the moves here send it:
+// once the node's replicas are in sync and online (for up to 5 s: Valkey 8
+// passes the command on only to replicas online at that moment, and one that
+// misses it keeps the slot's old state), and again when the wait for the
+// replicas' acknowledgement runs out (NOREPLICAS), up to five times.
+void set_slot(ValkeyCluster& cluster, const std::string& node,
+              const std::vector<std::string>& args);
+
+// Puts right the marks of half-moved slots (MIGRATING, IMPORTING) that no
+// program is working on: a mark on a primary with nothing on the other side
+// is cleared (SETSLOT STABLE); a replica's mark that its primary no longer
+// has (Valkey 8: it missed the end of a move) is cleared through the primary;
+// and, with `finish_moves`, a move whose two sides agree is finished
+// (move_slot). `report` hears a line for each. Returns how many.
+std::size_t put_right_half_moves(ValkeyCluster& cluster, bool finish_moves,
+                                 const std::function<void(const std::string&)>& report = {});
 
 // slot -> primary, as every node agrees (the map of the first node).
 std::vector<std::string> owners(ValkeyCluster& cluster);
@@ -120,8 +140,9 @@ bool use_exclusively(ValkeyCluster& cluster, const std::function<void(int)>& wai
 // What every program that moves slots or fails primaries over does first, in
 // this order: takes the cluster's lock (use_exclusively, with `waiting`);
 // waits until stable() - a failover a moment ago may still be settling - for
-// up to `timeout`; and moves back every slot a run before left away from its
-// range (restore_layout, with `moved`). `connect` opens a fresh client for
+// up to `timeout`, putting right half-moved slots meanwhile
+// (put_right_half_moves, with `moved`); and moves back every slot a run
+// before left away from its range (restore_layout, with `moved`). `connect` opens a fresh client for
 // each look, as the nodes may have changed roles since the last one. Returns
 // "" when the cluster is ready, or what is wrong: at once when no node
 // answers or the lock stayed another program's for use_exclusively's 10
