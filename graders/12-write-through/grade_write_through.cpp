@@ -1296,8 +1296,10 @@ TEST_CASE_METHOD(WriteTest, "a status with quotes and accents is stored as it is
 
 TEST_CASE_METHOD(WriteTest, "flush_batch refuses an empty worker name or a batch of 0", "[task3]") {
   queue_change(3, "in the office");
-  for (const auto& [worker, n] :
-       std::vector<std::pair<std::string, std::size_t>>{{"", 10}, {"w1", 0}}) {
+  for (const auto& call : std::vector<std::pair<std::string, std::size_t>>{{"", 10}, {"w1", 0}}) {
+    // (Named, not a structured binding: a lambda may capture those only from C++20.)
+    const std::string& worker = call.first;
+    const std::size_t n = call.second;
     bool refused = false;
     auto sent = grading::dry_run([&](wb::Valkey& dry) {
       Staff s{copy.db(), dry, keys.prefix()};

@@ -626,8 +626,11 @@ TEST_CASE("write_together sends nothing for no rows, and refuses bad input befor
          "No rows: write_together must send nothing (an empty MULTI ... EXEC is still a round "
          "trip); it sent " +
              trips(client.recorded_commands()) + ".");
-  for (const auto& [rows, ttl] : std::vector<std::pair<std::vector<Row>, milliseconds>>{
+  for (const auto& call : std::vector<std::pair<std::vector<Row>, milliseconds>>{
            {{{"a", "1"}, {"", "2"}}, 30s}, {rows_of({"a"}), 0ms}}) {
+    // (Named, not a structured binding: a lambda may capture those only from C++20.)
+    const std::vector<Row>& rows = call.first;
+    const milliseconds ttl = call.second;
     std::string thrown;
     auto sent = grading::dry_run([&](wb::Valkey& dry) {
       thrown = what_was_thrown([&] { pipelining::write_together(dry, "pipe:dry:", rows, ttl); });
