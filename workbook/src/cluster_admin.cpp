@@ -150,26 +150,34 @@ std::string replica_behind(ValkeyCluster& cluster, const std::vector<Shard>& sha
   }
 }
 
-// So a move waits, briefly, for the replicas of the primaries it changes to
-// be in sync and online.
-void wait_replicas_in_sync(ValkeyCluster& cluster, const std::string& from, const std::string& to) {
-  auto deadline = Clock::now() + std::chrono::seconds(5);
+// Waits up to `timeout` for the replicas of these primaries to be in sync and
+// online; the first still behind, and its primary, when one is ("" if none).
+std::pair<std::string, std::string> wait_for_replicas(ValkeyCluster& cluster,
+                                                      const std::vector<std::string>& primaries,
+                                                      std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
   for (;;) {
     std::string behind, of;
     auto shards = cluster.shards();
-    for (const std::string& primary : {from, to}) {
-      std::string r = replica_behind(cluster, shards, primary);
-      if (!r.empty() && behind.empty()) {
-        behind = r;
+    for (const std::string& primary : primaries) {
+      behind = replica_behind(cluster, shards, primary);
+      if (!behind.empty()) {
         of = primary;
+        break;
       }
     }
-    if (behind.empty()) return;
-    if (Clock::now() > deadline)
-      throw Error("the replica " + behind + " of " + of +
-                  " is not in sync after 5000 ms; a slot move now would leave it behind");
+    if (behind.empty() || Clock::now() > deadline) return {behind, of};
     pause();
   }
+}
+
+// So a move waits, briefly, for the replicas of the primaries it changes to
+// be in sync and online.
+void wait_replicas_in_sync(ValkeyCluster& cluster, const std::string& from, const std::string& to) {
+  auto [behind, of] = wait_for_replicas(cluster, {from, to}, std::chrono::seconds(5));
+  if (!behind.empty())
+    throw Error("the replica " + behind + " of " + of +
+                " is not in sync after 5000 ms; a slot move now would leave it behind");
 }
 
 // CLUSTER SETSLOT on `node`, a primary. Valkey 8 sends it on to the
@@ -639,15 +647,11 @@ bool stable(ValkeyCluster& cluster, std::string* problem) {
 
 void set_slot(ValkeyCluster& cluster, const std::string& node,
               const std::vector<std::string>& args) {
-  auto deadline = Clock::now() + std::chrono::seconds(5);
-  for (;;) {
-    std::string behind;
-    try {
-      behind = replica_behind(cluster, cluster.shards(), node);
-    } catch (const Error&) {
-    }
-    if (behind.empty() || Clock::now() > deadline) break;
-    pause();
+  // Sent after the wait whatever it found: a replica that stays behind must
+  // not keep the primary from its change.
+  try {
+    wait_for_replicas(cluster, {node}, std::chrono::seconds(5));
+  } catch (const Error&) {
   }
   setslot(cluster, node, args);
 }
@@ -722,8 +726,10 @@ std::size_t put_right_half_moves(ValkeyCluster& cluster, bool finish_moves,
       bool paired = false;
       if (other != address_of.end() && of_primary.count(other->second)) {
         for (const Mark& t : of_primary[other->second])
-          if (t.slot == m.slot && t.migrating != m.migrating && address_of[t.other] == primary)
-            paired = true;
+          if (t.slot == m.slot && t.migrating != m.migrating) {
+            auto back = address_of.find(t.other);
+            paired = paired || (back != address_of.end() && back->second == primary);
+          }
       }
       if (paired) {
         if (!finish_moves) continue;
