@@ -256,6 +256,20 @@ TEST_CASE("a server that accepts and never answers is DatabaseUnavailable within
   REQUIRE(contains(t.what, "make infra-up"));
   REQUIRE_FALSE(contains(t.what, "s3cret-pw"));
   REQUIRE_FALSE(contains(t.what, "connect_timeout"));  // the URL as the user wrote it
+  REQUIRE(contains(t.what, "after 2 s and then 6 s"));  // a second, longer try
+  REQUIRE(ms >= 7500);
+  REQUIRE(ms < 11000);
+}
+
+TEST_CASE("a URL's own connect_timeout is the one try it gets") {
+  wb_test::FakeServer silent(true);
+  const std::string url = "postgresql://workbook:s3cret-pw@127.0.0.1:" +
+                          std::to_string(silent.port()) + "/workbook?connect_timeout=2";
+  wb_test::Thrown t;
+  long long ms = wb_test::millis_of([&] { t = wb_test::thrown_by([&] { wb::Database db(url); }); });
+  INFO(t.type << ": " << t.what << " after " << ms << " ms");
+  REQUIRE(contains(t.what, "cannot reach PostgreSQL"));
+  REQUIRE_FALSE(contains(t.what, "and then"));
   REQUIRE(ms < 4000);
 }
 

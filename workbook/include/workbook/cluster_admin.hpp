@@ -62,7 +62,8 @@ std::string replica_of(ValkeyCluster& cluster, const std::string& primary);
 // A manual failover: CLUSTER FAILOVER on a replica of `primary`, which the
 // primary helps (it stops taking writes until the replica has caught up, so
 // nothing acknowledged is lost). Waits until every node agrees the replica
-// is the primary now, and returns its address. Error after `timeout`. A
+// is the primary now and both nodes serve commands (cluster_state:ok), and
+// returns its address. Error after `timeout`. A
 // primary failed over less than two node timeouts ago is waited for first.
 std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
                       std::chrono::milliseconds timeout = std::chrono::seconds(15));

@@ -70,8 +70,10 @@ class Database {
  public:
   // Connects now; throws DatabaseUnavailable when it cannot, and
   // std::invalid_argument when `url` is not a postgresql:// URL (see
-  // workbook/url.hpp; the message never shows the password). Gives up
-  // connecting after 2 seconds unless the URL sets its own connect_timeout.
+  // workbook/url.hpp; the message never shows the password). A server that
+  // does not answer within 2 seconds gets a second try of 6 seconds (a busy
+  // machine can be that slow); a URL with its own connect_timeout gets one
+  // try of that many seconds.
   explicit Database(const std::string& url = database_url_from_env());
   ~Database();
   Database(const Database&) = delete;
@@ -228,6 +230,7 @@ class Database {
   std::string url_;       // as given: shown only through redact_url
   std::string conninfo_;  // libpq's key=value words, built from url_ (holds the password)
   std::chrono::milliseconds statement_timeout_;
+  bool second_try_on_timeout_ = true;  // false when the URL sets its own connect_timeout
   std::unique_ptr<Watchdog> watchdog_;
   bool reopen_ = false;  // the watchdog shut the connection down
   std::string schema_;   // from use_schema, restored on a new connection
