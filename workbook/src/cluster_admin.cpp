@@ -378,6 +378,44 @@ std::string replica_of(ValkeyCluster& cluster, const std::string& primary) {
 }
 
 namespace {
+// Whether every node sees each primary with its own config epoch, and all
+// nodes see the same ones. A slot move bumps the importing primary's epoch
+// on its own (no vote), so two primaries can end up with one epoch; the
+// cluster then bumps one of them again a moment later. A failover elected in
+// that moment can lose: the old primary comes out of the collision with an
+// epoch above the one the replica was elected with, claims its slots back,
+// and the promoted replica turns into a replica again (seen in a make check
+// loop on Valkey 8.0.1: "configEpoch collision ... configEpoch set to 289",
+// then the replica "Reconfiguring myself as a replica").
+bool epochs_settled(ValkeyCluster& cluster) {
+  std::map<std::string, std::string> reference;  // primary id -> epoch
+  try {
+    for (const auto& node : all_nodes(cluster.shards())) {
+      auto nodes = reply_cast<std::string>(cluster.node(node).command("CLUSTER", "NODES"),
+                                           "CLUSTER NODES");
+      std::map<std::string, std::string> seen;
+      std::set<std::string> epochs;
+      std::istringstream lines(nodes);
+      std::string line;
+      while (std::getline(lines, line)) {
+        std::istringstream f(line);
+        std::string id, address, flags, primary, ping, pong, epoch;
+        if (!(f >> id >> address >> flags >> primary >> ping >> pong >> epoch)) continue;
+        if (flags.find("master") == std::string::npos) continue;
+        if (!epochs.insert(epoch).second) return false;  // two primaries, one epoch
+        seen[id] = epoch;
+      }
+      if (reference.empty())
+        reference = std::move(seen);
+      else if (seen != reference)
+        return false;
+    }
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
 // Whether the node at `address` says cluster_state:ok (it serves commands).
 bool state_ok(ValkeyCluster& cluster, const std::string& address) {
   try {
@@ -442,25 +480,51 @@ std::string fail_over(ValkeyCluster& cluster, const std::string& primary,
       throw Error(primary + " does not list " + replica + " as its replica");
     pause();
   }
-  // A manual failover needs a replica that is in sync.
-  while (!in_sync(cluster, replica)) {
-    if (Clock::now() > deadline) throw Error(replica + " is not in sync with " + primary);
-    pause();
-  }
-  // Now and then, just after a failover, the primary does not answer a
-  // replica's manual failover at all (it would time out after 5 s): a new
-  // request starts it afresh, so one is sent every second until it works.
-  cluster.node(replica).command("CLUSTER", "FAILOVER");
-  auto asked = Clock::now();
-  while (info_field(cluster.node(replica).info("replication"), "role") != "master") {
-    if (Clock::now() > deadline)
-      throw Error("CLUSTER FAILOVER: " + replica + " did not become the primary of " + primary +
-                  "'s slots within " + std::to_string(timeout.count()) + " ms");
-    if (Clock::now() - asked > std::chrono::milliseconds(1000)) {
-      cluster.node(replica).command("CLUSTER", "FAILOVER");
-      asked = Clock::now();
+  auto role_of = [&](const std::string& node) {
+    return info_field(cluster.node(node).info("replication"), "role");
+  };
+  for (int attempt = 1;; ++attempt) {
+    // A manual failover needs a replica that is in sync, and no config epoch
+    // about to be bumped (epochs_settled).
+    while (!in_sync(cluster, replica) || !epochs_settled(cluster)) {
+      if (Clock::now() > deadline)
+        throw Error(replica + " is not in sync with " + primary +
+                    ", or the primaries' config epochs did not settle");
+      pause();
     }
-    pause();
+    // Now and then, just after a failover, the primary does not answer a
+    // replica's manual failover at all (it would time out after 5 s): a new
+    // request starts it afresh, so one is sent every second until it works.
+    cluster.node(replica).command("CLUSTER", "FAILOVER");
+    auto asked = Clock::now();
+    while (role_of(replica) != "master") {
+      if (Clock::now() > deadline)
+        throw Error("CLUSTER FAILOVER: " + replica + " did not become the primary of " +
+                    primary + "'s slots within " + std::to_string(timeout.count()) + " ms");
+      if (Clock::now() - asked > std::chrono::milliseconds(1000)) {
+        cluster.node(replica).command("CLUSTER", "FAILOVER");
+        asked = Clock::now();
+      }
+      pause();
+    }
+    // Every node names the replica as the slots' owner, unless the old
+    // primary won them back (an epoch collision, see epochs_settled): then
+    // the replica is a replica again, and the failover is asked for afresh.
+    bool taken_back = false;
+    for (;;) {
+      std::string why;
+      bool agreed = true;
+      for (const auto& node : all_nodes(cluster.shards()))
+        if (owner_seen_by(cluster, node, slot, why) != replica) agreed = false;
+      if (agreed) break;
+      if (role_of(replica) != "master") {
+        taken_back = true;
+        break;
+      }
+      if (Clock::now() > deadline) break;  // wait_for_owner below says what is wrong
+      pause();
+    }
+    if (!taken_back || attempt >= 3) break;
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   wait_for_owner(cluster, slot, replica, std::max(left, std::chrono::milliseconds(1000)));
