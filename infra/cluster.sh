@@ -345,6 +345,39 @@ healthy() {
     info=$(cli "$port" INFO replication) || return 1
     [[ $info == *"role:master"* || $info == *"master_link_status:up"* ]] || return 1
   done
+  [[ -z $(slots_disagree) ]]
+}
+
+# Who serves which slots, as the node on $1 sees it: "node-id range" lines,
+# sorted ("REPLICA node-id range" for a range it lists on a replica, which
+# only a node whose view is out of date does).
+slot_view() {
+  local nodes
+  nodes=$(cli "$1" CLUSTER NODES) || return 1
+  awk '{ for (i = 9; i <= NF; i++) if ($i !~ /^\[/) print ($3 ~ /slave/ ? "REPLICA " : "") $1 " " $i }' <<<"$nodes" | sort
+}
+
+# Prints the first node (port) whose view of the slots differs from the first
+# node's, and one slot line that differs; nothing when all agree. A node can
+# keep an old view (seen once: a node that listed a slot on a node that had
+# become a replica), and then every client it answers goes the wrong way.
+slots_disagree() {
+  local first="" first_port="" view port line
+  for port in "${PORTS[@]}"; do
+    view=$(slot_view "$port") || continue
+    line=$(grep -m 1 '^REPLICA ' <<<"$view" || true)
+    if [[ -n $line ]]; then
+      say "$port lists slots ${line##* } on a replica"
+      return 0
+    fi
+    if [[ -z $first_port ]]; then
+      first=$view first_port=$port
+    elif [[ $view != "$first" ]]; then
+      line=$(diff <(printf '%s\n' "$first") <(printf '%s\n' "$view") | sed -n 's/^> //p' | head -n 1)
+      say "$port sees slots ${line##* } served by another node than 127.0.0.1:$first_port does"
+      return 0
+    fi
+  done
 }
 
 # True when the node on $1 has a slot half moved (MIGRATING or IMPORTING):
@@ -552,6 +585,10 @@ status_cmd() {
       break
     fi
   done
+  local differ
+  differ=$(slots_disagree)
+  [[ -z $differ ]] ||
+    say "  127.0.0.1:$differ: the nodes disagree about who serves which slot, and clients are sent the wrong way; 'make cluster-down' then 'make cluster-up' starts afresh."
   say "  NOT healthy${state:+ (cluster_state:$state)}. 'make cluster-up' starts what is missing; 'make cluster-down' then 'make cluster-up' starts afresh."
   return 1
 }

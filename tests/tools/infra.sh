@@ -424,7 +424,31 @@ EOF
   fi
 }
 
+test_infra_cluster_health_needs_every_node_to_agree_on_the_slots() {
+  # cluster.sh's slot check on canned CLUSTER NODES replies (a real cluster
+  # heals such a view within moments when it is made by hand, so it cannot
+  # be made on purpose): a node that lists a range on a replica, or a
+  # primary other than the others do, makes the cluster not healthy.
+  local out
+  out=$(bash -c '
+    source <(sed "/^case \${1:-} in/,\$d" infra/cluster.sh)
+    PORTS=(7001 7002 7003)
+    good="a 127.0.0.1:7001@17001 master - 0 0 1 connected 0-8191
+b 127.0.0.1:7002@17002 master - 0 0 2 connected 8192-16383 [99->-c]
+c 127.0.0.1:7003@17003 slave a 0 0 1 connected"
+    cli() { case "$1:$VIEW" in
+      7003:replica) sed "s/slave a 0 0 1 connected/slave a 0 0 1 connected 5333/" <<<"$good" ;;
+      7002:other) sed "s/0-8191/0-8190/; s/8192-16383/8191-16383/" <<<"$good" ;;
+      *) echo "$good" ;; esac; }
+    for VIEW in same replica other; do echo "$VIEW: $(slots_disagree)"; done')
+  check "every node agrees: nothing to say (got: $out)" grep -qx "same: " <<<"$out"
+  check "a slot listed on a replica is named (got: $out)" grep -qx "replica: 7003 lists slots 5333 on a replica" <<<"$out"
+  check "a node with another owner is named (got: $out)" \
+    grep -qx "other: 7002 sees slots 0-8190 served by another node than 127.0.0.1:7001 does" <<<"$out"
+}
+
 TESTS+=(
+  test_infra_cluster_health_needs_every_node_to_agree_on_the_slots
   test_infra_url_tool_reads_urls_as_the_library_does
   test_infra_a_password_with_at_colon_percent_never_shows
   test_infra_the_database_user_is_an_ordinary_owner
