@@ -334,37 +334,45 @@ wait_until() {
 
 # ---- the cluster ---------------------------------------------------------------------
 # Healthy: every node answers, says cluster_state:ok with all 16384 slots
-# served, knows all six nodes, and every replica's link to its primary is up.
+# served, knows all six nodes, has no slot half moved, every replica's link to
+# its primary is up, and all nodes agree on who serves which slot.
+# (Each node's CLUSTER NODES is kept in SEEN for that last check.)
+declare -A SEEN=()
 healthy() {
-  local port info
+  local port info nodes
+  SEEN=()
   for port in "${PORTS[@]}"; do
     info=$(cli "$port" CLUSTER INFO) || return 1
     [[ $info == *"cluster_state:ok"* && $info == *"cluster_slots_ok:16384"* &&
       $info == *"cluster_known_nodes:$NODES"* ]] || return 1
-    half_moved "$port" && return 1
+    if nodes=$(cli "$port" CLUSTER NODES); then
+      marks_half_moved "$nodes" && return 1
+      SEEN[$port]=$nodes
+    fi
     info=$(cli "$port" INFO replication) || return 1
     [[ $info == *"role:master"* || $info == *"master_link_status:up"* ]] || return 1
   done
   [[ -z $(slots_disagree) ]]
 }
 
-# Who serves which slots, as the node on $1 sees it: "node-id range" lines,
-# sorted ("REPLICA node-id range" for a range it lists on a replica, which
-# only a node whose view is out of date does).
+# Who serves which slots in the CLUSTER NODES reply $1: "node-id range"
+# lines, sorted ("REPLICA node-id range" for a range listed on a replica,
+# which only a node whose view is out of date does).
 slot_view() {
-  local nodes
-  nodes=$(cli "$1" CLUSTER NODES) || return 1
-  awk '{ for (i = 9; i <= NF; i++) if ($i !~ /^\[/) print ($3 ~ /slave/ ? "REPLICA " : "") $1 " " $i }' <<<"$nodes" | sort
+  awk '{ for (i = 9; i <= NF; i++) if ($i !~ /^\[/) print ($3 ~ /slave/ ? "REPLICA " : "") $1 " " $i }' <<<"$1" | sort
 }
 
 # Prints the first node (port) whose view of the slots differs from the first
 # node's, and one slot line that differs; nothing when all agree. A node can
 # keep an old view (seen once: a node that listed a slot on a node that had
 # become a replica), and then every client it answers goes the wrong way.
+# Uses the replies healthy() kept in SEEN, and asks the nodes it has none of.
 slots_disagree() {
-  local first="" first_port="" view port line
+  local first="" first_port="" nodes view port line
   for port in "${PORTS[@]}"; do
-    view=$(slot_view "$port") || continue
+    if [[ -n ${SEEN[$port]+set} ]]; then nodes=${SEEN[$port]}
+    else nodes=$(cli "$port" CLUSTER NODES) || continue; fi
+    view=$(slot_view "$nodes")
     line=$(grep -m 1 '^REPLICA ' <<<"$view" || true)
     if [[ -n $line ]]; then
       say "$port lists slots ${line##* } on a replica"
@@ -385,8 +393,10 @@ slots_disagree() {
 half_moved() {
   local nodes
   nodes=$(cli "$1" CLUSTER NODES) || return 1
-  [[ $nodes == *"->-"* || $nodes == *"-<-"* ]]
+  marks_half_moved "$nodes"
 }
+# The same, in a CLUSTER NODES reply $1.
+marks_half_moved() { [[ $1 == *"->-"* || $1 == *"-<-"* ]]; }
 
 port_taken_by_others() {
   local port=$1
